@@ -1,0 +1,95 @@
+// Package cardio is the wizard's view of card readers: wait for a card to come
+// or go, connect to it, exchange raw APDUs, and, where the reader has a PIN pad,
+// let the reader take the PIN itself (PC/SC part 10). It knows nothing of TCOS;
+// the simulated reader hosts any SimulatedCard, and the PC/SC reader (build tag
+// pcsc) talks to pcsc-lite.
+package cardio
+
+import (
+	"context"
+	"time"
+)
+
+// Reader is one card reader slot. Its methods block until done or until ctx
+// ends; a ctx deadline is how the wizard bounds a step (card insertion, PIN
+// entry) so it can show the countdown on screen.
+type Reader interface {
+	// Name is the reader's name as the operator knows it (PC/SC reader name).
+	Name() string
+	// Present reports whether a card is in the reader now.
+	Present(ctx context.Context) (bool, error)
+	// WaitForCard returns when a card is in the reader (at once if one is
+	// already there), or with ctx.Err() when ctx ends.
+	WaitForCard(ctx context.Context) error
+	// WaitForRemoval returns when the reader is empty (at once if it is).
+	WaitForRemoval(ctx context.Context) error
+	// Connect opens the card in the reader for one step of a ceremony: an
+	// exclusive transaction on a freshly reset card (no PIN verified). Close the
+	// Card at the end of the step; the next step connects again, so the operator
+	// can swap cards between steps.
+	Connect(ctx context.Context) (Card, error)
+	// Close releases the reader.
+	Close() error
+}
+
+// Card is a connected card, for one step.
+type Card interface {
+	// ATR is the card's answer to reset.
+	ATR() []byte
+	// Transmit sends one command APDU and returns the raw response APDU
+	// (data || SW1 SW2). It does not handle 61xx/6Cxx: that is the caller's
+	// transport. Transmit never logs; the caller knows what is secret.
+	Transmit(ctx context.Context, cmd []byte) ([]byte, error)
+	// PINPad returns the reader's secure PIN entry, or nil when the PIN has to
+	// be typed on the host (on the wizard's on-screen pad).
+	PINPad() PINPad
+	// Close ends the transaction and resets the card, so no PIN stays verified
+	// after the step.
+	Close() error
+}
+
+// PINPad is a reader keypad on which the card holder types the PIN, so that it
+// never crosses the host (PC/SC part 10 VERIFY_PIN_DIRECT/MODIFY_PIN_DIRECT).
+// Both calls return the card's raw response (usually just SW1 SW2), or the
+// reader's own 64xx/6B80 status as a *PINPadError.
+type PINPad interface {
+	// VerifyPIN asks the reader to collect a PIN and send the VERIFY template.
+	VerifyPIN(ctx context.Context, req PINVerify) ([]byte, error)
+	// ModifyPIN asks the reader to collect old, new and confirmation PINs and
+	// send the CHANGE REFERENCE DATA template. ModifyPIN is nil-able: CanModify
+	// says whether the reader offers it.
+	ModifyPIN(ctx context.Context, req PINModify) ([]byte, error)
+	// CanModify reports whether the reader announced MODIFY_PIN_DIRECT.
+	CanModify() bool
+}
+
+// PINVerify describes a PIN the reader collects for a VERIFY command.
+type PINVerify struct {
+	// Timeout is how long the reader waits for the PIN (bTimerOut); the wizard
+	// shows the same countdown.
+	Timeout time.Duration
+	// MinLen and MaxLen bound the PIN length in digits (DESIGN: 6–15).
+	MinLen, MaxLen int
+	// APDU is the command template without the PIN (CLA INS P1 P2).
+	APDU [4]byte
+}
+
+// PINModify describes old and new PINs the reader collects for CHANGE
+// REFERENCE DATA (old || new, both ASCII, bConfirmPIN 03).
+type PINModify struct {
+	Timeout        time.Duration
+	MinLen, MaxLen int
+	APDU           [4]byte
+}
+
+// SimulatedCard is a card the simulated reader (or the vpcd bridge) can host:
+// an APDU processor with an ATR. tcos/simcard provides the TCOS one.
+type SimulatedCard interface {
+	// ATR is the answer to reset.
+	ATR() []byte
+	// Reset is a warm or cold reset: it drops every verification state.
+	Reset()
+	// Process handles one command APDU and returns the response APDU. It
+	// never fails: errors are status words.
+	Process(cmd []byte) []byte
+}
