@@ -1,0 +1,615 @@
+//go:build cgo
+
+package hsm
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"unsafe"
+
+	"github.com/miekg/pkcs11"
+)
+
+// PKCS11 is the Backup Key's home in a PKCS#11 token: one logged-in RW session
+// on one token of one module. It is safe for use by several goroutines.
+type PKCS11 struct {
+	mu      sync.Mutex
+	mod     *p11Module
+	token   PKCS11Token
+	session pkcs11.SessionHandle
+	// loggedIn is false when the token already had our process logged in,
+	// so Close leaves the login alone.
+	loggedIn bool
+	// claimed says this one holds the token's slot in mod.inUse.
+	claimed bool
+	closed  bool
+	// extraTemplate is appended to the key template; tests use it to make a
+	// real token refuse the template.
+	extraTemplate []*pkcs11.Attribute
+}
+
+var _ HSM = (*PKCS11)(nil)
+
+// p11Module is a loaded, initialised module. Cryptoki is initialised once per
+// process (a second C_Initialize fails with CKR_CRYPTOKI_ALREADY_INITIALIZED,
+// and C_Finalize ends every session), so all users of one module path share
+// it, and the last one out finalises it.
+type p11Module struct {
+	path string
+	ctx  *pkcs11.Ctx
+	refs int
+	// ownInit is false when something else in the process had initialised
+	// the module; then we leave finalising to it.
+	ownInit bool
+	// inUse holds the slots with an open *PKCS11: login state is per token
+	// and process, so a second one's C_Logout would log out the first.
+	inUse map[uint]bool
+}
+
+var p11Modules = struct {
+	sync.Mutex
+	m map[string]*p11Module
+}{m: map[string]*p11Module{}}
+
+// acquireP11Module loads and initialises the module at path, or shares the one
+// already loaded. Callers must release it.
+func acquireP11Module(path string) (*p11Module, error) {
+	if path == "" {
+		return nil, p11Errorf([]error{ErrModule}, "pkcs11: no module path given (--pkcs11-module)")
+	}
+	if strings.ContainsRune(path, filepath.Separator) {
+		// dlopen says little; a missing or unreadable file is worth naming.
+		if _, err := os.Stat(path); err != nil {
+			return nil, p11Errorf([]error{ErrModule, err}, "pkcs11: cannot load module %q: %v", path, pathErrReason(err))
+		}
+	}
+	p11Modules.Lock()
+	defer p11Modules.Unlock()
+	if m := p11Modules.m[path]; m != nil {
+		m.refs++
+		return m, nil
+	}
+	ctx := pkcs11.New(path)
+	if ctx == nil {
+		return nil, p11Errorf([]error{ErrModule}, "pkcs11: cannot load module %q: not a loadable PKCS#11 library (dlopen or C_GetFunctionList failed)", path)
+	}
+	m := &p11Module{path: path, ctx: ctx, refs: 1, ownInit: true, inUse: map[uint]bool{}}
+	if err := ctx.Initialize(); err != nil {
+		if !p11Is(err, pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+			ctx.Destroy()
+			return nil, p11Errorf([]error{ErrModule, err}, "pkcs11: module %q: C_Initialize failed (%s)", path, ckrName(err))
+		}
+		m.ownInit = false
+	}
+	p11Modules.m[path] = m
+	return m, nil
+}
+
+func pathErrReason(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// release drops one reference; the last finalises and unloads the module.
+func (m *p11Module) release() error {
+	p11Modules.Lock()
+	defer p11Modules.Unlock()
+	m.refs--
+	if m.refs > 0 {
+		return nil
+	}
+	delete(p11Modules.m, m.path)
+	var err error
+	if m.ownInit {
+		if ferr := m.ctx.Finalize(); ferr != nil {
+			err = p11Errorf([]error{ferr}, "pkcs11: module %q: C_Finalize failed (%s)", m.path, ckrName(ferr))
+		}
+	}
+	m.ctx.Destroy()
+	return err
+}
+
+// tokens lists the initialised tokens of the module.
+func (m *p11Module) tokens() ([]PKCS11Token, error) {
+	slots, err := m.ctx.GetSlotList(true)
+	if err != nil {
+		return nil, p11Errorf([]error{ErrModule, err}, "pkcs11: module %q: C_GetSlotList failed (%s)", m.path, ckrName(err))
+	}
+	var out []PKCS11Token
+	for _, id := range slots {
+		ti, err := m.ctx.GetTokenInfo(id)
+		if err != nil {
+			// A token that vanished between the two calls is not ours.
+			continue
+		}
+		if ti.Flags&p11FlagTokenInitialized == 0 {
+			continue
+		}
+		out = append(out, PKCS11Token{
+			SlotID:       id,
+			Label:        p11Printable(ti.Label),
+			Serial:       p11Printable(ti.SerialNumber),
+			Manufacturer: p11Printable(ti.ManufacturerID),
+			Model:        p11Printable(ti.Model),
+			Flags:        ti.Flags,
+		})
+	}
+	return out, nil
+}
+
+// ListPKCS11Tokens lists the initialised tokens of the module at modulePath,
+// so the wizard can offer a choice before it asks for a PIN.
+func ListPKCS11Tokens(modulePath string) (tokens []PKCS11Token, err error) {
+	m, err := acquireP11Module(modulePath)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, m.release()) }()
+	return m.tokens()
+}
+
+// OpenPKCS11 loads the module at modulePath, picks a token with sel, opens a
+// read-write session and logs in as the user with pin. It wipes its own copy
+// of the PIN; the caller wipes pin.
+func OpenPKCS11(modulePath string, sel TokenSelector, pin []byte) (_ *PKCS11, err error) {
+	m, err := acquireP11Module(modulePath)
+	if err != nil {
+		return nil, err
+	}
+	p := &PKCS11{mod: m}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, p.close())
+		}
+	}()
+	tokens, err := m.tokens()
+	if err != nil {
+		return nil, err
+	}
+	tok, err := p11SelectToken(tokens, sel)
+	if err != nil {
+		return nil, p11Errorf([]error{err}, "%v (module %q)", err, modulePath)
+	}
+	if !p11ClaimSlot(m, tok.SlotID) {
+		return nil, fmt.Errorf("pkcs11: token %s is already open in this program", tok)
+	}
+	p.token, p.claimed = tok, true
+	if tok.PINLocked() {
+		return nil, p11Errorf([]error{ErrPINLocked}, "pkcs11: the user PIN of token %s is locked; the token's security officer must unlock it", tok)
+	}
+	p.session, err = m.ctx.OpenSession(tok.SlotID, pkcs11.CKF_SERIAL_SESSION|pkcs11.CKF_RW_SESSION)
+	if err != nil {
+		p.session = 0
+		return nil, p11Errorf([]error{err}, "pkcs11: cannot open a read-write session on token %s (%s)", tok, ckrName(err))
+	}
+	if err := p.login(pin); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func p11ClaimSlot(m *p11Module, slot uint) bool {
+	p11Modules.Lock()
+	defer p11Modules.Unlock()
+	if m.inUse[slot] {
+		return false
+	}
+	m.inUse[slot] = true
+	return true
+}
+
+// login does C_Login as CKU_USER. The module takes the PIN as a Go string;
+// we hand it one that aliases our own copy, so wiping the copy wipes it (the
+// module's C copy is freed unwiped by miekg/pkcs11, out of our reach).
+func (p *PKCS11) login(pin []byte) error {
+	if len(pin) == 0 {
+		// miekg/pkcs11 cannot pass the NULL PIN of a protected
+		// authentication path, and an empty PIN is CKR_ARGUMENTS_BAD.
+		return p11Errorf([]error{ErrWrongPIN}, "pkcs11: no PIN given for token %s", p.token)
+	}
+	own := bytes.Clone(pin)
+	defer clear(own)
+	var s string
+	if len(own) > 0 {
+		s = unsafe.String(&own[0], len(own))
+	}
+	err := p.mod.ctx.Login(p.session, pkcs11.CKU_USER, s)
+	switch {
+	case err == nil:
+		p.loggedIn = true
+		return nil
+	case p11Is(err, pkcs11.CKR_USER_ALREADY_LOGGED_IN):
+		return nil
+	}
+	// The flags may have changed with this attempt.
+	if ti, terr := p.mod.ctx.GetTokenInfo(p.token.SlotID); terr == nil {
+		p.token.Flags = ti.Flags
+	}
+	return p11LoginError(err, p.token)
+}
+
+// p11LoginError turns C_Login's failure into an error that says what the
+// operator can do, with the token's lock state as its flags report it.
+func p11LoginError(err error, tok PKCS11Token) error {
+	note := ""
+	if n := tok.PINNote(); n != "" {
+		note = "; " + n
+	}
+	switch {
+	case p11Is(err, pkcs11.CKR_PIN_INCORRECT):
+		errs := []error{ErrWrongPIN, err}
+		if tok.PINLocked() {
+			errs = append(errs, ErrPINLocked)
+		}
+		return p11Errorf(errs, "pkcs11: wrong PIN for token %s%s", tok, note)
+	case p11Is(err, pkcs11.CKR_PIN_LOCKED):
+		return p11Errorf([]error{ErrPINLocked, err}, "pkcs11: the user PIN of token %s is locked; the token's security officer must unlock it", tok)
+	case p11Is(err, pkcs11.CKR_PIN_LEN_RANGE):
+		return p11Errorf([]error{ErrWrongPIN, err}, "pkcs11: the PIN for token %s has a length the token does not accept%s", tok, note)
+	case p11Is(err, pkcs11.CKR_USER_PIN_NOT_INITIALIZED):
+		return p11Errorf([]error{err}, "pkcs11: token %s has no user PIN yet; its security officer must set one", tok)
+	case p11Is(err, pkcs11.CKR_PIN_EXPIRED):
+		return p11Errorf([]error{err}, "pkcs11: the user PIN of token %s has expired; change it with the token's tools", tok)
+	}
+	return p11Errorf([]error{err}, "pkcs11: cannot log in to token %s (%s)", tok, ckrName(err))
+}
+
+// Name says which HSM this is, for the screen.
+func (p *PKCS11) Name() string { return "PKCS#11 token " + p.token.Label }
+
+// Token describes the token in use.
+func (p *PKCS11) Token() PKCS11Token { return p.token }
+
+// Close logs out, closes the session and, if no one else in the process uses
+// the module, finalises and unloads it. Calling it again does nothing.
+func (p *PKCS11) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	return p.close()
+}
+
+func (p *PKCS11) close() error {
+	var errs []error
+	if p.session != 0 {
+		if p.loggedIn {
+			if err := p.mod.ctx.Logout(p.session); err != nil && !p11Is(err, pkcs11.CKR_USER_NOT_LOGGED_IN) {
+				errs = append(errs, p11Errorf([]error{err}, "pkcs11: C_Logout failed (%s)", ckrName(err)))
+			}
+		}
+		if err := p.mod.ctx.CloseSession(p.session); err != nil {
+			errs = append(errs, p11Errorf([]error{err}, "pkcs11: C_CloseSession failed (%s)", ckrName(err)))
+		}
+		p.session = 0
+	}
+	if p.claimed {
+		p.claimed = false
+		p11Modules.Lock()
+		delete(p.mod.inUse, p.token.SlotID)
+		p11Modules.Unlock()
+	}
+	errs = append(errs, p.mod.release())
+	return errors.Join(errs...)
+}
+
+// p11Key is a Backup Key object found in the token.
+type p11Key struct {
+	handle pkcs11.ObjectHandle
+	info   KeyInfo
+	block  [16]byte // its check block, computed inside the token
+}
+
+// BackupKey reports the Backup Key in the token, with its KCV computed inside
+// the token. Should the token hold several (which LoadBackupKey never leaves),
+// it reports the first the token lists.
+func (p *PKCS11) BackupKey(ctx context.Context) (KeyInfo, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return KeyInfo{}, false, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.usable(); err != nil {
+		return KeyInfo{}, false, err
+	}
+	keys, err := p.findKeys()
+	if err != nil || len(keys) == 0 {
+		return KeyInfo{}, false, err
+	}
+	return keys[0].info, true, nil
+}
+
+// LoadBackupKey creates the Backup Key object in the token (see p11Template)
+// and proves it landed by its check block computed inside the token. info's
+// KCV must be key's. A token holding the same key reports already; one holding
+// a different key gives *DifferentKeyError unless replace, and then the old
+// object goes only once the new one is in place and verified.
+func (p *PKCS11) LoadBackupKey(ctx context.Context, key []byte, info KeyInfo, replace bool) (already bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	want, err := p11CheckBlock(key)
+	if err != nil {
+		return false, err
+	}
+	if [3]byte(want[:3]) != info.KCV {
+		return false, p11Errorf([]error{ErrKCVMismatch}, "pkcs11: the Backup Key does not have the KCV %X it came with", info.KCV)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.usable(); err != nil {
+		return false, err
+	}
+	keys, err := p.findKeys()
+	if err != nil {
+		return false, err
+	}
+	var same, other []p11Key
+	for _, k := range keys {
+		if k.block == want {
+			same = append(same, k)
+		} else {
+			other = append(other, k)
+		}
+	}
+	if len(other) > 0 && !replace {
+		return false, &DifferentKeyError{Loaded: other[0].info}
+	}
+	if len(same) > 0 {
+		// Already there: keep one, drop the rest (replace is set if any
+		// of the rest is a different key).
+		return true, p.destroy(append(same[1:], other...))
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	h, err := p.create(key, info)
+	if err != nil {
+		return false, err
+	}
+	if err := p.verify(h, want); err != nil {
+		if derr := p.mod.ctx.DestroyObject(p.session, h); derr != nil {
+			err = errors.Join(err, p11Errorf([]error{derr}, "pkcs11: cannot remove the unverified key object (%s)", ckrName(derr)))
+		}
+		return false, err
+	}
+	if err := p.destroy(other); err != nil {
+		return false, fmt.Errorf("pkcs11: the new Backup Key is loaded, but %w", err)
+	}
+	return false, nil
+}
+
+func (p *PKCS11) usable() error {
+	if p.closed {
+		return errors.New("pkcs11: the token is closed")
+	}
+	return nil
+}
+
+// p11Template is the Backup Key object: an AES-256 token key that never
+// leaves the token in the clear (CKA_SENSITIVE, not CKA_EXTRACTABLE), visible
+// only after login (CKA_PRIVATE), able to encrypt and decrypt (for its KCV and
+// for backups). CKA_VALUE_LEN is left out: PKCS#11 v2.40 §6.7.1 (AES secret
+// key objects, footnote 2) says it must not be given to C_CreateObject; we
+// read it back in verify instead.
+func p11Template(value []byte, info KeyInfo) []*pkcs11.Attribute {
+	return []*pkcs11.Attribute{
+		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_SECRET_KEY),
+		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_AES),
+		pkcs11.NewAttribute(pkcs11.CKA_VALUE, value),
+		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, true),
+		pkcs11.NewAttribute(pkcs11.CKA_PRIVATE, true),
+		pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, true),
+		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, false),
+		pkcs11.NewAttribute(pkcs11.CKA_ENCRYPT, true),
+		pkcs11.NewAttribute(pkcs11.CKA_DECRYPT, true),
+		pkcs11.NewAttribute(pkcs11.CKA_LABEL, p11FormatLabel(info)),
+		pkcs11.NewAttribute(pkcs11.CKA_ID, info.KeySetID[:]),
+	}
+}
+
+// create makes the key object. miekg/pkcs11 keeps our slice as the attribute
+// value (we wipe it); its C copy is freed unwiped, out of our reach.
+func (p *PKCS11) create(key []byte, info KeyInfo) (pkcs11.ObjectHandle, error) {
+	value := bytes.Clone(key)
+	defer clear(value)
+	tmpl := append(p11Template(value, info), p.extraTemplate...)
+	h, err := p.mod.ctx.CreateObject(p.session, tmpl)
+	if err != nil {
+		return 0, p11CreateError(err, p.token)
+	}
+	return h, nil
+}
+
+// p11CreateError explains why C_CreateObject failed.
+func p11CreateError(err error, tok PKCS11Token) error {
+	for _, rv := range []uint{
+		pkcs11.CKR_TEMPLATE_INCONSISTENT, pkcs11.CKR_TEMPLATE_INCOMPLETE,
+		pkcs11.CKR_ATTRIBUTE_VALUE_INVALID, pkcs11.CKR_ATTRIBUTE_TYPE_INVALID,
+		pkcs11.CKR_ATTRIBUTE_READ_ONLY, pkcs11.CKR_KEY_SIZE_RANGE,
+		pkcs11.CKR_DOMAIN_PARAMS_INVALID,
+	} {
+		if p11Is(err, rv) {
+			return p11Errorf([]error{ErrTemplateRefused, err}, "pkcs11: token %s refused to create the Backup Key as a sensitive, non-extractable AES-256 token key (%s); its policy may forbid importing keys in the clear", tok, ckrName(err))
+		}
+	}
+	switch {
+	case p11Is(err, pkcs11.CKR_TOKEN_WRITE_PROTECTED):
+		return p11Errorf([]error{err}, "pkcs11: token %s is write-protected", tok)
+	case p11Is(err, pkcs11.CKR_DEVICE_MEMORY):
+		return p11Errorf([]error{err}, "pkcs11: token %s has no room for another object", tok)
+	case p11Is(err, pkcs11.CKR_USER_NOT_LOGGED_IN):
+		return p11Errorf([]error{err}, "pkcs11: the session on token %s is no longer logged in", tok)
+	}
+	return p11Errorf([]error{err}, "pkcs11: cannot create the Backup Key in token %s (%s)", tok, ckrName(err))
+}
+
+// verify proves the new object is the key we meant and as protected as asked:
+// a token may silently ignore or adjust attributes.
+func (p *PKCS11) verify(h pkcs11.ObjectHandle, want [16]byte) error {
+	got, err := p.checkBlock(h)
+	if err != nil {
+		return err
+	}
+	if got != want {
+		return p11Errorf([]error{ErrKCVMismatch}, "pkcs11: the key in token %s has KCV %X, not %X", p.token, got[:3], want[:3])
+	}
+	attrs, err := p.mod.ctx.GetAttributeValue(p.session, h, []*pkcs11.Attribute{
+		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, nil),
+		pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, nil),
+		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, nil),
+		pkcs11.NewAttribute(pkcs11.CKA_VALUE_LEN, nil),
+	})
+	if err != nil {
+		return p11Errorf([]error{err}, "pkcs11: cannot read back the new key's attributes (%s)", ckrName(err))
+	}
+	for _, a := range attrs {
+		var ok bool
+		switch a.Type {
+		case pkcs11.CKA_TOKEN, pkcs11.CKA_SENSITIVE:
+			ok = p11Bool(a.Value)
+		case pkcs11.CKA_EXTRACTABLE:
+			ok = !p11Bool(a.Value)
+		case pkcs11.CKA_VALUE_LEN:
+			n, err := pkcs11Ulong(a.Value)
+			ok = err == nil && n == p11KeyLen
+		}
+		if !ok {
+			return p11Errorf([]error{ErrTemplateRefused}, "pkcs11: token %s did not keep the key template (attribute 0x%X)", p.token, a.Type)
+		}
+	}
+	return nil
+}
+
+func p11Bool(v []byte) bool { return len(v) == 1 && v[0] != 0 }
+
+// pkcs11Ulong reads a CK_ULONG attribute value (native byte order and size).
+func pkcs11Ulong(v []byte) (uint, error) {
+	if len(v) != int(unsafe.Sizeof(uint(0))) {
+		return 0, fmt.Errorf("pkcs11: CK_ULONG of %d bytes", len(v))
+	}
+	return *(*uint)(unsafe.Pointer(&v[0])), nil
+}
+
+// checkBlock computes AES-ECB(key, 16 zero bytes) inside the token; the KCV
+// is its first 3 bytes.
+func (p *PKCS11) checkBlock(h pkcs11.ObjectHandle) ([16]byte, error) {
+	var block [16]byte
+	mech := []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_ECB, nil)}
+	if err := p.mod.ctx.EncryptInit(p.session, mech, h); err != nil {
+		return block, p11Errorf([]error{err}, "pkcs11: token %s cannot compute the key's KCV (C_EncryptInit with CKM_AES_ECB: %s)", p.token, ckrName(err))
+	}
+	out, err := p.mod.ctx.Encrypt(p.session, block[:])
+	if err != nil {
+		return block, p11Errorf([]error{err}, "pkcs11: token %s cannot compute the key's KCV (C_Encrypt: %s)", p.token, ckrName(err))
+	}
+	if len(out) != len(block) {
+		return block, fmt.Errorf("pkcs11: token %s returned %d bytes for one AES block", p.token, len(out))
+	}
+	copy(block[:], out)
+	return block, nil
+}
+
+// findKeys lists the Backup Key objects: AES secret keys whose label has our
+// prefix, each with its check block computed inside the token.
+func (p *PKCS11) findKeys() ([]p11Key, error) {
+	ctx := p.mod.ctx
+	err := ctx.FindObjectsInit(p.session, []*pkcs11.Attribute{
+		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_SECRET_KEY),
+		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_AES),
+	})
+	if err != nil {
+		return nil, p11Errorf([]error{err}, "pkcs11: cannot search token %s (%s)", p.token, ckrName(err))
+	}
+	var handles []pkcs11.ObjectHandle
+	for {
+		hs, _, err := ctx.FindObjects(p.session, 64)
+		if err != nil {
+			_ = ctx.FindObjectsFinal(p.session)
+			return nil, p11Errorf([]error{err}, "pkcs11: cannot search token %s (%s)", p.token, ckrName(err))
+		}
+		if len(hs) == 0 {
+			break
+		}
+		handles = append(handles, hs...)
+	}
+	if err := ctx.FindObjectsFinal(p.session); err != nil {
+		return nil, p11Errorf([]error{err}, "pkcs11: cannot search token %s (%s)", p.token, ckrName(err))
+	}
+	var keys []p11Key
+	for _, h := range handles {
+		attrs, err := ctx.GetAttributeValue(p.session, h, []*pkcs11.Attribute{
+			pkcs11.NewAttribute(pkcs11.CKA_LABEL, nil),
+			pkcs11.NewAttribute(pkcs11.CKA_ID, nil),
+		})
+		if err != nil {
+			continue // not readable, so not one of ours
+		}
+		var label string
+		var id []byte
+		for _, a := range attrs {
+			switch a.Type {
+			case pkcs11.CKA_LABEL:
+				label = string(a.Value)
+			case pkcs11.CKA_ID:
+				id = a.Value
+			}
+		}
+		keySetID, applianceLabel, ours, ok := p11ParseLabel(label)
+		if !ours {
+			continue
+		}
+		if !ok && len(id) == len(keySetID) {
+			keySetID = [16]byte(id)
+		}
+		block, err := p.checkBlock(h)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, p11Key{
+			handle: h,
+			block:  block,
+			info:   KeyInfo{KeySetID: keySetID, Label: applianceLabel, KCV: [3]byte(block[:3])},
+		})
+	}
+	return keys, nil
+}
+
+func (p *PKCS11) destroy(keys []p11Key) error {
+	for _, k := range keys {
+		if err := p.mod.ctx.DestroyObject(p.session, k.handle); err != nil {
+			return p11Errorf([]error{err}, "pkcs11: cannot remove the old Backup Key (KCV %X) from token %s (%s)", k.info.KCV, p.token, ckrName(err))
+		}
+	}
+	return nil
+}
+
+// p11Is reports whether err is the PKCS#11 return value rv.
+func p11Is(err error, rv uint) bool {
+	var e pkcs11.Error
+	return errors.As(err, &e) && uint(e) == rv
+}
+
+// ckrName gives the CKR_ name of a module error ("CKR_PIN_INCORRECT").
+func ckrName(err error) string {
+	var e pkcs11.Error
+	if !errors.As(err, &e) {
+		return err.Error()
+	}
+	s := e.Error() // "pkcs11: 0xA0: CKR_PIN_INCORRECT"
+	if i := strings.LastIndex(s, ": "); i >= 0 && strings.HasPrefix(s[i+2:], "CKR_") {
+		return s[i+2:]
+	}
+	return fmt.Sprintf("CKR 0x%X", uint(e))
+}
