@@ -66,7 +66,7 @@ func acquireP11Module(path string) (*p11Module, error) {
 	if strings.ContainsRune(path, filepath.Separator) {
 		// dlopen says little; a missing or unreadable file is worth naming.
 		if _, err := os.Stat(path); err != nil {
-			return nil, p11Errorf([]error{ErrModule, err}, "pkcs11: cannot load module %q: %v", path, pathErrReason(err))
+			return nil, p11Errorf([]error{ErrModule, err}, "pkcs11: cannot load module %q: %v", path, p11PathErrReason(err))
 		}
 	}
 	p11Modules.Lock()
@@ -83,7 +83,7 @@ func acquireP11Module(path string) (*p11Module, error) {
 	if err := ctx.Initialize(); err != nil {
 		if !p11Is(err, pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
 			ctx.Destroy()
-			return nil, p11Errorf([]error{ErrModule, err}, "pkcs11: module %q: C_Initialize failed (%s)", path, ckrName(err))
+			return nil, p11Errorf([]error{ErrModule, err}, "pkcs11: module %q: C_Initialize failed (%s)", path, p11CKRName(err))
 		}
 		m.ownInit = false
 	}
@@ -91,7 +91,7 @@ func acquireP11Module(path string) (*p11Module, error) {
 	return m, nil
 }
 
-func pathErrReason(err error) string {
+func p11PathErrReason(err error) string {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return pe.Err.Error()
@@ -111,7 +111,7 @@ func (m *p11Module) release() error {
 	var err error
 	if m.ownInit {
 		if ferr := m.ctx.Finalize(); ferr != nil {
-			err = p11Errorf([]error{ferr}, "pkcs11: module %q: C_Finalize failed (%s)", m.path, ckrName(ferr))
+			err = p11Errorf([]error{ferr}, "pkcs11: module %q: C_Finalize failed (%s)", m.path, p11CKRName(ferr))
 		}
 	}
 	m.ctx.Destroy()
@@ -122,7 +122,7 @@ func (m *p11Module) release() error {
 func (m *p11Module) tokens() ([]PKCS11Token, error) {
 	slots, err := m.ctx.GetSlotList(true)
 	if err != nil {
-		return nil, p11Errorf([]error{ErrModule, err}, "pkcs11: module %q: C_GetSlotList failed (%s)", m.path, ckrName(err))
+		return nil, p11Errorf([]error{ErrModule, err}, "pkcs11: module %q: C_GetSlotList failed (%s)", m.path, p11CKRName(err))
 	}
 	var out []PKCS11Token
 	for _, id := range slots {
@@ -189,7 +189,7 @@ func OpenPKCS11(modulePath string, sel TokenSelector, pin []byte) (_ *PKCS11, er
 	p.session, err = m.ctx.OpenSession(tok.SlotID, pkcs11.CKF_SERIAL_SESSION|pkcs11.CKF_RW_SESSION)
 	if err != nil {
 		p.session = 0
-		return nil, p11Errorf([]error{err}, "pkcs11: cannot open a read-write session on token %s (%s)", tok, ckrName(err))
+		return nil, p11Errorf([]error{err}, "pkcs11: cannot open a read-write session on token %s (%s)", tok, p11CKRName(err))
 	}
 	if err := p.login(pin); err != nil {
 		return nil, err
@@ -260,7 +260,7 @@ func p11LoginError(err error, tok PKCS11Token) error {
 	case p11Is(err, pkcs11.CKR_PIN_EXPIRED):
 		return p11Errorf([]error{err}, "pkcs11: the user PIN of token %s has expired; change it with the token's tools", tok)
 	}
-	return p11Errorf([]error{err}, "pkcs11: cannot log in to token %s (%s)", tok, ckrName(err))
+	return p11Errorf([]error{err}, "pkcs11: cannot log in to token %s (%s)", tok, p11CKRName(err))
 }
 
 // Name says which HSM this is, for the screen.
@@ -286,11 +286,11 @@ func (p *PKCS11) close() error {
 	if p.session != 0 {
 		if p.loggedIn {
 			if err := p.mod.ctx.Logout(p.session); err != nil && !p11Is(err, pkcs11.CKR_USER_NOT_LOGGED_IN) {
-				errs = append(errs, p11Errorf([]error{err}, "pkcs11: C_Logout failed (%s)", ckrName(err)))
+				errs = append(errs, p11Errorf([]error{err}, "pkcs11: C_Logout failed (%s)", p11CKRName(err)))
 			}
 		}
 		if err := p.mod.ctx.CloseSession(p.session); err != nil {
-			errs = append(errs, p11Errorf([]error{err}, "pkcs11: C_CloseSession failed (%s)", ckrName(err)))
+			errs = append(errs, p11Errorf([]error{err}, "pkcs11: C_CloseSession failed (%s)", p11CKRName(err)))
 		}
 		p.session = 0
 	}
@@ -380,7 +380,7 @@ func (p *PKCS11) LoadBackupKey(ctx context.Context, key []byte, info KeyInfo, re
 	}
 	if err := p.verify(h, want); err != nil {
 		if derr := p.mod.ctx.DestroyObject(p.session, h); derr != nil {
-			err = errors.Join(err, p11Errorf([]error{derr}, "pkcs11: cannot remove the unverified key object (%s)", ckrName(derr)))
+			err = errors.Join(err, p11Errorf([]error{derr}, "pkcs11: cannot remove the unverified key object (%s)", p11CKRName(derr)))
 		}
 		return false, err
 	}
@@ -400,7 +400,9 @@ func (p *PKCS11) usable() error {
 // p11Template is the Backup Key object: an AES-256 token key that never
 // leaves the token in the clear (CKA_SENSITIVE, not CKA_EXTRACTABLE), visible
 // only after login (CKA_PRIVATE), able to encrypt and decrypt (for its KCV and
-// for backups). CKA_VALUE_LEN is left out: PKCS#11 v2.40 §6.7.1 (AES secret
+// for backups) but not to sign, verify (MAC) or derive. CKA_WRAP/CKA_UNWRAP are
+// left to the token's default, as an appliance may back up keys by wrapping.
+// CKA_VALUE_LEN is left out: PKCS#11 v2.40 §6.7.1 (AES secret
 // key objects, footnote 2) says it must not be given to C_CreateObject; we
 // read it back in verify instead.
 func p11Template(value []byte, info KeyInfo) []*pkcs11.Attribute {
@@ -414,6 +416,9 @@ func p11Template(value []byte, info KeyInfo) []*pkcs11.Attribute {
 		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, false),
 		pkcs11.NewAttribute(pkcs11.CKA_ENCRYPT, true),
 		pkcs11.NewAttribute(pkcs11.CKA_DECRYPT, true),
+		pkcs11.NewAttribute(pkcs11.CKA_SIGN, false),
+		pkcs11.NewAttribute(pkcs11.CKA_VERIFY, false),
+		pkcs11.NewAttribute(pkcs11.CKA_DERIVE, false),
 		pkcs11.NewAttribute(pkcs11.CKA_LABEL, p11FormatLabel(info)),
 		pkcs11.NewAttribute(pkcs11.CKA_ID, info.KeySetID[:]),
 	}
@@ -441,7 +446,7 @@ func p11CreateError(err error, tok PKCS11Token) error {
 		pkcs11.CKR_DOMAIN_PARAMS_INVALID,
 	} {
 		if p11Is(err, rv) {
-			return p11Errorf([]error{ErrTemplateRefused, err}, "pkcs11: token %s refused to create the Backup Key as a sensitive, non-extractable AES-256 token key (%s); its policy may forbid importing keys in the clear", tok, ckrName(err))
+			return p11Errorf([]error{ErrTemplateRefused, err}, "pkcs11: token %s refused to create the Backup Key as a sensitive, non-extractable AES-256 token key (%s); its policy may forbid importing keys in the clear", tok, p11CKRName(err))
 		}
 	}
 	switch {
@@ -452,7 +457,7 @@ func p11CreateError(err error, tok PKCS11Token) error {
 	case p11Is(err, pkcs11.CKR_USER_NOT_LOGGED_IN):
 		return p11Errorf([]error{err}, "pkcs11: the session on token %s is no longer logged in", tok)
 	}
-	return p11Errorf([]error{err}, "pkcs11: cannot create the Backup Key in token %s (%s)", tok, ckrName(err))
+	return p11Errorf([]error{err}, "pkcs11: cannot create the Backup Key in token %s (%s)", tok, p11CKRName(err))
 }
 
 // verify proves the new object is the key we meant and as protected as asked:
@@ -465,14 +470,13 @@ func (p *PKCS11) verify(h pkcs11.ObjectHandle, want [16]byte) error {
 	if got != want {
 		return p11Errorf([]error{ErrKCVMismatch}, "pkcs11: the key in token %s has KCV %X, not %X", p.token, got[:3], want[:3])
 	}
-	attrs, err := p.mod.ctx.GetAttributeValue(p.session, h, []*pkcs11.Attribute{
-		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, nil),
-		pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, nil),
-		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, nil),
-		pkcs11.NewAttribute(pkcs11.CKA_VALUE_LEN, nil),
-	})
+	var query []*pkcs11.Attribute
+	for typ := range p11VerifiedAttrs {
+		query = append(query, pkcs11.NewAttribute(typ, nil))
+	}
+	attrs, err := p.mod.ctx.GetAttributeValue(p.session, h, query)
 	if err != nil {
-		return p11Errorf([]error{err}, "pkcs11: cannot read back the new key's attributes (%s)", ckrName(err))
+		return p11Errorf([]error{err}, "pkcs11: cannot read back the new key's attributes (%s)", p11CKRName(err))
 	}
 	for _, a := range attrs {
 		var ok bool
@@ -482,20 +486,28 @@ func (p *PKCS11) verify(h pkcs11.ObjectHandle, want [16]byte) error {
 		case pkcs11.CKA_EXTRACTABLE:
 			ok = !p11Bool(a.Value)
 		case pkcs11.CKA_VALUE_LEN:
-			n, err := pkcs11Ulong(a.Value)
+			n, err := p11Ulong(a.Value)
 			ok = err == nil && n == p11KeyLen
 		}
 		if !ok {
-			return p11Errorf([]error{ErrTemplateRefused}, "pkcs11: token %s did not keep the key template (attribute 0x%X)", p.token, a.Type)
+			return p11Errorf([]error{ErrTemplateRefused}, "pkcs11: token %s did not keep the key template (%s)", p.token, p11VerifiedAttrs[a.Type])
 		}
 	}
 	return nil
 }
 
+// p11VerifiedAttrs names the attributes verify reads back.
+var p11VerifiedAttrs = map[uint]string{
+	pkcs11.CKA_TOKEN:       "CKA_TOKEN",
+	pkcs11.CKA_SENSITIVE:   "CKA_SENSITIVE",
+	pkcs11.CKA_EXTRACTABLE: "CKA_EXTRACTABLE",
+	pkcs11.CKA_VALUE_LEN:   "CKA_VALUE_LEN",
+}
+
 func p11Bool(v []byte) bool { return len(v) == 1 && v[0] != 0 }
 
-// pkcs11Ulong reads a CK_ULONG attribute value (native byte order and size).
-func pkcs11Ulong(v []byte) (uint, error) {
+// p11Ulong reads a CK_ULONG attribute value (native byte order and size).
+func p11Ulong(v []byte) (uint, error) {
 	if len(v) != int(unsafe.Sizeof(uint(0))) {
 		return 0, fmt.Errorf("pkcs11: CK_ULONG of %d bytes", len(v))
 	}
@@ -508,11 +520,11 @@ func (p *PKCS11) checkBlock(h pkcs11.ObjectHandle) ([16]byte, error) {
 	var block [16]byte
 	mech := []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_ECB, nil)}
 	if err := p.mod.ctx.EncryptInit(p.session, mech, h); err != nil {
-		return block, p11Errorf([]error{err}, "pkcs11: token %s cannot compute the key's KCV (C_EncryptInit with CKM_AES_ECB: %s)", p.token, ckrName(err))
+		return block, p11Errorf([]error{err}, "pkcs11: token %s cannot compute the key's KCV (C_EncryptInit with CKM_AES_ECB: %s)", p.token, p11CKRName(err))
 	}
 	out, err := p.mod.ctx.Encrypt(p.session, block[:])
 	if err != nil {
-		return block, p11Errorf([]error{err}, "pkcs11: token %s cannot compute the key's KCV (C_Encrypt: %s)", p.token, ckrName(err))
+		return block, p11Errorf([]error{err}, "pkcs11: token %s cannot compute the key's KCV (C_Encrypt: %s)", p.token, p11CKRName(err))
 	}
 	if len(out) != len(block) {
 		return block, fmt.Errorf("pkcs11: token %s returned %d bytes for one AES block", p.token, len(out))
@@ -530,14 +542,14 @@ func (p *PKCS11) findKeys() ([]p11Key, error) {
 		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_AES),
 	})
 	if err != nil {
-		return nil, p11Errorf([]error{err}, "pkcs11: cannot search token %s (%s)", p.token, ckrName(err))
+		return nil, p11Errorf([]error{err}, "pkcs11: cannot search token %s (%s)", p.token, p11CKRName(err))
 	}
 	var handles []pkcs11.ObjectHandle
 	for {
 		hs, _, err := ctx.FindObjects(p.session, 64)
 		if err != nil {
 			_ = ctx.FindObjectsFinal(p.session)
-			return nil, p11Errorf([]error{err}, "pkcs11: cannot search token %s (%s)", p.token, ckrName(err))
+			return nil, p11Errorf([]error{err}, "pkcs11: cannot search token %s (%s)", p.token, p11CKRName(err))
 		}
 		if len(hs) == 0 {
 			break
@@ -545,7 +557,7 @@ func (p *PKCS11) findKeys() ([]p11Key, error) {
 		handles = append(handles, hs...)
 	}
 	if err := ctx.FindObjectsFinal(p.session); err != nil {
-		return nil, p11Errorf([]error{err}, "pkcs11: cannot search token %s (%s)", p.token, ckrName(err))
+		return nil, p11Errorf([]error{err}, "pkcs11: cannot search token %s (%s)", p.token, p11CKRName(err))
 	}
 	var keys []p11Key
 	for _, h := range handles {
@@ -589,7 +601,7 @@ func (p *PKCS11) findKeys() ([]p11Key, error) {
 func (p *PKCS11) destroy(keys []p11Key) error {
 	for _, k := range keys {
 		if err := p.mod.ctx.DestroyObject(p.session, k.handle); err != nil {
-			return p11Errorf([]error{err}, "pkcs11: cannot remove the old Backup Key (KCV %X) from token %s (%s)", k.info.KCV, p.token, ckrName(err))
+			return p11Errorf([]error{err}, "pkcs11: cannot remove the old Backup Key (KCV %X) from token %s (%s)", k.info.KCV, p.token, p11CKRName(err))
 		}
 	}
 	return nil
@@ -601,8 +613,8 @@ func p11Is(err error, rv uint) bool {
 	return errors.As(err, &e) && uint(e) == rv
 }
 
-// ckrName gives the CKR_ name of a module error ("CKR_PIN_INCORRECT").
-func ckrName(err error) string {
+// p11CKRName gives the CKR_ name of a module error ("CKR_PIN_INCORRECT").
+func p11CKRName(err error) string {
 	var e pkcs11.Error
 	if !errors.As(err, &e) {
 		return err.Error()

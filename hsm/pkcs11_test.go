@@ -15,9 +15,9 @@ import (
 	"github.com/miekg/pkcs11"
 )
 
-// testKey returns a random Backup Key and its KeyInfo, the way the cards
+// p11TestKey returns a random Backup Key and its KeyInfo, the way the cards
 // would describe it.
-func testKey(t *testing.T, label string) ([]byte, KeyInfo) {
+func p11TestKey(t *testing.T, label string) ([]byte, KeyInfo) {
 	t.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -31,9 +31,9 @@ func testKey(t *testing.T, label string) ([]byte, KeyInfo) {
 	return key, info
 }
 
-// backupKeyObjects returns the handles of all Backup Key objects in the token,
+// p11BackupKeyObjects returns the handles of all Backup Key objects in the token,
 // found independently of findKeys (by label prefix over all secret keys).
-func backupKeyObjects(t *testing.T, p *PKCS11) []pkcs11.ObjectHandle {
+func p11BackupKeyObjects(t *testing.T, p *PKCS11) []pkcs11.ObjectHandle {
 	t.Helper()
 	ctx := p.mod.ctx
 	if err := ctx.FindObjectsInit(p.session, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_SECRET_KEY)}); err != nil {
@@ -67,7 +67,7 @@ func TestPKCS11LoadCreatesProtectedKey(t *testing.T) {
 	if _, ok, err := p.BackupKey(ctx); err != nil || ok {
 		t.Fatalf("BackupKey on an empty token = ok %v, err %v; want none", ok, err)
 	}
-	key, info := testKey(t, "cluster: one")
+	key, info := p11TestKey(t, "cluster: one")
 	already, err := p.LoadBackupKey(ctx, key, info, false)
 	if err != nil || already {
 		t.Fatalf("LoadBackupKey = %v, %v; want false, nil", already, err)
@@ -81,7 +81,7 @@ func TestPKCS11LoadCreatesProtectedKey(t *testing.T) {
 		t.Errorf("BackupKey = %+v, want %+v", got, info)
 	}
 
-	hs := backupKeyObjects(t, p)
+	hs := p11BackupKeyObjects(t, p)
 	if len(hs) != 1 {
 		t.Fatalf("token holds %d Backup Key objects, want 1", len(hs))
 	}
@@ -104,6 +104,9 @@ func TestPKCS11LoadCreatesProtectedKey(t *testing.T) {
 		pkcs11.NewAttribute(pkcs11.CKA_NEVER_EXTRACTABLE, nil),
 		pkcs11.NewAttribute(pkcs11.CKA_ENCRYPT, nil),
 		pkcs11.NewAttribute(pkcs11.CKA_DECRYPT, nil),
+		pkcs11.NewAttribute(pkcs11.CKA_SIGN, nil),
+		pkcs11.NewAttribute(pkcs11.CKA_VERIFY, nil),
+		pkcs11.NewAttribute(pkcs11.CKA_DERIVE, nil),
 		pkcs11.NewAttribute(pkcs11.CKA_VALUE_LEN, nil),
 		pkcs11.NewAttribute(pkcs11.CKA_ID, nil),
 		pkcs11.NewAttribute(pkcs11.CKA_LABEL, nil),
@@ -114,6 +117,7 @@ func TestPKCS11LoadCreatesProtectedKey(t *testing.T) {
 	want := map[uint]bool{
 		pkcs11.CKA_TOKEN: true, pkcs11.CKA_SENSITIVE: true, pkcs11.CKA_EXTRACTABLE: false,
 		pkcs11.CKA_PRIVATE: true, pkcs11.CKA_ENCRYPT: true, pkcs11.CKA_DECRYPT: true,
+		pkcs11.CKA_SIGN: false, pkcs11.CKA_VERIFY: false, pkcs11.CKA_DERIVE: false,
 		// An imported key was once in the clear: a token must not claim
 		// otherwise (PKCS#11 v2.40 §4.9, CKA_ALWAYS_SENSITIVE).
 		pkcs11.CKA_ALWAYS_SENSITIVE: false, pkcs11.CKA_NEVER_EXTRACTABLE: false,
@@ -121,7 +125,7 @@ func TestPKCS11LoadCreatesProtectedKey(t *testing.T) {
 	for _, a := range attrs {
 		switch a.Type {
 		case pkcs11.CKA_VALUE_LEN:
-			if n, err := pkcs11Ulong(a.Value); err != nil || n != 32 {
+			if n, err := p11Ulong(a.Value); err != nil || n != 32 {
 				t.Errorf("CKA_VALUE_LEN = %d, %v; want 32", n, err)
 			}
 		case pkcs11.CKA_ID:
@@ -147,9 +151,9 @@ func TestPKCS11LoadCreatesProtectedKey(t *testing.T) {
 func TestPKCS11KeyPersistsAndIsRecognised(t *testing.T) {
 	s := newSoftHSM(t, "appliance")
 	ctx := context.Background()
-	key, info := testKey(t, "hsm-a")
+	key, info := p11TestKey(t, "hsm-a")
 
-	p, err := OpenPKCS11(s.module, TokenByLabel("appliance"), []byte(testUserPIN))
+	p, err := OpenPKCS11(s.module, TokenByLabel("appliance"), []byte(p11TestUserPIN))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +182,7 @@ func TestPKCS11KeyPersistsAndIsRecognised(t *testing.T) {
 			t.Errorf("reload (replace %v) = %v, %v; want already", replace, already, err)
 		}
 	}
-	if n := len(backupKeyObjects(t, p)); n != 1 {
+	if n := len(p11BackupKeyObjects(t, p)); n != 1 {
 		t.Errorf("token holds %d Backup Key objects, want 1", n)
 	}
 }
@@ -187,8 +191,8 @@ func TestPKCS11DifferentKeyAndReplace(t *testing.T) {
 	s := newSoftHSM(t, "appliance")
 	p := s.open(t, "appliance")
 	ctx := context.Background()
-	oldKey, oldInfo := testKey(t, "old")
-	newKey, newInfo := testKey(t, "new")
+	oldKey, oldInfo := p11TestKey(t, "old")
+	newKey, newInfo := p11TestKey(t, "new")
 	if _, err := p.LoadBackupKey(ctx, oldKey, oldInfo, false); err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +219,7 @@ func TestPKCS11DifferentKeyAndReplace(t *testing.T) {
 	if got, _, _ := p.BackupKey(ctx); got != newInfo {
 		t.Errorf("after replace the token holds %+v, want %+v", got, newInfo)
 	}
-	if n := len(backupKeyObjects(t, p)); n != 1 {
+	if n := len(p11BackupKeyObjects(t, p)); n != 1 {
 		t.Errorf("after replace the token holds %d Backup Key objects, want 1", n)
 	}
 }
@@ -224,8 +228,8 @@ func TestPKCS11RefusedTemplateKeepsOldKey(t *testing.T) {
 	s := newSoftHSM(t, "appliance")
 	p := s.open(t, "appliance")
 	ctx := context.Background()
-	oldKey, oldInfo := testKey(t, "old")
-	newKey, newInfo := testKey(t, "new")
+	oldKey, oldInfo := p11TestKey(t, "old")
+	newKey, newInfo := p11TestKey(t, "new")
 	if _, err := p.LoadBackupKey(ctx, oldKey, oldInfo, false); err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +246,7 @@ func TestPKCS11RefusedTemplateKeepsOldKey(t *testing.T) {
 	if got, ok, _ := p.BackupKey(ctx); !ok || got != oldInfo {
 		t.Errorf("after a failed replace the token holds %+v (ok %v), want the old %+v", got, ok, oldInfo)
 	}
-	if n := len(backupKeyObjects(t, p)); n != 1 {
+	if n := len(p11BackupKeyObjects(t, p)); n != 1 {
 		t.Errorf("after a failed replace the token holds %d Backup Key objects, want 1", n)
 	}
 }
@@ -250,7 +254,7 @@ func TestPKCS11RefusedTemplateKeepsOldKey(t *testing.T) {
 func TestPKCS11LoadRejectsBadInput(t *testing.T) {
 	s := newSoftHSM(t, "appliance")
 	p := s.open(t, "appliance")
-	key, info := testKey(t, "x")
+	key, info := p11TestKey(t, "x")
 	wrongKCV := info
 	wrongKCV.KCV[0] ^= 1
 	canceled, cancel := context.WithCancel(context.Background())
@@ -276,7 +280,7 @@ func TestPKCS11LoadRejectsBadInput(t *testing.T) {
 	if _, err := p.LoadBackupKey(context.Background(), key[:16], info, false); err == nil {
 		t.Error("LoadBackupKey accepted a 16-byte key")
 	}
-	if n := len(backupKeyObjects(t, p)); n != 0 {
+	if n := len(p11BackupKeyObjects(t, p)); n != 0 {
 		t.Errorf("token holds %d Backup Key objects after rejected loads, want 0", n)
 	}
 }
@@ -297,13 +301,15 @@ func TestOpenPKCS11Errors(t *testing.T) {
 		want     error
 		contains []string
 	}{
-		{"missing module", missing, TokenByLabel("alpha"), testUserPIN, ErrModule, []string{missing}},
-		{"not a module", notAModule, TokenByLabel("alpha"), testUserPIN, ErrModule, []string{notAModule}},
-		{"no module path", "", TokenByLabel("alpha"), testUserPIN, ErrModule, nil},
-		{"unknown label", s.module, TokenByLabel("gamma"), testUserPIN, ErrTokenNotFound, []string{`"gamma"`, `"alpha"`, `"beta"`}},
-		{"unknown slot", s.module, TokenBySlot(4242), testUserPIN, ErrTokenNotFound, []string{"slot 4242", `"alpha"`}},
-		{"ambiguous", s.module, TokenSelector{}, testUserPIN, ErrTokenNotFound, []string{"2 tokens"}},
-		{"wrong pin", s.module, TokenByLabel("beta"), "wrong-pin-999", ErrWrongPIN, []string{`"beta"`}},
+		{"missing module", missing, TokenByLabel("alpha"), p11TestUserPIN, ErrModule, []string{missing}},
+		{"not a module", notAModule, TokenByLabel("alpha"), p11TestUserPIN, ErrModule, []string{notAModule}},
+		{"no module path", "", TokenByLabel("alpha"), p11TestUserPIN, ErrModule, nil},
+		{"unknown label", s.module, TokenByLabel("gamma"), p11TestUserPIN, ErrTokenNotFound, []string{`"gamma"`, `"alpha"`, `"beta"`}},
+		{"unknown slot", s.module, TokenBySlot(4242), p11TestUserPIN, ErrTokenNotFound, []string{"slot 4242", `"alpha"`}},
+		{"ambiguous", s.module, TokenSelector{}, p11TestUserPIN, ErrTokenNotFound, []string{"2 tokens"}},
+		// SoftHSM2 never locks a PIN but sets CKF_USER_PIN_COUNT_LOW after a
+		// wrong one; the message reports the flags read after the attempt.
+		{"wrong pin", s.module, TokenByLabel("beta"), "wrong-pin-999", ErrWrongPIN, []string{`"beta"`, "few tries"}},
 		{"empty pin", s.module, TokenByLabel("beta"), "", ErrWrongPIN, []string{`"beta"`}},
 	}
 	for _, tt := range tests {
@@ -322,7 +328,7 @@ func TestOpenPKCS11Errors(t *testing.T) {
 					t.Errorf("error %q does not mention %s", msg, c)
 				}
 			}
-			for _, secret := range []string{testUserPIN, "wrong-pin-999", testSOPIN} {
+			for _, secret := range []string{p11TestUserPIN, "wrong-pin-999", p11TestSOPIN} {
 				if strings.Contains(msg, secret) {
 					t.Errorf("error %q contains a PIN", msg)
 				}
@@ -349,7 +355,7 @@ func TestListPKCS11TokensAndSelectBySlot(t *testing.T) {
 		if tok.Serial == "" || tok.Model == "" {
 			t.Errorf("token %v lacks serial or model", tok)
 		}
-		p, err := OpenPKCS11(s.module, TokenBySlot(tok.SlotID), []byte(testUserPIN))
+		p, err := OpenPKCS11(s.module, TokenBySlot(tok.SlotID), []byte(p11TestUserPIN))
 		if err != nil {
 			t.Fatalf("open %v: %v", tok, err)
 		}
@@ -369,17 +375,17 @@ func TestPKCS11SharesModuleAcrossTokens(t *testing.T) {
 	s := newSoftHSM(t, "alpha", "beta")
 	ctx := context.Background()
 	a := s.open(t, "alpha")
-	if _, err := OpenPKCS11(s.module, TokenByLabel("alpha"), []byte(testUserPIN)); err == nil || !strings.Contains(err.Error(), "already open") {
+	if _, err := OpenPKCS11(s.module, TokenByLabel("alpha"), []byte(p11TestUserPIN)); err == nil || !strings.Contains(err.Error(), "already open") {
 		t.Errorf("second open of one token = %v, want an already-open error", err)
 	}
-	b, err := OpenPKCS11(s.module, TokenByLabel("beta"), []byte(testUserPIN))
+	b, err := OpenPKCS11(s.module, TokenByLabel("beta"), []byte(p11TestUserPIN))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ListPKCS11Tokens(s.module); err != nil {
 		t.Fatal(err)
 	}
-	key, info := testKey(t, "a")
+	key, info := p11TestKey(t, "a")
 	if _, err := b.LoadBackupKey(ctx, key, info, false); err != nil {
 		t.Fatal(err)
 	}
@@ -433,7 +439,7 @@ func TestP11LoginError(t *testing.T) {
 				t.Errorf("%q does not mention %q and the token", err, tt.contains)
 			}
 			if var11 := (pkcs11.Error(0)); !errors.As(err, &var11) || uint(var11) != tt.rv {
-				t.Errorf("%v does not carry the module's %s", err, ckrName(pkcs11.Error(tt.rv)))
+				t.Errorf("%v does not carry the module's %s", err, p11CKRName(pkcs11.Error(tt.rv)))
 			}
 		})
 	}
@@ -454,7 +460,7 @@ func TestP11CreateError(t *testing.T) {
 		{pkcs11.CKR_GENERAL_ERROR, false},
 	}
 	for _, tt := range tests {
-		name := ckrName(pkcs11.Error(tt.rv))
+		name := p11CKRName(pkcs11.Error(tt.rv))
 		t.Run(name, func(t *testing.T) {
 			err := p11CreateError(pkcs11.Error(tt.rv), tok)
 			if errors.Is(err, ErrTemplateRefused) != tt.refused {

@@ -16,8 +16,8 @@ const (
 	// softHSMModuleEnv overrides the module path (other distributions).
 	softHSMModuleEnv = "HSMCARDS_TEST_SOFTHSM2_MODULE"
 
-	testSOPIN   = "so-pin-87654321"
-	testUserPIN = "user-pin-123456"
+	p11TestSOPIN   = "so-pin-87654321"
+	p11TestUserPIN = "user-pin-123456"
 )
 
 // softHSM is a private SoftHSM2 token store under the test's temp dir,
@@ -28,7 +28,7 @@ type softHSM struct {
 }
 
 // newSoftHSM sets up a token store and initialises one token per label, each
-// with testSOPIN and testUserPIN.
+// with p11TestSOPIN and p11TestUserPIN.
 func newSoftHSM(t *testing.T, labels ...string) *softHSM {
 	t.Helper()
 	module := os.Getenv(softHSMModuleEnv)
@@ -54,7 +54,7 @@ func newSoftHSM(t *testing.T, labels ...string) *softHSM {
 	}
 	t.Setenv("SOFTHSM2_CONF", conf)
 	for _, label := range labels {
-		cmd := exec.Command(util, "--init-token", "--free", "--label", label, "--so-pin", testSOPIN, "--pin", testUserPIN)
+		cmd := exec.Command(util, "--init-token", "--free", "--label", label, "--so-pin", p11TestSOPIN, "--pin", p11TestUserPIN)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("softhsm2-util --init-token --label %s: %v\n%s", label, err, out)
 		}
@@ -65,7 +65,7 @@ func newSoftHSM(t *testing.T, labels ...string) *softHSM {
 // open logs in to the token labelled label and closes it when the test ends.
 func (s *softHSM) open(t *testing.T, label string) *PKCS11 {
 	t.Helper()
-	p, err := OpenPKCS11(s.module, TokenByLabel(label), []byte(testUserPIN))
+	p, err := OpenPKCS11(s.module, TokenByLabel(label), []byte(p11TestUserPIN))
 	if err != nil {
 		t.Fatalf("OpenPKCS11(%q): %v", label, err)
 	}
