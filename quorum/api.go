@@ -1,7 +1,11 @@
+// Package quorum makes, splits, encodes and rebuilds the Backup Key: a 32-byte
+// AES key shared k-of-n with Shamir's scheme (Vault's implementation) across
+// share cards. Each card holds one Record, encoded as in FORMAT.md.
+//
+// Vault's Combine happily returns a wrong key for mixed, too few or damaged
+// shares; the record's key-set ID, checksum and KCV are what catch those
+// (DESIGN "Shamir, Vault's way"), and Collector applies all three.
 package quorum
-
-// This file fixes the quorum API the wizard codes against. Implementations
-// replace the panics.
 
 import (
 	"errors"
@@ -10,6 +14,20 @@ import (
 
 // KeySize is the Backup Key length: a 32-byte AES key (seed, "Quorum").
 const KeySize = 32
+
+// ShareSize is the length of one share in Vault's format: one y byte per key
+// byte, then the x coordinate.
+const ShareSize = KeySize + 1
+
+// MaxRecordSize is the largest encoded record: EF 4B01 holds ≤ 255 bytes and a
+// short APDU carries ≤ 255 bytes (DESIGN "Card profile").
+const MaxRecordSize = 255
+
+// MaxLabelLen is the longest label, in characters (runes).
+const MaxLabelLen = 32
+
+// MaxShares is the largest n accepted; the seed offers only 2-of-3 and 3-of-5.
+const MaxShares = 9
 
 // KCV is a key check value: the first 3 bytes of AES-256-ECB(key, 16 zero
 // bytes) (DESIGN "Share record").
@@ -37,50 +55,15 @@ type Record struct {
 	KCV      KCV
 }
 
-// Key is a Backup Key held in memory. Wipe it when done.
-type Key struct{}
-
-// Bytes returns the key material. The slice aliases the Key: Wipe clears it.
-func (k *Key) Bytes() []byte { panic("unimplemented") }
-
-// KCV returns the key's check value.
-func (k *Key) KCV() KCV { panic("unimplemented") }
-
-// Wipe overwrites the key material with zeros.
-func (k *Key) Wipe() { panic("unimplemented") }
-
-// Generate makes a new Backup Key with crypto/rand and splits it into n share
-// records.
-func Generate(label string, s Scheme, now time.Time) (*Key, []*Record, error) {
-	panic("unimplemented")
+// KeySet describes one Backup Key as its records tell it: everything the
+// wizard may show, nothing secret.
+type KeySet struct {
+	ID      KeySetID
+	Label   string
+	Created time.Time
+	Scheme  Scheme
+	KCV     KCV
 }
-
-// Marshal encodes a record for the card (≤ 255 bytes, with checksum).
-func (r *Record) Marshal() ([]byte, error) { panic("unimplemented") }
-
-// Parse decodes EF 4B01 contents. Empty contents yield ErrEmpty, a failed
-// checksum or malformed TLV ErrCorrupt.
-func Parse(b []byte) (*Record, error) { panic("unimplemented") }
-
-// Collector gathers share records read during one Key Reading.
-type Collector struct{}
-
-// NewCollector starts a collection; the first record fixes the key set,
-// unless want is non-nil (then only that key set is accepted).
-func NewCollector(want *KeySetID) *Collector { panic("unimplemented") }
-
-// Add takes one more record: ErrOtherKeySet, ErrDuplicateShare refuse it.
-func (c *Collector) Add(r *Record) error { panic("unimplemented") }
-
-// Have and Need report progress: Have() of Need() shares.
-func (c *Collector) Have() int { panic("unimplemented") }
-
-// Need is k of the collected key set, 0 before the first record.
-func (c *Collector) Need() int { panic("unimplemented") }
-
-// Combine reconstructs the key when enough shares were added, and verifies its
-// KCV against the records'. It never returns a wrong key without an error.
-func (c *Collector) Combine() (*Key, error) { panic("unimplemented") }
 
 // Errors of parsing and collecting records, for errors.Is.
 var (
@@ -90,4 +73,7 @@ var (
 	ErrDuplicateShare = errors.New("this share was already read")
 	ErrTooFew         = errors.New("not enough shares to rebuild the Backup Key")
 	ErrKCV            = errors.New("the rebuilt Backup Key does not match the cards' check value")
+	// ErrUnknownVersion means the record is intact but written in a format
+	// version this program does not know: a newer hsmcards wrote it.
+	ErrUnknownVersion = errors.New("the Backup Key share on the card has a newer format; use a newer hsmcards")
 )

@@ -1,0 +1,438 @@
+package quorum
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hashicorp/vault/shamir"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/record-v1.txt")
+
+func mustHex(s string) []byte {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// The worked example of FORMAT.md: a real 2-of-3 split of the key 00 01 … 1f,
+// made once with shamir.Split and fixed here.
+var (
+	exampleKey    = mustHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+	exampleShares = [][]byte{
+		mustHex("a2ade2c58cdd0fb16052af6eacf5fa99c96b77711bbab01d7ac044c9f36b7d672c"),
+		mustHex("f072ea2b50d7495bb427362d1b2d4aa13c3334f9697f3341f2351f9f895b0ada96"),
+		mustHex("8ecf6e3e5172660c3181a4dd486ee71002e8c4e5317417d8ee0b78a3556e8d2c9e"),
+	}
+)
+
+func exampleRecord(t testing.TB, share int) *Record {
+	t.Helper()
+	k, err := NewKey(exampleKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id KeySetID
+	copy(id[:], mustHex("5f2c1d3e4b6a79880716253443526170"))
+	return &Record{
+		KeySetID: id,
+		Label:    "Cluster Berlin",
+		Created:  time.Date(2025, 3, 14, 14, 9, 26, 0, time.UTC),
+		Scheme:   TwoOfThree,
+		Share:    bytes.Clone(exampleShares[share]),
+		KCV:      k.KCV(),
+	}
+}
+
+func exampleBytes(t testing.TB) []byte {
+	t.Helper()
+	b, err := exampleRecord(t, 0).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// dump annotates an encoded version 1 record, one element a line, for the
+// golden file and FORMAT.md.
+func dump(b []byte) (string, error) {
+	names := map[byte]string{
+		tagVersion: "version", tagKeySetID: "key-set ID", tagLabel: "label (UTF-8)",
+		tagCreated: "created (unix seconds)", tagScheme: "k, n", tagShare: "share (y[32], x)",
+		tagKCV: "KCV", tagChecksum: "checksum (SHA-256[:8])",
+	}
+	var sb strings.Builder
+	_, content, _, reason := readTLV(b)
+	if reason != "" {
+		return "", errors.New(reason)
+	}
+	hdr := b[:len(b)-len(content)]
+	fmt.Fprintf(&sb, "% X  record\n", hdr)
+	for len(content) > 0 {
+		_, v, rest, reason := readTLV(content)
+		if reason != "" {
+			return "", errors.New(reason)
+		}
+		el := content[:len(content)-len(rest)]
+		h := el[:len(el)-len(v)]
+		fmt.Fprintf(&sb, "   % X  %s\n", h, names[el[0]])
+		for len(v) > 0 {
+			n := min(len(v), 16)
+			fmt.Fprintf(&sb, "      % X\n", v[:n])
+			v = v[n:]
+		}
+		content = rest
+	}
+	return sb.String(), nil
+}
+
+func TestExampleIsReal(t *testing.T) {
+	for _, pair := range [][2]int{{0, 1}, {1, 2}, {2, 0}} {
+		got, err := shamir.Combine([][]byte{exampleShares[pair[0]], exampleShares[pair[1]]})
+		if err != nil || !bytes.Equal(got, exampleKey) {
+			t.Fatalf("example shares %v do not rebuild the example key", pair)
+		}
+	}
+}
+
+// TestGolden pins the encoding of the FORMAT.md example; run with -update to
+// rewrite testdata/record-v1.txt, then paste it into FORMAT.md.
+func TestGolden(t *testing.T) {
+	b := exampleBytes(t)
+	d, err := dump(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprintf("%s\n%s", hex.EncodeToString(b), d)
+	path := filepath.Join("testdata", "record-v1.txt")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Fatalf("encoding changed:\n got %s\nwant %s", got, want)
+	}
+	doc, err := os.ReadFile("FORMAT.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The document shows the example verbatim: hex on one line, and the
+	// annotated dump as one block.
+	doc = bytes.ReplaceAll(doc, []byte("\r\n"), []byte("\n"))
+	if !bytes.Contains(doc, []byte(hex.EncodeToString(b)+"\n")) || !bytes.Contains(doc, []byte(d)) {
+		t.Errorf("FORMAT.md does not show the example as in %s", path)
+	}
+	// And the example decodes to what it says.
+	r, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(r, exampleRecord(t, 0)) {
+		t.Fatalf("Parse(example) = %+v", r)
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	recs := []*Record{exampleRecord(t, 1)}
+	for _, s := range []Scheme{TwoOfThree, ThreeOfFive, {9, 9}} {
+		_, g, err := Generate(strings.Repeat("é", MaxLabelLen), s, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, g...)
+	}
+	edge := exampleRecord(t, 2)
+	edge.Created = time.Unix(maxUnix, 0).UTC()
+	edge.Label = strings.Repeat("🔑", MaxLabelLen) // 128 bytes: long-form length
+	recs = append(recs, edge)
+	for i, r := range recs {
+		b, err := r.Marshal()
+		if err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		if len(b) > MaxRecordSize || r == edge && len(b) != 219 {
+			t.Fatalf("%d: %d bytes (FORMAT.md: the largest record is 219)", i, len(b))
+		}
+		for _, pad := range []int{0, 1, MaxRecordSize - len(b)} {
+			p, err := Parse(append(bytes.Clone(b), make([]byte, pad)...))
+			if err != nil {
+				t.Fatalf("%d, pad %d: %v", i, pad, err)
+			}
+			if !reflect.DeepEqual(p, r) {
+				t.Fatalf("%d, pad %d: round trip changed the record", i, pad)
+			}
+		}
+	}
+}
+
+func TestMarshalRefuses(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(r *Record)
+	}{
+		{"empty label", func(r *Record) { r.Label = "" }},
+		{"long label", func(r *Record) { r.Label = strings.Repeat("a", MaxLabelLen+1) }},
+		{"control in label", func(r *Record) { r.Label = "a\x00b" }},
+		{"scheme 1 of 3", func(r *Record) { r.Scheme = Scheme{1, 3} }},
+		{"scheme 3 of 2", func(r *Record) { r.Scheme = Scheme{3, 2} }},
+		{"scheme 2 of 10", func(r *Record) { r.Scheme = Scheme{2, 10} }},
+		{"short share", func(r *Record) { r.Share = r.Share[:KeySize] }},
+		{"long share", func(r *Record) { r.Share = append(r.Share, 1) }},
+		{"no share", func(r *Record) { r.Share = nil }},
+		{"x = 0", func(r *Record) { r.Share[KeySize] = 0 }},
+		{"zero time", func(r *Record) { r.Created = time.Time{} }},
+		{"year 10000", func(r *Record) { r.Created = time.Unix(maxUnix+1, 0) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := exampleRecord(t, 0)
+			tt.change(r)
+			if b, err := r.Marshal(); err == nil {
+				t.Fatalf("Marshal = %X, want an error", b)
+			}
+		})
+	}
+}
+
+func TestParseEmpty(t *testing.T) {
+	for _, b := range [][]byte{nil, {}, {0}, make([]byte, MaxRecordSize), bytes.Repeat([]byte{0xFF}, MaxRecordSize)} {
+		if _, err := Parse(b); err != ErrEmpty {
+			t.Errorf("Parse(% X…) = %v, want ErrEmpty", b[:min(len(b), 4)], err)
+		}
+	}
+}
+
+// elem is one TLV for hand-built records; hdr, when set, replaces the
+// tag-and-length header.
+type elem struct {
+	tag byte
+	v   []byte
+	hdr []byte
+}
+
+func exampleElems(t testing.TB) []elem {
+	r := exampleRecord(t, 0)
+	var created [8]byte
+	u := r.Created.Unix()
+	for i := range created {
+		created[i] = byte(u >> (56 - 8*i))
+	}
+	return []elem{
+		{tag: tagVersion, v: []byte{Version}},
+		{tag: tagKeySetID, v: r.KeySetID[:]},
+		{tag: tagLabel, v: []byte(r.Label)},
+		{tag: tagCreated, v: created[:]},
+		{tag: tagScheme, v: []byte{2, 3}},
+		{tag: tagShare, v: r.Share},
+		{tag: tagKCV, v: r.KCV[:]},
+	}
+}
+
+// build encodes elems in a record with a correct checksum, so that the parser
+// is tested on structure rather than on the checksum.
+func build(elems []elem, outerHdr []byte) []byte {
+	var content []byte
+	for _, e := range elems {
+		if e.hdr != nil {
+			content = append(content, e.hdr...)
+			content = append(content, e.v...)
+		} else {
+			content = appendTLV(content, e.tag, e.v)
+		}
+	}
+	n := len(content) + checksumTLV
+	out := outerHdr
+	if out == nil {
+		out = []byte{tagRecord}
+		if n >= 0x80 {
+			out = append(out, 0x81)
+		}
+		out = append(out, byte(n))
+	}
+	out = append(out, content...)
+	sum := checksum(out)
+	return appendTLV(out, tagChecksum, sum[:])
+}
+
+func TestParseStrict(t *testing.T) {
+	with := func(i int, e elem) func([]elem) []elem {
+		return func(es []elem) []elem { es[i] = e; return es }
+	}
+	tests := []struct {
+		name   string
+		change func([]elem) []elem
+		outer  []byte
+		want   error
+	}{
+		{name: "valid", change: func(es []elem) []elem { return es }},
+		{name: "version 2", change: with(0, elem{tag: tagVersion, v: []byte{2}}), want: ErrUnknownVersion},
+		{name: "version 0", change: with(0, elem{tag: tagVersion, v: []byte{0}}), want: ErrUnknownVersion},
+		{name: "version 2 bytes", change: with(0, elem{tag: tagVersion, v: []byte{0, 1}}), want: ErrCorrupt},
+		{name: "version not first", change: func(es []elem) []elem { es[0], es[1] = es[1], es[0]; return es }, want: ErrCorrupt},
+		{name: "no version", change: func(es []elem) []elem { return es[1:] }, want: ErrCorrupt},
+		{name: "no KCV", change: func(es []elem) []elem { return es[:6] }, want: ErrCorrupt},
+		{name: "no share", change: func(es []elem) []elem { return append(es[:5], es[6]) }, want: ErrCorrupt},
+		{name: "unknown tag", change: func(es []elem) []elem { return append(es, elem{tag: 0x87, v: []byte{0}}) }, want: ErrCorrupt},
+		{name: "field twice", change: func(es []elem) []elem { return append(es, es[6]) }, want: ErrCorrupt},
+		{name: "swapped fields", change: func(es []elem) []elem { es[3], es[4] = es[4], es[3]; return es }, want: ErrCorrupt},
+		{name: "short key-set ID", change: with(1, elem{tag: tagKeySetID, v: make([]byte, 15)}), want: ErrCorrupt},
+		{name: "short time", change: with(3, elem{tag: tagCreated, v: []byte{0x67, 0xd4, 0x38, 0x6e}}), want: ErrCorrupt},
+		{name: "time after 9999", change: with(3, elem{tag: tagCreated, v: bytes.Repeat([]byte{0xFF}, 8)}), want: ErrCorrupt},
+		{name: "scheme 3 bytes", change: with(4, elem{tag: tagScheme, v: []byte{2, 3, 0}}), want: ErrCorrupt},
+		{name: "scheme 1 of 3", change: with(4, elem{tag: tagScheme, v: []byte{1, 3}}), want: ErrCorrupt},
+		{name: "scheme 4 of 3", change: with(4, elem{tag: tagScheme, v: []byte{4, 3}}), want: ErrCorrupt},
+		{name: "scheme 2 of 10", change: with(4, elem{tag: tagScheme, v: []byte{2, 10}}), want: ErrCorrupt},
+		{name: "short share", change: with(5, elem{tag: tagShare, v: make([]byte, KeySize)}), want: ErrCorrupt},
+		{name: "long share", change: with(5, elem{tag: tagShare, v: append(bytes.Clone(exampleShares[0]), 1)}), want: ErrCorrupt},
+		{name: "share x = 0", change: with(5, elem{tag: tagShare, v: append(bytes.Clone(exampleShares[0][:KeySize]), 0)}), want: ErrCorrupt},
+		{name: "long KCV", change: with(6, elem{tag: tagKCV, v: make([]byte, 4)}), want: ErrCorrupt},
+		{name: "empty label", change: with(2, elem{tag: tagLabel, v: nil}), want: ErrCorrupt},
+		{name: "label with NUL", change: with(2, elem{tag: tagLabel, v: []byte("a\x00b")}), want: ErrCorrupt},
+		{name: "label with ESC", change: with(2, elem{tag: tagLabel, v: []byte("\x1b[31mred")}), want: ErrCorrupt},
+		{name: "label not UTF-8", change: with(2, elem{tag: tagLabel, v: []byte{0xC3, 0x28}}), want: ErrCorrupt},
+		{name: "label 33 chars", change: with(2, elem{tag: tagLabel, v: bytes.Repeat([]byte("a"), 33)}), want: ErrCorrupt},
+		{name: "non-minimal length", change: with(2, elem{hdr: []byte{tagLabel, 0x81, 14}, v: []byte("Cluster Berlin")}), want: ErrCorrupt},
+		{name: "indefinite length", change: with(2, elem{hdr: []byte{tagLabel, 0x80}, v: []byte("Cluster Berlin\x00\x00")}), want: ErrCorrupt},
+		{name: "two-byte length", change: with(2, elem{hdr: []byte{tagLabel, 0x82, 0, 14}, v: []byte("Cluster Berlin")}), want: ErrCorrupt},
+		{name: "multi-byte tag", change: func(es []elem) []elem { return append(es, elem{hdr: []byte{0x9F, 0x20, 1}, v: []byte{0}}) }, want: ErrCorrupt},
+		{name: "non-minimal outer length", change: func(es []elem) []elem { return es }, outer: []byte{tagRecord, 0x81, 111}, want: ErrCorrupt},
+		{name: "other outer tag", change: func(es []elem) []elem { return es }, outer: []byte{0xE2, 111}, want: ErrCorrupt},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := build(tt.change(exampleElems(t)), tt.outer)
+			r, err := Parse(b)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("Parse: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, tt.want) || r != nil {
+				t.Fatalf("Parse = %v, %v; want %v", r, err, tt.want)
+			}
+			if tt.want == ErrCorrupt && errors.Is(err, ErrUnknownVersion) {
+				t.Fatalf("%v is both corrupt and of an unknown version", err)
+			}
+		})
+	}
+}
+
+func TestParseDamage(t *testing.T) {
+	b := exampleBytes(t)
+	share := exampleShares[0]
+	check := func(t *testing.T, what string, d []byte) {
+		t.Helper()
+		r, err := Parse(d)
+		if !errors.Is(err, ErrCorrupt) || r != nil {
+			t.Fatalf("%s: Parse = %v, %v; want ErrCorrupt", what, r, err)
+		}
+		msg := err.Error()
+		if strings.Contains(msg, hexOf(share[:4])) || strings.Contains(strings.ToUpper(msg), strings.ToUpper(hexOf(share[:4]))) ||
+			strings.Contains(msg, string(share[:4])) {
+			t.Fatalf("%s: error %q shows share bytes", what, msg)
+		}
+	}
+	for n := 1; n < len(b); n++ {
+		check(t, fmt.Sprintf("truncated to %d", n), b[:n])
+		// A truncated record on a card is followed by its zero padding.
+		check(t, fmt.Sprintf("truncated to %d, padded", n), append(bytes.Clone(b[:n]), make([]byte, MaxRecordSize-n)...))
+	}
+	padded := append(bytes.Clone(b), make([]byte, MaxRecordSize-len(b))...)
+	for i := range padded {
+		for bit := range 8 {
+			d := bytes.Clone(padded)
+			d[i] ^= 1 << bit
+			check(t, fmt.Sprintf("bit %d of byte %d flipped", bit, i), d)
+		}
+	}
+	ff := append(bytes.Clone(b), bytes.Repeat([]byte{0xFF}, MaxRecordSize-len(b))...)
+	check(t, "FF padding", ff)
+	check(t, "over 255 bytes", build(append(exampleElems(t), elem{tag: 0x87, v: make([]byte, 150)}), nil))
+}
+
+func FuzzParse(f *testing.F) {
+	b := exampleBytes(f)
+	f.Add(b)
+	f.Add(append(bytes.Clone(b), make([]byte, MaxRecordSize-len(b))...))
+	f.Add(b[:len(b)/2])
+	f.Add(make([]byte, MaxRecordSize))
+	f.Add(bytes.Repeat([]byte{0xFF}, 16))
+	es := exampleElems(f)
+	es[0] = elem{tag: tagVersion, v: []byte{2}}
+	f.Add(build(es, nil))
+	es = exampleElems(f)
+	es[2] = elem{tag: tagLabel, v: []byte(strings.Repeat("🔑", MaxLabelLen))}
+	f.Add(build(es, nil))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		r, err := Parse(in)
+		if err != nil {
+			if r != nil {
+				t.Fatal("Parse returned a record and an error")
+			}
+			if !errors.Is(err, ErrEmpty) && !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnknownVersion) {
+				t.Fatalf("unexpected error kind: %v", err)
+			}
+			return
+		}
+		out, err := r.Marshal()
+		if err != nil {
+			t.Fatalf("parsed record does not marshal: %v", err)
+		}
+		if !bytes.Equal(out, in[:len(out)]) || !bytes.Equal(in[len(out):], make([]byte, len(in)-len(out))) {
+			t.Fatalf("re-marshal differs:\n in % X\nout % X", in, out)
+		}
+		if !utf8.ValidString(r.Label) {
+			t.Fatal("parsed label is not UTF-8")
+		}
+	})
+}
+
+// FuzzParseBody fuzzes what lies inside a record with a valid checksum, which
+// random bytes almost never reach through FuzzParse.
+func FuzzParseBody(f *testing.F) {
+	b := exampleBytes(f)
+	f.Add(b[2 : len(b)-checksumTLV])
+	es := exampleElems(f)
+	es[2] = elem{tag: tagLabel, v: []byte(strings.Repeat("🔑", MaxLabelLen))}
+	long := build(es, nil)
+	f.Add(long[3 : len(long)-checksumTLV])
+	f.Add([]byte{tagVersion, 1, 2})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if len(body)+checksumTLV > 0xFF {
+			return
+		}
+		in := build([]elem{{hdr: []byte{}, v: body}}, nil)
+		r, err := Parse(in)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnknownVersion) {
+				t.Fatalf("unexpected error kind: %v", err)
+			}
+			return
+		}
+		out, err := r.Marshal()
+		if err != nil {
+			t.Fatalf("parsed record does not marshal: %v", err)
+		}
+		if !bytes.Equal(out, in) {
+			t.Fatalf("re-marshal differs:\n in % X\nout % X", in, out)
+		}
+	})
+}
