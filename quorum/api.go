@@ -19,8 +19,8 @@ const KeySize = 32
 // byte, then the x coordinate.
 const ShareSize = KeySize + 1
 
-// MaxRecordSize is the largest encoded record: EF 4B01 holds ≤ 255 bytes and a
-// short APDU carries ≤ 255 bytes (DESIGN "Card profile").
+// MaxRecordSize is the largest encoded record: EF 4B01 holds ≤ 255 bytes
+// (DESIGN "Card profile on TCOS 3.0"), one short APDU's worth.
 const MaxRecordSize = 255
 
 // MaxLabelLen is the longest label, in characters (runes).
@@ -73,7 +73,7 @@ var (
 	ErrDuplicateShare = errors.New("this share was already read")
 	ErrTooFew         = errors.New("not enough shares to rebuild the Backup Key")
 	ErrKCV            = errors.New("the rebuilt Backup Key does not match the cards' check value")
-	// ErrUnknownVersion means the record is intact but written in a format
-	// version this program does not know: a newer hsmcards wrote it.
-	ErrUnknownVersion = errors.New("the Backup Key share on the card has a newer format; use a newer hsmcards")
+	// ErrUnknownVersion means the record is intact (its checksum holds) but
+	// in a format version this program does not know, most likely newer.
+	ErrUnknownVersion = errors.New("the Backup Key share on the card is in a format this hsmcards does not know")
 )
