@@ -80,6 +80,7 @@ type StatusError struct {
 	SW uint16
 }
 
+// Error names the status word and says what it means in plain words.
 func (e *StatusError) Error() string {
 	if s, ok := sentinels[e.SW]; ok {
 		return fmt.Sprintf("card status %04X: %s", e.SW, s.Error())

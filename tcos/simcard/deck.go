@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/tcos"
 )
 
@@ -103,6 +104,16 @@ func OpenDeck(dir string, n int) (*Deck, error) {
 
 // Cards are the deck's cards in file order: card 1 is what F1 inserts.
 func (d *Deck) Cards() []*Card { return append([]*Card(nil), d.cards...) }
+
+// SimulatedCards are Cards as the simulated reader takes them:
+// cardio.NewSimReader(deck.SimulatedCards()).
+func (d *Deck) SimulatedCards() []cardio.SimulatedCard {
+	out := make([]cardio.SimulatedCard, len(d.cards))
+	for i, c := range d.cards {
+		out[i] = c
+	}
+	return out
+}
 
 // Dir is the deck's directory.
 func (d *Deck) Dir() string { return d.dir }

@@ -26,7 +26,7 @@ func TestDeckCreate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.Cards()) != 3 || d.Dir() != dir {
+	if len(d.Cards()) != 3 || len(d.SimulatedCards()) != 3 || d.Dir() != dir {
 		t.Fatalf("%d cards in %s", len(d.Cards()), d.Dir())
 	}
 	seen := map[tcos.Serial]bool{}

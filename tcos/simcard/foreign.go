@@ -3,7 +3,14 @@ package simcard
 import (
 	"bytes"
 
+	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/tcos"
+)
+
+// Both card kinds plug into the simulated reader and the vpcd bridge.
+var (
+	_ cardio.SimulatedCard = (*Card)(nil)
+	_ cardio.SimulatedCard = Foreign{}
 )
 
 // foreignATR is a card that is not TCOS: the PC/SC ATR of a contactless
