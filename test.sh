@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests, the wizard's flows, and the integration
+# tests against a real pcscd with vpcd (build tag pcsc) and SoftHSM2.
+# Installs the Debian packages of .ci/debian-packages when they are missing
+# (needs root, as pcscd's fixed socket path does).
+set -euo pipefail
+cd "$(dirname "$0")"
+missing=()
+for p in $(grep -v '^#' .ci/debian-packages); do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "test.sh: missing Debian packages: ${missing[*]}" >&2
+		echo "test.sh: run as root, or first: sudo apt-get install ${missing[*]}" >&2
+		exit 1
+	fi
+	echo "test.sh: installing ${missing[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+go vet -tags pcsc ./...
+CGO_ENABLED=0 go build -o /dev/null .   # `go run .` needs only Go
+go test -tags pcsc -count=1 -timeout 8m ./...

@@ -1,0 +1,156 @@
+package wizard
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/tcos"
+	"github.com/hsmcards/hsmcards/tcos/simcard"
+)
+
+// rig is a wizard on a simulated reader with simulated cards and HSM, driven
+// at the Update level: every tea.Cmd runs synchronously and its message is fed
+// back, so a test reads as the operator's keystrokes.
+type rig struct {
+	t     *testing.T
+	m     *Model
+	cards []*simcard.Card
+	sim   *cardio.SimReader
+	hsm   *hsm.Sim
+	log   *bytes.Buffer
+	clock time.Time
+	quit  bool
+}
+
+func newRig(t *testing.T, n int) *rig {
+	t.Helper()
+	cards := make([]*simcard.Card, n)
+	sc := make([]cardio.SimulatedCard, n)
+	for i := range cards {
+		var s tcos.Serial
+		copy(s[:], fmt.Sprintf("TESTCARD%02d", i+1))
+		cards[i] = simcard.New(s)
+		sc[i] = cards[i]
+	}
+	return newRigWith(t, cards, sc, t.TempDir())
+}
+
+func newRigWith(t *testing.T, cards []*simcard.Card, sc []cardio.SimulatedCard, hsmDir string) *rig {
+	t.Helper()
+	h, err := hsm.OpenSim(hsmDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{t: t, cards: cards, sim: cardio.NewSimReader(sc), hsm: h, log: &bytes.Buffer{},
+		clock: time.Date(2026, 11, 28, 5, 0, 0, 0, time.UTC)}
+	r.m = New(Config{Reader: r.sim, Sim: r.sim, HSM: h, APDULog: r.log, Now: func() time.Time { return r.clock }})
+	r.run(r.m.Init())
+	return r
+}
+
+// run executes cmd and everything it leads to.
+func (r *rig) run(cmd tea.Cmd) {
+	r.t.Helper()
+	if cmd == nil {
+		return
+	}
+	msg := cmd()
+	switch msg := msg.(type) {
+	case nil:
+	case tea.BatchMsg:
+		for _, c := range msg {
+			r.run(c)
+		}
+	case tea.QuitMsg:
+		r.quit = true
+	default:
+		_, next := r.m.Update(msg)
+		r.run(next)
+	}
+}
+
+// press sends keys: "enter", "esc", "backspace", "f1", "ctrl+c", or a string of
+// digits/text typed one rune at a time.
+func (r *rig) press(keys ...string) {
+	r.t.Helper()
+	for _, k := range keys {
+		for _, msg := range keyMsgs(k) {
+			_, cmd := r.m.Update(msg)
+			r.run(cmd)
+		}
+	}
+}
+
+func keyMsgs(k string) []tea.KeyPressMsg {
+	named := map[string]tea.KeyPressMsg{
+		"enter": {Code: tea.KeyEnter}, "esc": {Code: tea.KeyEscape}, "backspace": {Code: tea.KeyBackspace},
+		"up": {Code: tea.KeyUp}, "down": {Code: tea.KeyDown}, "ctrl+c": {Code: 'c', Mod: tea.ModCtrl},
+		"f12": {Code: tea.KeyF12},
+	}
+	if m, ok := named[k]; ok {
+		return []tea.KeyPressMsg{m}
+	}
+	if len(k) == 2 && k[0] == 'f' && k[1] >= '1' && k[1] <= '9' {
+		return []tea.KeyPressMsg{{Code: tea.KeyF1 + rune(k[1]-'1')}}
+	}
+	var out []tea.KeyPressMsg
+	for _, c := range k {
+		out = append(out, tea.KeyPressMsg{Code: c, Text: string(c)})
+	}
+	return out
+}
+
+// advance moves the clock and delivers a tick.
+func (r *rig) advance(d time.Duration) {
+	r.t.Helper()
+	r.clock = r.clock.Add(d)
+	_, cmd := r.m.Update(tickMsg(r.clock))
+	r.run(cmd)
+}
+
+// screen is the view as plain text.
+func (r *rig) screen() string { return ansi.Strip(r.m.View().Content) }
+
+// expect fails unless the screen shows every one of want.
+func (r *rig) expect(want ...string) {
+	r.t.Helper()
+	s := r.screen()
+	flat := strings.Join(strings.Fields(s), " ")
+	for _, w := range want {
+		if !strings.Contains(flat, strings.Join(strings.Fields(w), " ")) {
+			r.t.Fatalf("screen lacks %q:\n%s", w, s)
+		}
+	}
+}
+
+func (r *rig) expectNot(unwanted ...string) {
+	r.t.Helper()
+	flat := strings.Join(strings.Fields(r.screen()), " ")
+	for _, w := range unwanted {
+		if strings.Contains(flat, strings.Join(strings.Fields(w), " ")) {
+			r.t.Fatalf("screen shows %q:\n%s", w, r.screen())
+		}
+	}
+}
+
+// card inserts simulated card i (1-based), presses OK and types pin.
+func (r *rig) card(i int, pin string) {
+	r.t.Helper()
+	r.press(fmt.Sprintf("f%d", i), "enter")
+	if pin != "" {
+		r.press(pin, "enter")
+	}
+}
+
+func (r *rig) apdus() string { return r.log.String() }
+
+func simDir(t *testing.T) string { return filepath.Join(t.TempDir(), "sim") }

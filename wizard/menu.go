@@ -1,0 +1,146 @@
+package wizard
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/hsmcards/hsmcards/quorum"
+)
+
+// menuItem is one entry of the main menu.
+type menuItem struct {
+	title, help string
+	start       func(m *Model) tea.Cmd
+}
+
+type menu struct {
+	cursor int
+	notice string
+}
+
+func menuItems() []menuItem {
+	return []menuItem{
+		{"Install Backup Key", "generate a new Backup Key, write it k-of-n to share cards, read it back into the HSM",
+			func(m *Model) tea.Cmd { m.setup = newSetup(); m.screen = screenSetup; return nil }},
+		{"Load Backup Key", "restore or new cluster node: read k share cards into the HSM",
+			func(m *Model) tea.Cmd { return m.startCeremony(newLoad(m.cfg, m.hsmLoaded())) }},
+		{"Quit", "leave the wizard", func(m *Model) tea.Cmd { return m.quit() }},
+	}
+}
+
+func (m *Model) menuKey(s string) tea.Cmd {
+	items := menuItems()
+	switch s {
+	case "up", "k":
+		m.menu.cursor = (m.menu.cursor + len(items) - 1) % len(items)
+	case "down", "j", "tab":
+		m.menu.cursor = (m.menu.cursor + 1) % len(items)
+	case "enter":
+		m.menu.notice = ""
+		return items[m.menu.cursor].start(m)
+	default:
+		if len(s) == 1 && s[0] >= '1' && int(s[0]-'0') <= len(items) {
+			m.menu.cursor = int(s[0] - '1')
+		}
+	}
+	return nil
+}
+
+// setup asks for the quorum and the label of a new Backup Key.
+type setup struct {
+	scheme  int // index into schemes
+	label   []rune
+	field   int // 0 scheme, 1 label, 2 confirm replacing the HSM's key
+	problem string
+}
+
+// schemes are the seed's two quorum choices.
+var schemes = []quorum.Scheme{quorum.TwoOfThree, quorum.ThreeOfFive}
+
+const maxLabel = 32
+
+func newSetup() setup { return setup{} }
+
+func (m *Model) setupKey(k tea.KeyPressMsg) tea.Cmd {
+	st := &m.setup
+	s := k.String()
+	switch st.field {
+	case 0:
+		switch s {
+		case "up", "down", "left", "right", "tab", "space":
+			st.scheme = 1 - st.scheme
+		case "1", "2":
+			st.scheme = int(s[0] - '1')
+		case "enter":
+			st.field = 1
+		case "esc":
+			m.screen = screenMenu
+		}
+	case 1:
+		switch s {
+		case "enter":
+			label := strings.TrimSpace(string(st.label))
+			if label == "" {
+				st.problem = "enter the appliance or cluster name for the cards' label"
+				return nil
+			}
+			st.problem = ""
+			if m.hsmLoaded() != nil {
+				st.field = 2
+				return nil
+			}
+			return m.startInstall(false)
+		case "backspace":
+			if len(st.label) > 0 {
+				st.label = st.label[:len(st.label)-1]
+			}
+		case "esc":
+			st.field = 0
+		default:
+			for _, r := range k.Text {
+				if unicode.IsPrint(r) && len(st.label) < maxLabel && utf8.ValidRune(r) {
+					st.label = append(st.label, r)
+				}
+			}
+		}
+	case 2:
+		switch s {
+		case "enter":
+			return m.startInstall(true)
+		case "esc":
+			m.screen = screenMenu
+		}
+	}
+	return nil
+}
+
+// startInstall generates the key and starts the ceremony. replace says the
+// operator already agreed to replace the HSM's current Backup Key.
+func (m *Model) startInstall(replace bool) tea.Cmd {
+	label := strings.TrimSpace(string(m.setup.label))
+	c, err := newInstall(m.cfg, schemes[m.setup.scheme], label, m.now, replace, m.hsmLoaded())
+	if err != nil {
+		m.setup.problem = err.Error()
+		return nil
+	}
+	return m.startCeremony(c)
+}
+
+func (m *Model) startCeremony(c *ceremony) tea.Cmd {
+	m.cer = c
+	m.screen = screenCeremony
+	c.present = m.present
+	return c.begin(m.now)
+}
+
+// hsmLoaded is the HSM's current Backup Key, or nil.
+func (m *Model) hsmLoaded() *hsmInfoMsg {
+	if m.hsmKnown && m.hsmInfo.ok && m.hsmInfo.err == nil {
+		h := m.hsmInfo
+		return &h
+	}
+	return nil
+}

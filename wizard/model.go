@@ -1,0 +1,240 @@
+// Package wizard is the terminal wizard (Bubble Tea) that walks an operator
+// through the smart-card ceremonies of the appliance: a main menu, then one
+// step per PIN-pad prompt of the seed document. Update never does I/O: card,
+// reader and HSM work runs in the tea.Cmds of cardops.go.
+package wizard
+
+import (
+	"context"
+	"io"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/hsm"
+)
+
+// Default timeouts (DESIGN "Command line": card insertion and PIN entry).
+const (
+	DefaultInsertTimeout = 60 * time.Second
+	DefaultPINTimeout    = 30 * time.Second
+	// DefaultTick refreshes the countdowns once a second.
+	DefaultTick = time.Second
+)
+
+// Config is what the wizard runs against.
+type Config struct {
+	// Reader is the card reader. Sim is the same reader when it is the
+	// simulated one (F1–F9 and F12 drive it), else nil.
+	Reader cardio.Reader
+	Sim    *cardio.SimReader
+	// HSM receives the Backup Key.
+	HSM hsm.HSM
+	// APDULog, if set, receives the masked APDU log.
+	APDULog io.Writer
+	// InsertTimeout and PINTimeout bound the operator's steps.
+	InsertTimeout, PINTimeout time.Duration
+	// Tick is how often countdowns refresh; 0 turns the ticker off (tests
+	// send tickMsg themselves).
+	Tick time.Duration
+	// Watch starts the reader watcher that shows cards coming and going.
+	Watch bool
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+type screen int
+
+const (
+	screenMenu screen = iota
+	screenSetup
+	screenCeremony
+	screenQuit // asking whether to quit while a key is in memory
+)
+
+// Model is the root model; it alone builds the view.
+type Model struct {
+	cfg    Config
+	ctx    context.Context
+	cancel context.CancelFunc
+	now    time.Time
+	width  int
+	height int
+
+	screen screen
+	menu   menu
+	setup  setup
+	cer    *ceremony
+
+	// what the reader and HSM look like, for the status lines
+	present    bool
+	readerErr  error
+	hsmInfo    hsmInfoMsg
+	hsmKnown   bool
+	simCard    int
+	quitReturn screen
+}
+
+// New builds the wizard.
+func New(cfg Config) *Model {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.InsertTimeout <= 0 {
+		cfg.InsertTimeout = DefaultInsertTimeout
+	}
+	if cfg.PINTimeout <= 0 {
+		cfg.PINTimeout = DefaultPINTimeout
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Model{cfg: cfg, ctx: ctx, cancel: cancel, now: cfg.Now(), width: 80, height: 24}
+}
+
+// Init starts the ticker, asks the HSM what it holds, and starts watching the
+// reader.
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{tickCmd(m.cfg.Tick), hsmInfoCmd(m.cfg.HSM), presentCmd(m.cfg.Reader)}
+	return tea.Batch(cmds...)
+}
+
+// Update handles one message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		return m, nil
+	case tickMsg:
+		m.now = time.Time(msg)
+		var cmd tea.Cmd
+		if m.cer != nil {
+			cmd = m.cer.tick(m.now)
+		}
+		return m, tea.Batch(cmd, tickCmd(m.cfg.Tick))
+	case hsmInfoMsg:
+		m.hsmInfo, m.hsmKnown = msg, true
+		return m, nil
+	case presenceMsg:
+		return m, m.presence(msg)
+	case simMsg:
+		if msg.err != nil {
+			m.readerErr = msg.err
+		} else {
+			m.simCard = msg.inserted
+		}
+		// The watcher reports the change itself; without one, ask.
+		if !m.cfg.Watch {
+			return m, presentCmd(m.cfg.Reader)
+		}
+		return m, nil
+	case tea.KeyPressMsg:
+		return m, m.key(msg)
+	case loadedMsg:
+		// Show what the HSM itself now says it holds.
+		if m.cer != nil {
+			return m, tea.Batch(m.cer.update(msg), hsmInfoCmd(m.cfg.HSM))
+		}
+	}
+	if m.cer != nil {
+		return m, m.cer.update(msg)
+	}
+	return m, nil
+}
+
+// presence records a card coming or going and re-arms the watcher.
+func (m *Model) presence(msg presenceMsg) tea.Cmd {
+	if msg.err != nil {
+		if m.ctx.Err() != nil {
+			return nil
+		}
+		m.readerErr = msg.err
+		if m.cfg.Watch {
+			// Back off before asking a failing reader again.
+			return tea.Tick(2*time.Second, func(time.Time) tea.Msg { return presenceMsg{present: m.present} })
+		}
+		return nil
+	}
+	m.readerErr = nil
+	changed := msg.present != m.present
+	m.present = msg.present
+	var cmd tea.Cmd
+	if m.cer != nil && changed {
+		cmd = m.cer.presence(msg.present)
+	}
+	if m.cfg.Watch {
+		return tea.Batch(cmd, watchCmd(m.ctx, m.cfg.Reader, m.present))
+	}
+	return cmd
+}
+
+// key handles the keys that work everywhere, then hands the key to the
+// current screen.
+func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
+	s := k.String()
+	if s == "ctrl+c" {
+		if m.screen == screenQuit {
+			return m.quit()
+		}
+		if m.cer != nil && m.cer.holdsKey() {
+			m.quitReturn, m.screen = m.screen, screenQuit
+			return nil
+		}
+		return m.quit()
+	}
+	if m.cfg.Sim != nil {
+		if i, ok := simKey(s); ok {
+			return simInsertCmd(m.cfg.Sim, i)
+		}
+	}
+	switch m.screen {
+	case screenQuit:
+		switch s {
+		case "enter":
+			return m.quit()
+		case "esc":
+			m.screen = m.quitReturn
+		}
+		return nil
+	case screenMenu:
+		return m.menuKey(s)
+	case screenSetup:
+		return m.setupKey(k)
+	case screenCeremony:
+		cmd := m.cer.key(k)
+		if m.cer.left {
+			m.cer = nil
+			m.screen = screenMenu
+			return tea.Batch(cmd, hsmInfoCmd(m.cfg.HSM))
+		}
+		return cmd
+	}
+	return nil
+}
+
+// quit wipes what is in memory and ends the program.
+func (m *Model) quit() tea.Cmd {
+	var release tea.Cmd
+	if m.cer != nil {
+		release = m.cer.abandon()
+	}
+	m.cancel()
+	// Release the card before the program ends, not beside it.
+	return func() tea.Msg {
+		if release != nil {
+			release()
+		}
+		return tea.QuitMsg{}
+	}
+}
+
+// simKey maps F1–F9 to simulated cards 1–9 and F12 to taking the card out
+// (DESIGN "Keys in the wizard").
+func simKey(s string) (int, bool) {
+	if s == "f12" {
+		return 0, true
+	}
+	if len(s) == 2 && s[0] == 'f' && s[1] >= '1' && s[1] <= '9' {
+		return int(s[1] - '0'), true
+	}
+	return 0, false
+}

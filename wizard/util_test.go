@@ -1,0 +1,5 @@
+package wizard
+
+import "context"
+
+func t0ctx() context.Context { return context.Background() }

@@ -1,0 +1,321 @@
+package wizard
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/hsmcards/hsmcards/tcos"
+)
+
+// Layout for an 80x24 console (DESIGN: appliance consoles are plain text).
+const (
+	padInner  = 16 // the reader's display is 2x16 characters
+	padOuter  = padInner + 2
+	sideWidth = 80 - padOuter - 3
+)
+
+var (
+	styleTitle  = lipgloss.NewStyle().Bold(true)
+	styleBanner = lipgloss.NewStyle().Bold(true).Reverse(true)
+	styleDim    = lipgloss.NewStyle().Faint(true)
+	stylePad    = lipgloss.NewStyle().Border(lipgloss.NormalBorder()).Width(padOuter)
+	styleLevel  = map[level]lipgloss.Style{
+		lvInfo:  lipgloss.NewStyle(),
+		lvGood:  lipgloss.NewStyle().Foreground(lipgloss.Color("2")),
+		lvWarn:  lipgloss.NewStyle().Foreground(lipgloss.Color("3")).Bold(true),
+		lvError: lipgloss.NewStyle().Foreground(lipgloss.Color("1")).Bold(true),
+	}
+	levelTag = map[level]string{lvInfo: "", lvGood: "Done: ", lvWarn: "Attention: ", lvError: "Problem: "}
+)
+
+// View renders the whole screen.
+func (m *Model) View() tea.View {
+	var b strings.Builder
+	b.WriteString(m.header())
+	b.WriteString("\n\n")
+	switch m.screen {
+	case screenMenu:
+		b.WriteString(m.menuView())
+	case screenSetup:
+		b.WriteString(m.setupView())
+	case screenCeremony:
+		b.WriteString(m.ceremonyView())
+	case screenQuit:
+		b.WriteString(wrap(styleLevel[lvWarn].Render("Quit now?")+" "+m.cer.lossWarning(), 78))
+		b.WriteString("\n\nPress OK (Enter) to quit and wipe the key from memory, or Cancel (Esc) to go back.")
+	}
+	v := tea.NewView(b.String())
+	v.AltScreen = true
+	return v
+}
+
+func (m *Model) header() string {
+	var lines []string
+	if m.cfg.Sim != nil {
+		lines = append(lines, styleBanner.Render(fitWidth(" hsmcards · SIMULATION · simulated reader and cards, for training only ", 78)))
+	} else {
+		lines = append(lines, styleTitle.Render("hsmcards")+" · HSM appliance smart cards")
+	}
+	hsmLine := "HSM: " + m.cfg.HSM.Name() + " · "
+	switch {
+	case !m.hsmKnown:
+		hsmLine += "asking…"
+	case m.hsmInfo.err != nil:
+		hsmLine += "cannot tell which Backup Key it holds: " + m.hsmInfo.err.Error()
+	case !m.hsmInfo.ok:
+		hsmLine += "no Backup Key loaded"
+	default:
+		hsmLine += fmt.Sprintf("Backup Key %q, KCV %s", m.hsmInfo.info.Label, kcvString(m.hsmInfo.info.KCV))
+	}
+	lines = append(lines, fitWidth(hsmLine, 78))
+	lines = append(lines, fitWidth("Reader: "+m.readerLine(), 78))
+	return strings.Join(lines, "\n")
+}
+
+func (m *Model) readerLine() string {
+	s := m.cfg.Reader.Name()
+	switch {
+	case m.readerErr != nil:
+		return s + " · " + m.readerErr.Error()
+	case m.present && m.cfg.Sim != nil && m.simCard > 0:
+		return fmt.Sprintf("%s · simulated card %d inserted (F12 takes it out)", s, m.simCard)
+	case m.present:
+		return s + " · card inserted"
+	case m.cfg.Sim != nil:
+		return s + " · empty (F1–F9 insert simulated card 1–9)"
+	}
+	return s + " · empty"
+}
+
+func (m *Model) menuView() string {
+	var b strings.Builder
+	b.WriteString(styleTitle.Render("Main menu") + "\n\n")
+	for i, it := range menuItems() {
+		cur := "  "
+		if i == m.menu.cursor {
+			cur = "> "
+		}
+		fmt.Fprintf(&b, "%s%d  %s\n", cur, i+1, it.title)
+		if i == m.menu.cursor {
+			for _, l := range strings.Split(wrap(it.help, 72), "\n") {
+				b.WriteString(styleDim.Render("     "+strings.TrimRight(l, " ")) + "\n")
+			}
+		}
+	}
+	b.WriteString("\n" + styleDim.Render("↑/↓ choose · Enter OK · ctrl+c quit"))
+	return b.String()
+}
+
+func (m *Model) setupView() string {
+	st := m.setup
+	var b strings.Builder
+	b.WriteString(styleTitle.Render("Install Backup Key") + "\n\n")
+	b.WriteString(wrap("A new 32-byte AES Backup Key is generated in memory and split with Shamir's secret sharing: any k of the n cards rebuild it. Any Backup Key share already on the cards you use is overwritten (you are asked first).", 78) + "\n\n")
+	for i, s := range schemes {
+		mark := "( )"
+		if i == st.scheme {
+			mark = "(•)"
+		}
+		fmt.Fprintf(&b, "  %s %d out of %d\n", mark, s.K, s.N)
+	}
+	b.WriteString("\n")
+	label := string(st.label)
+	if st.field == 1 {
+		label += "_"
+	}
+	fmt.Fprintf(&b, "  Label (appliance or cluster name): %s\n", label)
+	if st.problem != "" {
+		b.WriteString("\n" + styleLevel[lvWarn].Render(wrap(sentence(st.problem), 78)) + "\n")
+	}
+	b.WriteString("\n")
+	switch st.field {
+	case 0:
+		b.WriteString(styleDim.Render("↑/↓ choose the quorum · Enter OK · Esc back"))
+	case 1:
+		b.WriteString(styleDim.Render("type the label · Enter OK · Backspace delete · Esc back"))
+	case 2:
+		h := m.hsmLoaded()
+		b.WriteString(styleLevel[lvWarn].Render(wrap(fmt.Sprintf(
+			"The HSM already holds Backup Key %q (KCV %s). A new key replaces it when it is read back, and every backup encrypted with the old key can then no longer be restored on this HSM.",
+			h.info.Label, kcvString(h.info.KCV)), 78)))
+		b.WriteString("\n\nPress OK (Enter) to generate a new key anyway, or Cancel (Esc).")
+	}
+	return b.String()
+}
+
+func (m *Model) ceremonyView() string {
+	c := m.cer
+	l1, l2 := c.display()
+	pad := stylePad.Render(fitWidth(l1, padInner) + "\n" + fitWidth(l2, padInner))
+	keys := " OK   Clear Cancel\n Enter Bksp  Esc"
+	left := pad + "\n" + keys
+
+	var side []string
+	side = append(side, styleTitle.Render(fitWidth(c.title(), sideWidth)))
+	side = append(side, c.progress()...)
+	if cd := c.countdown(); cd != "" {
+		side = append(side, styleLevel[lvWarn].Render(cd))
+	}
+	side = append(side, "")
+	if c.busy != "" {
+		side = append(side, wrap("Working: "+c.busy+"… keep the card in the reader.", sideWidth))
+	} else if c.step == stLeave {
+		side = append(side, styleLevel[lvWarn].Render(wrap("Leave this ceremony? "+c.lossWarning(), sideWidth)),
+			wrap("Press OK to leave and wipe the key, Cancel to stay.", sideWidth))
+	} else {
+		n := c.note
+		if n.text != "" {
+			side = append(side, styleLevel[n.level].Render(wrap(levelTag[n.level]+n.text, sideWidth)))
+		}
+		if n.next != "" {
+			side = append(side, wrap(n.next, sideWidth))
+		}
+	}
+	body := lipgloss.JoinHorizontal(lipgloss.Top, left, "   ", strings.Join(side, "\n"))
+	help := "Enter OK · Bksp Clear · Esc Cancel · ctrl+c quit"
+	if m.cfg.Sim != nil {
+		help = "F1–F9 card in · F12 out · " + help
+	}
+	return body + "\n\n" + styleDim.Render(help)
+}
+
+// display is what the reader's 2x16 display shows (seed prompts).
+func (c *ceremony) display() (string, string) {
+	if c.busy != "" {
+		if c.oc != nil && c.oc.onPad && c.step == stPIN {
+			return "Enter PIN", ""
+		}
+		return "Please wait...", ""
+	}
+	const okCancel = "press OK/Cancel"
+	switch c.step {
+	case stStart:
+		if c.phase == phaseWrite {
+			return "Write New Key", okCancel
+		}
+		if c.kind == opInstall {
+			return "Read New Key", okCancel
+		}
+		return "Read Key", okCancel
+	case stInsert:
+		return fmt.Sprintf("Insert %d. card", c.cardNo()), okCancel
+	case stPIN:
+		return "Enter PIN", strings.Repeat("*", len(c.pin))
+	case stOverwrite:
+		return "Overwrite card?", okCancel
+	case stReplace:
+		return "Replace HSM key?", okCancel
+	case stRetryLoad:
+		return "Load failed", okCancel
+	case stLeave:
+		return "Leave?", okCancel
+	case stDone:
+		return "Key loaded", "press OK"
+	}
+	return "", "" // stTimedOut: the display turns blank (seed)
+}
+
+func (c *ceremony) title() string {
+	if c.kind == opInstall {
+		return fmt.Sprintf("Install Backup Key · %s · %q", c.scheme, c.label)
+	}
+	if c.set != nil {
+		return fmt.Sprintf("Load Backup Key · %s · %q", c.set.Scheme, c.set.Label)
+	}
+	return "Load Backup Key"
+}
+
+// progress lists the steps done and left, each card by the end of its serial
+// (the whole serial is in the notices).
+func (c *ceremony) progress() []string {
+	var lines []string
+	item := func(i int, serial *tcos.Serial, now bool) string {
+		switch {
+		case serial != nil:
+			return fmt.Sprintf("%d:%s", i, shortSerial(*serial))
+		case now:
+			return fmt.Sprintf("%d:now", i)
+		}
+		return fmt.Sprintf("%d:-", i)
+	}
+	if c.kind == opInstall {
+		var items []string
+		for i := 0; i < c.scheme.N; i++ {
+			var s *tcos.Serial
+			if i < len(c.written) {
+				s = &c.written[i]
+			}
+			items = append(items, item(i+1, s, i == len(c.written) && c.phase == phaseWrite && c.step != stStart))
+		}
+		lines = append(lines, "Write "+strings.Join(items, " "))
+	}
+	need := c.need()
+	var items []string
+	for i := 0; i < max(need, len(c.read)); i++ {
+		var s *tcos.Serial
+		if i < len(c.read) {
+			s = &c.read[i]
+		}
+		items = append(items, item(i+1, s, i == len(c.read) && c.phase == phaseRead && c.step != stStart))
+	}
+	if need == 0 {
+		items = append(items, "k of n, from the first card")
+	}
+	lines = append(lines, "Read  "+strings.Join(items, " "))
+	load := "-"
+	switch {
+	case c.phase == phaseLoad:
+		load = "now"
+	case c.loadedOK:
+		load = "done, KCV " + kcvString(c.loaded.KCV)
+		if c.already {
+			load += " (was already loaded)"
+		}
+	}
+	return append(lines, "Load  "+load)
+}
+
+// shortSerial is the end of a card serial, enough to tell a deck apart.
+func shortSerial(s tcos.Serial) string {
+	h := s.String()
+	return "…" + h[len(h)-6:]
+}
+
+func (c *ceremony) countdown() string {
+	if c.deadline.IsZero() || (c.busy != "" && !(c.oc != nil && c.oc.onPad)) {
+		return ""
+	}
+	left := c.deadline.Sub(c.now)
+	if left < 0 {
+		left = 0
+	}
+	left = left.Round(time.Second)
+	return fmt.Sprintf("Timeout in %d:%02d: %s", int(left.Minutes()), int(left.Seconds())%60, c.waitingFor)
+}
+
+// lossWarning says what leaving now loses.
+func (c *ceremony) lossWarning() string {
+	switch {
+	case c.kind == opInstall && c.phase == phaseWrite:
+		return fmt.Sprintf("The new Backup Key is in memory only and is on %d of %d cards; it is not in the HSM. Leaving wipes it: the cards written so far then hold shares of a key that no HSM has.", len(c.written), c.scheme.N)
+	case c.kind == opInstall:
+		return "The new Backup Key is written to all cards but not yet in the HSM. Leaving wipes it from memory; it can still be loaded later from the cards with Load Backup Key."
+	default:
+		return "The Backup Key rebuilt from the cards is not yet in the HSM. Leaving wipes it; the cards would have to be read again."
+	}
+}
+
+func wrap(s string, w int) string { return lipgloss.NewStyle().Width(w).Render(s) }
+
+// fitWidth cuts or pads s to exactly w cells.
+func fitWidth(s string, w int) string {
+	r := []rune(s)
+	if len(r) > w {
+		return string(r[:w-1]) + "…"
+	}
+	return s + strings.Repeat(" ", w-len(r))
+}
