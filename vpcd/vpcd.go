@@ -101,6 +101,7 @@ func ServeConn(ctx context.Context, conn net.Conn, card cardio.SimulatedCard) er
 
 	buf := make([]byte, 0, 512)
 	for {
+		quickAck(conn)
 		req, err := ReadFrame(conn, buf)
 		if ctx.Err() != nil {
 			return nil

@@ -1,0 +1,393 @@
+//go:build pcsc
+
+package pcsctest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ebfe/scard"
+
+	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/quorum"
+	"github.com/hsmcards/hsmcards/tcos"
+	"github.com/hsmcards/hsmcards/tcos/simcard"
+	"github.com/hsmcards/hsmcards/vpcd"
+)
+
+const stepTimeout = 10 * time.Second
+
+var factoryPIN = []byte("123456")
+
+func serial(n byte) tcos.Serial {
+	return tcos.Serial{0xAA, 0x55, 0, 0, 0, 0, 0, 0, 0, n}
+}
+
+// waitIn inserts card and waits until pcscd reports it.
+func waitIn(t *testing.T, r cardio.Reader, card cardio.SimulatedCard) *inserted {
+	t.Helper()
+	in := insert(t, card)
+	if err := r.WaitForCard(within(t, stepTimeout)); err != nil {
+		t.Fatalf("WaitForCard after insertion: %v", err)
+	}
+	return in
+}
+
+// waitOut pulls the card and waits until pcscd reports the reader empty.
+func waitOut(t *testing.T, r cardio.Reader, in *inserted) {
+	t.Helper()
+	if err := in.pull(); err != nil {
+		t.Fatalf("bridge: %v", err)
+	}
+	if err := r.WaitForRemoval(within(t, stepTimeout)); err != nil {
+		t.Fatalf("WaitForRemoval after pulling: %v", err)
+	}
+}
+
+func TestInsertAndRemoveEvents(t *testing.T) {
+	r := openReader(t)
+	if got := r.Name(); got != readerName {
+		t.Errorf("Name() = %q, want %q", got, readerName)
+	}
+	if present, err := r.Present(context.Background()); err != nil || present {
+		t.Fatalf("Present() on the empty reader = %v, %v", present, err)
+	}
+	// WaitForRemoval on an empty reader returns at once.
+	if err := r.WaitForRemoval(within(t, stepTimeout)); err != nil {
+		t.Fatalf("WaitForRemoval on an empty reader: %v", err)
+	}
+	// With no card, WaitForCard waits until its deadline.
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := r.WaitForCard(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("WaitForCard with no card = %v, want DeadlineExceeded", err)
+	}
+
+	in := waitIn(t, r, simcard.New(serial(1)))
+	if present, err := r.Present(context.Background()); err != nil || !present {
+		t.Fatalf("Present() with a card = %v, %v", present, err)
+	}
+	// A card already in: WaitForCard returns at once, a removal wait waits.
+	if err := r.WaitForCard(within(t, stepTimeout)); err != nil {
+		t.Fatalf("WaitForCard with a card in: %v", err)
+	}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel2()
+	if err := r.WaitForRemoval(ctx2); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("WaitForRemoval with a card in = %v, want DeadlineExceeded", err)
+	}
+	waitOut(t, r, in)
+	if present, err := r.Present(context.Background()); err != nil || present {
+		t.Fatalf("Present() after removal = %v, %v", present, err)
+	}
+}
+
+func TestWaitIsCancelled(t *testing.T) {
+	r := openReader(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- r.WaitForCard(ctx) }()
+	cancel()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("WaitForCard after cancel = %v, want Canceled", err)
+		}
+	case <-time.After(stepTimeout):
+		t.Fatal("WaitForCard ignored the cancelled context")
+	}
+	// Closing the reader ends a wait too.
+	errc2 := make(chan error, 1)
+	go func() { errc2 <- r.WaitForCard(context.Background()) }()
+	r.Close()
+	select {
+	case err := <-errc2:
+		if err == nil {
+			t.Fatal("WaitForCard on a closed reader returned nil")
+		}
+	case <-time.After(stepTimeout):
+		t.Fatal("Close did not end WaitForCard")
+	}
+}
+
+func TestCardInsertedWhileWaiting(t *testing.T) {
+	r := openReader(t)
+	errc := make(chan error, 1)
+	go func() { errc <- r.WaitForCard(within(t, stepTimeout)) }()
+	in := insert(t, simcard.New(serial(2)))
+	if err := <-errc; err != nil {
+		t.Fatalf("WaitForCard in another goroutine: %v", err)
+	}
+	card, err := r.Connect(within(t, stepTimeout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tcos.Open(card, tcos.Options{}).Identify(within(t, stepTimeout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != serial(2) {
+		t.Errorf("serial = %v, want %v", got, serial(2))
+	}
+	if err := card.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitOut(t, r, in)
+}
+
+// TestBackupKeyCeremony is a 2-of-3 install and read-back through pcscd.
+func TestBackupKeyCeremony(t *testing.T) {
+	r := openReader(t)
+	key, records, err := quorum.Generate("pcsctest", quorum.TwoOfThree, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer key.Wipe()
+	cards := []*simcard.Card{simcard.New(serial(11)), simcard.New(serial(12)), simcard.New(serial(13))}
+
+	for i, sc := range cards {
+		rec, err := records[i].Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := waitIn(t, r, sc)
+		step(t, r, func(ctx context.Context, card cardio.Card, s *tcos.Session) {
+			if card.PINPad() != nil {
+				t.Error("vpcd offers no SCardControl, yet a PIN pad was found")
+			}
+			if got, err := s.Identify(ctx); err != nil || got != sc.Serial() {
+				t.Fatalf("Identify = %v, %v; want %v", got, err, sc.Serial())
+			}
+			st, err := s.PINStatus(ctx, tcos.SlotBackupKey)
+			if err != nil || st.TriesLeft != 3 || st.Verified || st.Blocked {
+				t.Fatalf("PINStatus = %+v, %v", st, err)
+			}
+			if err := s.VerifyPIN(ctx, tcos.SlotBackupKey, factoryPIN); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.WriteShareRecord(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+		})
+		// The next step on the same card starts with no PIN verified.
+		step(t, r, func(ctx context.Context, _ cardio.Card, s *tcos.Session) {
+			st, err := s.PINStatus(ctx, tcos.SlotBackupKey)
+			if err != nil || st.Verified {
+				t.Fatalf("PINStatus in a new step = %+v, %v; want not verified", st, err)
+			}
+		})
+		waitOut(t, r, in)
+	}
+
+	// Read back cards 3 and 1.
+	c := quorum.NewCollector(nil)
+	for _, i := range []int{2, 0} {
+		in := waitIn(t, r, cards[i])
+		step(t, r, func(ctx context.Context, _ cardio.Card, s *tcos.Session) {
+			if err := s.VerifyPIN(ctx, tcos.SlotBackupKey, factoryPIN); err != nil {
+				t.Fatal(err)
+			}
+			raw, err := s.ReadShareRecord(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec, err := quorum.Parse(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Add(rec); err != nil {
+				t.Fatal(err)
+			}
+		})
+		waitOut(t, r, in)
+	}
+	got, err := c.Combine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Wipe()
+	if !bytes.Equal(got.Bytes(), key.Bytes()) {
+		t.Fatal("the key read back differs from the key written")
+	}
+}
+
+// step runs one ceremony step: connect, open a session, close.
+func step(t *testing.T, r cardio.Reader, f func(context.Context, cardio.Card, *tcos.Session)) {
+	t.Helper()
+	ctx := within(t, stepTimeout)
+	card, err := r.Connect(ctx)
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	defer func() {
+		if err := card.Close(); err != nil {
+			t.Errorf("Card.Close: %v", err)
+		}
+	}()
+	f(ctx, card, tcos.Open(card, tcos.Options{}))
+}
+
+// pullOnWrite is a card that is pulled out of the reader in the middle of its
+// first UPDATE BINARY, as when the holder grabs it too early.
+type pullOnWrite struct {
+	*simcard.Card
+	armed atomic.Bool
+	pull  func()
+}
+
+func (p *pullOnWrite) Process(cmd []byte) []byte {
+	rsp := p.Card.Process(cmd)
+	if len(cmd) > 1 && cmd[1] == 0xD6 && p.armed.CompareAndSwap(true, false) {
+		p.pull() // the bridge drops the answer and disconnects
+	}
+	return rsp
+}
+
+func TestCardPulledDuringWrite(t *testing.T) {
+	r := openReader(t)
+	_, records, err := quorum.Generate("pcsctest", quorum.TwoOfThree, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := records[0].Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := simcard.New(serial(21))
+	flaky := &pullOnWrite{Card: sc}
+	flaky.armed.Store(true)
+	in := insert(t, flaky)
+	flaky.pull = func() { in.cancel() }
+	if err := r.WaitForCard(within(t, stepTimeout)); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx := within(t, stepTimeout)
+	card, err := r.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { card.Close() }) // a leaked transaction would block the next tests
+	s := tcos.Open(card, tcos.Options{})
+	if err := s.VerifyPIN(ctx, tcos.SlotBackupKey, factoryPIN); err != nil {
+		t.Fatal(err)
+	}
+	err = s.WriteShareRecord(ctx, rec)
+	if !errors.Is(err, cardio.ErrCardRemoved) && !errors.Is(err, cardio.ErrReaderGone) {
+		t.Fatalf("WriteShareRecord with the card pulled = %v, want ErrCardRemoved", err)
+	}
+	t.Logf("card pulled during the write: %v", err)
+	if err := card.Close(); err != nil {
+		t.Errorf("Close after the card was pulled: %v", err)
+	}
+	waitOut(t, r, in)
+
+	// The operator puts the same card back and the step is retried.
+	in2 := waitIn(t, r, sc)
+	step(t, r, func(ctx context.Context, _ cardio.Card, s *tcos.Session) {
+		if err := s.VerifyPIN(ctx, tcos.SlotBackupKey, factoryPIN); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.WriteShareRecord(ctx, rec); err != nil {
+			t.Fatalf("retry on the reinserted card: %v", err)
+		}
+		got, err := s.ReadShareRecord(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(got, rec) {
+			t.Fatal("the record read back differs from the one written")
+		}
+	})
+	waitOut(t, r, in2)
+}
+
+func TestSharingViolation(t *testing.T) {
+	r := openReader(t)
+	in := waitIn(t, r, simcard.New(serial(31)))
+	other, err := scard.EstablishContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Release()
+	excl, err := other.Connect(readerName, scard.ShareExclusive, scard.ProtocolAny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Connect(within(t, stepTimeout))
+	if !errors.Is(err, cardio.ErrSharing) {
+		t.Fatalf("Connect while another program holds the card = %v, want ErrSharing", err)
+	}
+	excl.Disconnect(scard.LeaveCard)
+	step(t, r, func(ctx context.Context, _ cardio.Card, s *tcos.Session) {
+		if _, err := s.Identify(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+	waitOut(t, r, in)
+}
+
+func TestConnectWithoutCard(t *testing.T) {
+	r := openReader(t)
+	if _, err := r.Connect(within(t, stepTimeout)); !errors.Is(err, cardio.ErrNoCard) {
+		t.Fatalf("Connect on an empty reader = %v, want ErrNoCard", err)
+	}
+}
+
+func TestReaderChoice(t *testing.T) {
+	ctx := within(t, stepTimeout)
+	names, err := cardio.ListPCSCReaders(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) < 2 {
+		t.Fatalf("vpcd should give two readers, got %q", names)
+	}
+	var multi *cardio.MultipleReadersError
+	if _, err := cardio.OpenPCSC(ctx, ""); !errors.As(err, &multi) || len(multi.Names) != len(names) {
+		t.Fatalf("OpenPCSC(\"\") with %d readers = %v, want *MultipleReadersError", len(names), err)
+	}
+	r, err := cardio.OpenPCSC(ctx, "virtual pcd 00 01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Name() != "Virtual PCD 00 01" {
+		t.Errorf("OpenPCSC by part of the name chose %q", r.Name())
+	}
+	if _, err := cardio.OpenPCSC(ctx, "cyberJack"); !errors.Is(err, cardio.ErrNoReader) {
+		t.Fatalf("OpenPCSC of a reader that is not there = %v, want ErrNoReader", err)
+	}
+}
+
+// TestNoService stops pcscd and starts it again at the end.
+func TestNoService(t *testing.T) {
+	if err := daemon.stop(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := daemon.start(); err != nil {
+			t.Fatalf("restart pcscd: %v", err)
+		}
+	})
+	ctx := within(t, stepTimeout)
+	_, err := cardio.OpenPCSC(ctx, "")
+	if !errors.Is(err, cardio.ErrNoService) {
+		t.Fatalf("OpenPCSC without pcscd = %v, want ErrNoService", err)
+	}
+	if !strings.Contains(err.Error(), "systemctl start pcscd") {
+		t.Errorf("the error %q does not say how to start pcscd", err)
+	}
+	if _, err := cardio.ListPCSCReaders(ctx); !errors.Is(err, cardio.ErrNoService) {
+		t.Errorf("ListPCSCReaders without pcscd = %v, want ErrNoService", err)
+	}
+	err = vpcd.Serve(ctx, cardAddr, simcard.New(serial(41)))
+	if err == nil || !strings.Contains(err.Error(), "pcscd") {
+		t.Errorf("vpcd.Serve without pcscd = %v, want an error naming pcscd", err)
+	}
+}
