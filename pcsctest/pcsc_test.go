@@ -259,10 +259,10 @@ func TestCardPulledDuringWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc := simcard.New(serial(21))
-	flaky := &pullOnWrite{Card: sc}
+	pullCtx, pull := context.WithCancel(context.Background())
+	flaky := &pullOnWrite{Card: sc, pull: pull}
 	flaky.armed.Store(true)
-	in := insert(t, flaky)
-	flaky.pull = func() { in.cancel() }
+	in := insertUntil(t, pullCtx, pull, flaky)
 	if err := r.WaitForCard(within(t, stepTimeout)); err != nil {
 		t.Fatal(err)
 	}

@@ -245,8 +245,12 @@ type inserted struct {
 
 // insert puts card into the vpcd reader by connecting the bridge.
 func insert(t testing.TB, card cardio.SimulatedCard) *inserted {
-	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
+	return insertUntil(t, ctx, cancel, card)
+}
+
+// insertUntil inserts card until ctx ends; cancel is how pull ends it.
+func insertUntil(t testing.TB, ctx context.Context, cancel context.CancelFunc, card cardio.SimulatedCard) *inserted {
 	in := &inserted{cancel: cancel, done: make(chan error, 1)}
 	go func() { in.done <- vpcd.Serve(ctx, cardAddr, card) }()
 	t.Cleanup(func() { in.pull() })
