@@ -80,8 +80,9 @@ type presenceMsg struct {
 type tickMsg time.Time
 
 // connectCmd connects to the card in the reader, identifies it and asks the
-// slot's PIN state without spending a try.
-func connectCmd(r cardio.Reader, apduLog io.Writer, pinTimeout time.Duration) tea.Cmd {
+// slot's PIN state without spending a try. On success the card stays open
+// for the step; on failure it is closed.
+func connectCmd(r cardio.Reader, slot tcos.Slot, apduLog io.Writer, pinTimeout time.Duration) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 		defer cancel()
@@ -92,7 +93,7 @@ func connectCmd(r cardio.Reader, apduLog io.Writer, pinTimeout time.Duration) te
 		sess := tcos.Open(card, tcos.Options{APDULog: apduLog, PINTimeout: pinTimeout})
 		oc := &openCard{card: card, sess: sess, onPad: card.PINPad() != nil}
 		if oc.serial, err = sess.Identify(ctx); err == nil {
-			oc.status, err = sess.PINStatus(ctx, tcos.SlotBackupKey)
+			oc.status, err = sess.PINStatus(ctx, slot)
 		}
 		if err != nil {
 			card.Close()

@@ -171,6 +171,8 @@ func (c *ceremony) wipeSecrets() {
 }
 
 // cardNo is the number the pad shows in "Insert N. card".
+func (c *ceremony) finished() bool { return c.left }
+
 func (c *ceremony) cardNo() int {
 	if c.phase == phaseWrite {
 		return len(c.written) + 1
@@ -227,7 +229,7 @@ func (c *ceremony) key(k tea.KeyPressMsg) tea.Cmd {
 		switch s {
 		case "enter":
 			c.busy = "reading the card"
-			return connectCmd(c.cfg.Reader, c.cfg.APDULog, c.cfg.PINTimeout)
+			return connectCmd(c.cfg.Reader, tcos.SlotBackupKey, c.cfg.APDULog, c.cfg.PINTimeout)
 		case "esc":
 			return c.askLeave()
 		}

@@ -91,7 +91,7 @@ func TestInstallTwoOfThreeReadBackOutOfOrder(t *testing.T) {
 		}
 	}
 	r.expect("KCV " + kcv)
-	if r.m.cer.holdsKey() || r.m.cer.newKey != nil || r.m.cer.combined != nil {
+	if r.m.act.(*ceremony).holdsKey() || r.m.act.(*ceremony).newKey != nil || r.m.act.(*ceremony).combined != nil {
 		t.Error("key still held in memory after loading")
 	}
 	r.press("enter")
@@ -201,7 +201,7 @@ func TestThreeWrongPINsBlockTheSlot(t *testing.T) {
 		t.Fatal("a VERIFY with a PIN was sent to a blocked slot")
 	}
 	// The ceremony goes on with the other cards; the key is still in memory.
-	if !r.m.cer.holdsKey() {
+	if !r.m.act.(*ceremony).holdsKey() {
 		t.Fatal("key lost")
 	}
 	r.card(2, "123456")
@@ -249,7 +249,7 @@ func TestTimeoutEndsOnlyTheStep(t *testing.T) {
 	r.expect("Timeout in 0:15")
 	r.advance(16 * time.Second)
 	r.expect("Timeout: No card was presented", "The key is still in memory", "Press OK to try this step again")
-	l1, l2 := r.m.cer.display()
+	l1, l2 := r.m.act.(*ceremony).display()
 	if strings.TrimSpace(l1+l2) != "" {
 		t.Fatalf("pad shows %q %q after a timeout; the real one turns blank", l1, l2)
 	}
@@ -308,7 +308,7 @@ func TestPulledCardDuringPINEntry(t *testing.T) {
 	r.press("123")
 	r.press("f12")
 	r.expect("taken out before its step was done", "Insert 1. card")
-	if len(r.m.cer.pin) != 0 {
+	if len(r.m.act.(*ceremony).pin) != 0 {
 		t.Fatal("PIN digits kept after the card left")
 	}
 	r.card(1, "123456")
@@ -330,7 +330,7 @@ func TestLeavingWithKeyInMemoryAsksFirst(t *testing.T) {
 	r.expect("Insert 2. card")
 	r.press("esc", "enter")
 	r.expect("Main menu")
-	if r.m.cer != nil {
+	if r.m.act != nil {
 		t.Fatal("ceremony kept")
 	}
 }

@@ -130,10 +130,15 @@ func (m *Model) startInstall(replace bool) tea.Cmd {
 }
 
 func (m *Model) startCeremony(c *ceremony) tea.Cmd {
-	m.cer = c
-	m.screen = screenCeremony
 	c.present = m.present
-	return c.begin(m.now)
+	return m.start(c, c.begin(m.now))
+}
+
+// start makes a the running activity; cmd is its first command.
+func (m *Model) start(a activity, cmd tea.Cmd) tea.Cmd {
+	m.act = a
+	m.screen = screenActivity
+	return cmd
 }
 
 // hsmLoaded is the HSM's current Backup Key, or nil.

@@ -49,8 +49,8 @@ type screen int
 const (
 	screenMenu screen = iota
 	screenSetup
-	screenCeremony
-	screenQuit // asking whether to quit while a key is in memory
+	screenActivity // a ceremony or a card tool
+	screenQuit     // asking whether to quit while a key is in memory
 )
 
 // Model is the root model; it alone builds the view.
@@ -65,7 +65,7 @@ type Model struct {
 	screen screen
 	menu   menu
 	setup  setup
-	cer    *ceremony
+	act    activity
 
 	// what the reader and HSM look like, for the status lines
 	present    bool
@@ -107,8 +107,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tickMsg:
 		m.now = time.Time(msg)
 		var cmd tea.Cmd
-		if m.cer != nil {
-			cmd = m.cer.tick(m.now)
+		if m.act != nil {
+			cmd = m.act.tick(m.now)
 		}
 		return m, tea.Batch(cmd, tickCmd(m.cfg.Tick))
 	case hsmInfoMsg:
@@ -131,12 +131,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.key(msg)
 	case loadedMsg:
 		// Show what the HSM itself now says it holds.
-		if m.cer != nil {
-			return m, tea.Batch(m.cer.update(msg), hsmInfoCmd(m.cfg.HSM))
+		if m.act != nil {
+			return m, tea.Batch(m.act.update(msg), hsmInfoCmd(m.cfg.HSM))
 		}
 	}
-	if m.cer != nil {
-		return m, m.cer.update(msg)
+	if m.act != nil {
+		return m, m.act.update(msg)
 	}
 	return m, nil
 }
@@ -158,8 +158,8 @@ func (m *Model) presence(msg presenceMsg) tea.Cmd {
 	changed := msg.present != m.present
 	m.present = msg.present
 	var cmd tea.Cmd
-	if m.cer != nil && changed {
-		cmd = m.cer.presence(msg.present)
+	if m.act != nil && changed {
+		cmd = m.act.presence(msg.present)
 	}
 	if m.cfg.Watch {
 		return tea.Batch(cmd, watchCmd(m.ctx, m.cfg.Reader, m.present))
@@ -175,7 +175,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		if m.screen == screenQuit {
 			return m.quit()
 		}
-		if m.cer != nil && m.cer.holdsKey() {
+		if m.act != nil && m.act.holdsKey() {
 			m.quitReturn, m.screen = m.screen, screenQuit
 			return nil
 		}
@@ -199,10 +199,10 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		return m.menuKey(s)
 	case screenSetup:
 		return m.setupKey(k)
-	case screenCeremony:
-		cmd := m.cer.key(k)
-		if m.cer.left {
-			m.cer = nil
+	case screenActivity:
+		cmd := m.act.key(k)
+		if m.act.finished() {
+			m.act = nil
 			m.screen = screenMenu
 			return tea.Batch(cmd, hsmInfoCmd(m.cfg.HSM))
 		}
@@ -214,8 +214,8 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 // quit wipes what is in memory and ends the program.
 func (m *Model) quit() tea.Cmd {
 	var release tea.Cmd
-	if m.cer != nil {
-		release = m.cer.abandon()
+	if m.act != nil {
+		release = m.act.abandon()
 	}
 	m.cancel()
 	// Release the card before the program ends, not beside it.
@@ -225,6 +225,28 @@ func (m *Model) quit() tea.Cmd {
 		}
 		return tea.QuitMsg{}
 	}
+}
+
+// activity is one menu operation in progress: a ceremony or a card tool. It
+// gets every key, tick and result message while it runs; the root model keeps
+// the global keys (ctrl+c, the simulated reader's F-keys) and builds the view.
+type activity interface {
+	key(k tea.KeyPressMsg) tea.Cmd
+	update(msg tea.Msg) tea.Cmd
+	tick(now time.Time) tea.Cmd
+	// presence reports a card coming into or leaving the reader.
+	presence(present bool) tea.Cmd
+	// holdsKey says whether leaving now would lose a secret held in memory;
+	// lossWarning then says what.
+	holdsKey() bool
+	lossWarning() string
+	// abandon wipes every secret and releases the card.
+	abandon() tea.Cmd
+	// finished: the operator is done; back to the menu.
+	finished() bool
+	// screen is the activity's part of the view: the pad's two lines and
+	// the side panel.
+	screen() (pad [2]string, side []string)
 }
 
 // simKey maps F1–F9 to simulated cards 1–9 and F12 to taking the card out

@@ -42,10 +42,11 @@ func (m *Model) View() tea.View {
 		b.WriteString(m.menuView())
 	case screenSetup:
 		b.WriteString(m.setupView())
-	case screenCeremony:
-		b.WriteString(m.ceremonyView())
+	case screenActivity:
+		pad, side := m.act.screen()
+		b.WriteString(m.padView(pad, side))
 	case screenQuit:
-		b.WriteString(wrap(styleLevel[lvWarn].Render("Quit now?")+" "+m.cer.lossWarning(), 78))
+		b.WriteString(wrap(styleLevel[lvWarn].Render("Quit now?")+" "+m.act.lossWarning(), 78))
 		b.WriteString("\n\nPress OK (Enter) to quit and wipe the key from memory, or Cancel (Esc) to go back.")
 	}
 	v := tea.NewView(b.String())
@@ -147,13 +148,22 @@ func (m *Model) setupView() string {
 	return b.String()
 }
 
-func (m *Model) ceremonyView() string {
-	c := m.cer
-	l1, l2 := c.display()
-	pad := stylePad.Render(fitWidth(l1, padInner) + "\n" + fitWidth(l2, padInner))
-	keys := " OK   Clear Cancel\n Enter Bksp  Esc"
-	left := pad + "\n" + keys
+// padView lays out the drawn PIN pad (2x16 display, OK/Clear/Cancel keys) on
+// the left and side, what the pad cannot show, on the right.
+func (m *Model) padView(pad [2]string, side []string) string {
+	box := stylePad.Render(fitWidth(pad[0], padInner) + "\n" + fitWidth(pad[1], padInner))
+	left := box + "\n OK   Clear Cancel\n Enter Bksp  Esc"
+	body := lipgloss.JoinHorizontal(lipgloss.Top, left, "   ", strings.Join(side, "\n"))
+	help := "Enter OK · Bksp Clear · Esc Cancel · ctrl+c quit"
+	if m.cfg.Sim != nil {
+		help = "F1–F9 card in · F12 out · " + help
+	}
+	return body + "\n\n" + styleDim.Render(help)
+}
 
+// screen is the ceremony's pad and side panel.
+func (c *ceremony) screen() ([2]string, []string) {
+	l1, l2 := c.display()
 	var side []string
 	side = append(side, styleTitle.Render(fitWidth(c.title(), sideWidth)))
 	side = append(side, c.progress()...)
@@ -167,20 +177,21 @@ func (m *Model) ceremonyView() string {
 		side = append(side, styleLevel[lvWarn].Render(wrap("Leave this ceremony? "+c.lossWarning(), sideWidth)),
 			wrap("Press OK to leave and wipe the key, Cancel to stay.", sideWidth))
 	} else {
-		n := c.note
-		if n.text != "" {
-			side = append(side, styleLevel[n.level].Render(wrap(levelTag[n.level]+n.text, sideWidth)))
-		}
-		if n.next != "" {
-			side = append(side, wrap(n.next, sideWidth))
-		}
+		side = append(side, c.note.lines()...)
 	}
-	body := lipgloss.JoinHorizontal(lipgloss.Top, left, "   ", strings.Join(side, "\n"))
-	help := "Enter OK · Bksp Clear · Esc Cancel · ctrl+c quit"
-	if m.cfg.Sim != nil {
-		help = "F1–F9 card in · F12 out · " + help
+	return [2]string{l1, l2}, side
+}
+
+// lines renders a notice for the side panel.
+func (n notice) lines() []string {
+	var out []string
+	if n.text != "" {
+		out = append(out, styleLevel[n.level].Render(wrap(levelTag[n.level]+n.text, sideWidth)))
 	}
-	return body + "\n\n" + styleDim.Render(help)
+	if n.next != "" {
+		out = append(out, wrap(n.next, sideWidth))
+	}
+	return out
 }
 
 // display is what the reader's 2x16 display shows (seed prompts).

@@ -79,7 +79,7 @@ func TestPadShowsSeedPrompts(t *testing.T) {
 	}
 	for _, w := range want {
 		r.press(w.keys...)
-		l1, l2 := r.m.cer.display()
+		l1, l2 := r.m.act.(*ceremony).display()
 		if l1 != w.l1 || l2 != w.l2 {
 			t.Fatalf("after %v the pad shows %q/%q, want %q/%q", w.keys, l1, l2, w.l1, w.l2)
 		}
