@@ -17,8 +17,10 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/secmem"
 	"github.com/hsmcards/hsmcards/tcos/simcard"
 	"github.com/hsmcards/hsmcards/wizard"
 )
@@ -40,12 +42,11 @@ type options struct {
 	simDir                    string
 	simCards                  int
 	apduLog                   string
+	audit                     string
 	insertTimeout, pinTimeout flagDuration
 	hsm                       string
 	pkcs11Module              string
 	pkcs11Token               string
-	vpcdAddr                  string
-	vpcdCard                  int
 }
 
 func parseFlags(name string, args []string, out io.Writer) (*options, *flag.FlagSet, error) {
@@ -56,6 +57,7 @@ func parseFlags(name string, args []string, out io.Writer) (*options, *flag.Flag
 	fs.StringVar(&o.simDir, "sim-dir", defaultSimDir(), "where the simulated cards and simulated HSM keep their state")
 	fs.IntVar(&o.simCards, "sim-cards", 5, "number of cards in a new simulated deck")
 	fs.StringVar(&o.apduLog, "apdu-log", "", "append every APDU to this file (PINs and key material masked)")
+	fs.StringVar(&o.audit, "audit", "", "append the audit trail to this file, one JSON object per event")
 	fs.Var(&o.insertTimeout, "insert-timeout", "time allowed to insert a card and press OK")
 	fs.Var(&o.pinTimeout, "pin-timeout", "time allowed to enter a PIN")
 	fs.StringVar(&o.hsm, "hsm", "sim", "where the Backup Key goes: sim or pkcs11")
@@ -76,6 +78,11 @@ func run(args []string, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (the only subcommand is vpcd)", fs.Arg(0))
 	}
+	var warnings []string
+	// A core dump of this process could hold the Backup Key.
+	if err := secmem.DisableCoreDumps(); err != nil {
+		warnings = append(warnings, "core dumps could not be turned off: "+err.Error())
+	}
 	cfg := wizard.Config{
 		InsertTimeout: o.insertTimeout.d(),
 		PINTimeout:    o.pinTimeout.d(),
@@ -92,14 +99,24 @@ func run(args []string, stderr io.Writer) error {
 		cfg.Reader, cfg.Sim = sim, sim
 	case o.reader == "pcsc" || strings.HasPrefix(o.reader, "pcsc:"):
 		r, err := cardio.OpenPCSC(context.Background(), strings.TrimPrefix(strings.TrimPrefix(o.reader, "pcsc"), ":"))
-		if err != nil {
+		var several *cardio.MultipleReadersError
+		switch {
+		case errors.As(err, &several):
+			// The operator chooses in the wizard.
+			cfg.ReaderChoices, cfg.OpenReader = several.Names, cardio.OpenPCSC
+		case err != nil:
 			return err
+		default:
+			cfg.Reader = r
 		}
-		cfg.Reader = r
 	default:
 		return fmt.Errorf("unknown reader %q: use sim, pcsc or pcsc:NAME", o.reader)
 	}
-	defer cfg.Reader.Close()
+	defer func() {
+		if cfg.Reader != nil {
+			cfg.Reader.Close()
+		}
+	}()
 
 	switch o.hsm {
 	case "sim":
@@ -121,6 +138,16 @@ func run(args []string, stderr io.Writer) error {
 		defer f.Close()
 		cfg.APDULog = f
 	}
+
+	if o.audit != "" {
+		l, err := audit.Open(o.audit)
+		if err != nil {
+			return fmt.Errorf("opening the audit log: %w", err)
+		}
+		defer l.Close()
+		cfg.Audit = l
+	}
+	cfg.Warnings = warnings
 
 	m := wizard.New(cfg)
 	_, err = tea.NewProgram(m).Run()

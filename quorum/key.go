@@ -10,11 +10,23 @@ import (
 
 	"github.com/hashicorp/vault/shamir"
 	"github.com/hsmcards/hsmcards/kcv"
+	"github.com/hsmcards/hsmcards/secmem"
 )
 
-// Key is a Backup Key held in memory. Wipe it when done.
+// Key is a Backup Key held in memory. Its bytes live in a secmem.Buffer:
+// outside the Go heap, locked in RAM where the system allows, and out of core
+// dumps. Wipe it when done.
 type Key struct {
-	b [KeySize]byte
+	buf *secmem.Buffer
+}
+
+// newKey allocates the memory for one key.
+func newKey() (*Key, error) {
+	buf, err := secmem.NewBuffer(KeySize)
+	if err != nil {
+		return nil, fmt.Errorf("quorum: allocating key memory: %w", err)
+	}
+	return &Key{buf: buf}, nil
 }
 
 // NewKey returns a Key holding a copy of b, which must be KeySize bytes.
@@ -22,17 +34,26 @@ func NewKey(b []byte) (*Key, error) {
 	if len(b) != KeySize {
 		return nil, fmt.Errorf("quorum: a Backup Key is %d bytes, not %d", KeySize, len(b))
 	}
-	k := new(Key)
-	copy(k.b[:], b)
+	k, err := newKey()
+	if err != nil {
+		return nil, err
+	}
+	copy(k.Bytes(), b)
 	return k, nil
 }
 
 // Bytes returns the key material. The slice aliases the Key: Wipe clears it.
-func (k *Key) Bytes() []byte { return k.b[:] }
+// Keep the Key reachable while the slice is in use (runtime.KeepAlive): the
+// memory goes when the Key does.
+func (k *Key) Bytes() []byte { return k.buf.Bytes() }
+
+// LockError says why the key's memory could not be locked in RAM (so it may
+// be swapped to disk), or is nil when it is locked.
+func (k *Key) LockError() error { return k.buf.LockError() }
 
 // KCV returns the key's check value.
 func (k *Key) KCV() KCV {
-	v, err := kcv.AES(k.b[:])
+	v, err := kcv.AES(k.Bytes())
 	if err != nil {
 		// Unreachable: the array always has a valid AES-256 length.
 		panic("quorum: KCV of a Backup Key failed")
@@ -41,7 +62,12 @@ func (k *Key) KCV() KCV {
 }
 
 // Wipe overwrites the key material with zeros.
-func (k *Key) Wipe() { clear(k.b[:]) }
+//
+// It only zeroes: the memory itself is released when the Key is unreachable,
+// so a goroutine still holding Bytes() (an HSM load in flight when the
+// operator quits) reads zeros, which fail the KCV check, rather than unmapped
+// memory.
+func (k *Key) Wipe() { k.buf.Wipe() }
 
 // Validate checks the scheme: 2 ≤ K ≤ N ≤ MaxShares.
 func (s Scheme) Validate() error {
@@ -91,8 +117,11 @@ func Generate(label string, s Scheme, now time.Time) (*Key, []*Record, error) {
 		return nil, nil, fmt.Errorf("quorum: creation time %s out of range", created.Format(time.RFC3339))
 	}
 
-	key := new(Key)
-	if _, err := rand.Read(key.b[:]); err != nil {
+	key, err := newKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := rand.Read(key.Bytes()); err != nil {
 		return nil, nil, fmt.Errorf("quorum: random key: %w", err)
 	}
 	var id KeySetID
@@ -100,7 +129,7 @@ func Generate(label string, s Scheme, now time.Time) (*Key, []*Record, error) {
 		key.Wipe()
 		return nil, nil, fmt.Errorf("quorum: random key-set ID: %w", err)
 	}
-	shares, err := shamir.Split(key.b[:], s.N, s.K)
+	shares, err := shamir.Split(key.Bytes(), s.N, s.K)
 	if err != nil {
 		key.Wipe()
 		return nil, nil, fmt.Errorf("quorum: split: %w", err)

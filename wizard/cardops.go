@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -177,6 +178,7 @@ func loadCmd(h hsm.HSM, key *quorum.Key, info hsm.KeyInfo, replace bool) tea.Cmd
 		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 		defer cancel()
 		already, err := h.LoadBackupKey(ctx, key.Bytes(), info, replace)
+		runtime.KeepAlive(key) // its memory is unmapped once it is unreachable
 		return loadedMsg{already: already, err: err}
 	}
 }

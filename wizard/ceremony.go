@@ -9,6 +9,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/tcos"
@@ -73,6 +74,7 @@ type notice struct {
 // ceremony is one install or load, from the first prompt to the key in the HSM.
 type ceremony struct {
 	cfg     Config
+	trail   *trail
 	kind    opKind
 	scheme  quorum.Scheme
 	label   string
@@ -108,28 +110,36 @@ type ceremony struct {
 	left        bool
 }
 
-func newInstall(cfg Config, s quorum.Scheme, label string, now time.Time, replace bool, hsmKey *hsmInfoMsg) (*ceremony, error) {
+func newInstall(cfg Config, t *trail, s quorum.Scheme, label string, now time.Time, replace bool, hsmKey *hsmInfoMsg) (*ceremony, error) {
 	key, recs, err := quorum.Generate(label, s, now)
 	if err != nil {
 		return nil, err
 	}
 	id := recs[0].KeySetID
 	return &ceremony{
-		cfg: cfg, kind: opInstall, scheme: s, label: label, hsmKey: hsmKey, replace: replace,
+		cfg: cfg, trail: t, kind: opInstall, scheme: s, label: label, hsmKey: hsmKey, replace: replace,
 		newKey: key, records: recs, coll: quorum.NewCollector(&id), phase: phaseWrite,
 	}, nil
 }
 
-func newLoad(cfg Config, hsmKey *hsmInfoMsg) *ceremony {
-	return &ceremony{cfg: cfg, kind: opLoad, hsmKey: hsmKey, coll: quorum.NewCollector(nil), phase: phaseRead}
+func newLoad(cfg Config, t *trail, hsmKey *hsmInfoMsg) *ceremony {
+	return &ceremony{cfg: cfg, trail: t, kind: opLoad, hsmKey: hsmKey, coll: quorum.NewCollector(nil), phase: phaseRead}
 }
 
 func (c *ceremony) begin(now time.Time) tea.Cmd {
 	c.now = now
 	c.step = stStart
 	if c.kind == opInstall {
+		c.event(audit.StepGenerate, nil, audit.OutcomeOK, "label "+c.label, nil)
+	} else {
+		c.event(audit.StepStart, nil, audit.OutcomeOK, "", nil)
+	}
+	if c.kind == opInstall {
 		c.note = notice{lvInfo, fmt.Sprintf("A new Backup Key for %q is in memory, to be split %d of %d.", c.label, c.scheme.K, c.scheme.N),
 			"Have the cards ready. Press OK (Enter) to write the key to the cards."}
+		if err := c.newKey.LockError(); err != nil {
+			c.note.text += " Note: " + sentence(err.Error()) + "."
+		}
 	} else {
 		c.note = notice{lvInfo, "The Backup Key will be read from a quorum of its share cards.",
 			"Press OK (Enter) to start. Cards may be read in any order."}
@@ -144,6 +154,9 @@ func (c *ceremony) holdsKey() bool {
 
 // abandon wipes every secret and releases the card.
 func (c *ceremony) abandon() tea.Cmd {
+	if c.phase != phaseDone {
+		c.summary(audit.OutcomeCancelled, "left by the operator")
+	}
 	c.wipeSecrets()
 	if c.padCancel != nil {
 		c.padCancel()
@@ -240,6 +253,7 @@ func (c *ceremony) key(k tea.KeyPressMsg) tea.Cmd {
 		case "enter":
 			return c.write()
 		case "esc":
+			c.event(audit.StepWriteCard, &c.oc.serial, audit.OutcomeRefused, "the operator kept the card's content", nil)
 			c.note = notice{lvInfo, "The card was not written.", "Take it out and insert another card, then press OK."}
 			cmd := c.endCard()
 			c.toInsert()
@@ -251,7 +265,8 @@ func (c *ceremony) key(k tea.KeyPressMsg) tea.Cmd {
 			c.busy = "loading the key into the HSM"
 			return loadCmd(c.cfg.HSM, c.combined, c.keyInfo(), true)
 		case "esc":
-			c.finish(false, notice{lvWarn, "Nothing was loaded: the HSM keeps its Backup Key " + kcvString(c.other.KCV) + ".",
+			c.event(audit.StepLoadHSM, nil, audit.OutcomeRefused, "the operator kept the HSM's key", nil)
+			c.finish(audit.OutcomeRefused, notice{lvWarn, "Nothing was loaded: the HSM keeps its Backup Key " + kcvString(c.other.KCV) + ".",
 				c.keptHint()})
 		}
 	case stRetryLoad:
@@ -314,6 +329,7 @@ func (c *ceremony) pinKey(s string) tea.Cmd {
 		c.busy = "checking the PIN"
 		return verifyCmd(context.Background(), c.oc, pin)
 	case s == "esc":
+		c.event(audit.StepVerifyPIN, &c.oc.serial, audit.OutcomeCancelled, "PIN entry cancelled", nil)
 		c.note = notice{lvInfo, "PIN entry cancelled; the card was not used.", c.insertHint()}
 		cmd := c.endCard()
 		c.toInsert()
@@ -339,8 +355,10 @@ func (c *ceremony) tick(now time.Time) tea.Cmd {
 	}
 	switch c.step {
 	case stInsert:
+		c.event(audit.StepIdentify, nil, audit.OutcomeTimeout, "no card presented", nil)
 		c.timedOut(fmt.Sprintf("No card was presented within %s.", c.cfg.InsertTimeout))
 	case stPIN:
+		c.event(audit.StepVerifyPIN, &c.oc.serial, audit.OutcomeTimeout, "no PIN entered", nil)
 		c.timedOut(fmt.Sprintf("The PIN was not entered within %s; the card was not used and no PIN try was spent.", c.cfg.PINTimeout))
 		return c.endCard()
 	}
@@ -364,6 +382,7 @@ func (c *ceremony) presence(present bool) tea.Cmd {
 		return nil
 	}
 	// Pulled while the wizard waited for its PIN or an answer.
+	c.event(audit.StepVerifyPIN, &c.oc.serial, audit.OutcomeRemoved, "card taken out", nil)
 	c.note = notice{lvError, "The card was taken out before its step was done; nothing was written to it.", c.insertHint()}
 	cmd := c.endCard()
 	c.toInsert()
@@ -402,6 +421,7 @@ func (c *ceremony) update(msg tea.Msg) tea.Cmd {
 
 func (c *ceremony) cardReady(msg cardReadyMsg) tea.Cmd {
 	if msg.err != nil {
+		c.event(audit.StepIdentify, serialOf(msg.oc), outcomeOf(msg.err), msg.err.Error(), nil)
 		c.note = c.cardProblem(msg.err, msg.oc)
 		c.toInsert()
 		return nil
@@ -409,6 +429,11 @@ func (c *ceremony) cardReady(msg cardReadyMsg) tea.Cmd {
 	oc := msg.oc
 	c.oc = oc
 	refuse := func(text string) tea.Cmd {
+		out := audit.OutcomeRefused
+		if oc.status.Blocked {
+			out = audit.OutcomeBlocked
+		}
+		c.event(audit.StepIdentify, &oc.serial, out, text, audit.Tries(oc.status.TriesLeft))
 		c.note = notice{lvError, text, "Take this card out. " + c.insertHint()}
 		cmd := c.endCard()
 		c.toInsert()
@@ -424,6 +449,7 @@ func (c *ceremony) cardReady(msg cardReadyMsg) tea.Cmd {
 	if oc.status.Blocked {
 		return refuse(fmt.Sprintf("The Backup Key PIN of card %s is blocked after three wrong PINs: this card cannot be used here. No PIN was sent to it.", oc.serial))
 	}
+	c.event(audit.StepIdentify, &oc.serial, audit.OutcomeOK, "", audit.Tries(oc.status.TriesLeft))
 	c.step = stPIN
 	c.pin = c.pin[:0]
 	c.expect(c.cfg.PINTimeout, "enter the PIN and press OK")
@@ -455,6 +481,15 @@ func (c *ceremony) padVerify() tea.Cmd {
 
 func (c *ceremony) pinDone(msg pinDoneMsg) tea.Cmd {
 	var wrong *tcos.WrongPINError
+	var tries *int
+	if errors.As(msg.err, &wrong) {
+		tries = audit.Tries(wrong.TriesLeft)
+	}
+	detail := ""
+	if msg.err != nil {
+		detail = msg.err.Error()
+	}
+	c.event(audit.StepVerifyPIN, serialOf(c.oc), outcomeOf(msg.err), detail, tries)
 	switch {
 	case errors.As(msg.err, &wrong) && wrong.TriesLeft > 0:
 		c.oc.status.TriesLeft = wrong.TriesLeft
@@ -519,6 +554,7 @@ func (c *ceremony) written1(msg writtenMsg) tea.Cmd {
 	oc := c.oc
 	c.oc = nil
 	c.existing, c.existingErr = nil, nil
+	c.event(audit.StepWriteCard, serialOf(oc), outcomeOf(msg.err), errText(msg.err), nil)
 	if msg.err != nil {
 		p := c.cardProblem(msg.err, oc)
 		p.text = "The share was not written completely: " + p.text
@@ -546,6 +582,7 @@ func (c *ceremony) collect(rec *quorum.Record, recErr error) tea.Cmd {
 	oc := c.oc
 	cmd := c.endCard()
 	refuse := func(text string) tea.Cmd {
+		c.event(audit.StepReadCard, &oc.serial, audit.OutcomeRefused, text, nil)
 		c.note = notice{lvError, text, "Take this card out. " + c.insertHint()}
 		c.toInsert()
 		return cmd
@@ -570,6 +607,7 @@ func (c *ceremony) collect(rec *quorum.Record, recErr error) tea.Cmd {
 	c.read = append(c.read, oc.serial)
 	set, _ := c.coll.KeySet()
 	c.set = &set
+	c.event(audit.StepReadCard, &oc.serial, audit.OutcomeOK, "", nil)
 	if c.coll.Have() < c.coll.Need() {
 		c.note = notice{lvGood, fmt.Sprintf("Card %s read: share %d of the %d needed.", oc.serial, c.coll.Have(), c.coll.Need()),
 			"Take the card out. " + c.insertHint()}
@@ -586,6 +624,7 @@ func (c *ceremony) combine() tea.Cmd {
 		err = errors.New("the key read back differs from the key written")
 	}
 	if err != nil {
+		c.event(audit.StepReadCard, nil, audit.OutcomeError, "the key could not be rebuilt: "+err.Error(), nil)
 		// Start the reading over; in an install the generated key is still here.
 		c.coll = quorum.NewCollector(c.wantSet())
 		c.read = nil
@@ -618,6 +657,7 @@ func (c *ceremony) loadedKey(msg loadedMsg) tea.Cmd {
 	var diff *hsm.DifferentKeyError
 	switch {
 	case errors.As(msg.err, &diff):
+		c.event(audit.StepLoadHSM, nil, audit.OutcomeRefused, "the HSM holds a different Backup Key", nil)
 		c.other = diff.Loaded
 		c.step = stReplace
 		c.note = notice{lvWarn, fmt.Sprintf("The HSM already holds a different Backup Key (KCV %s, %q). The cards hold KCV %s. Replacing it makes every backup made with the old key unreadable on this HSM.",
@@ -625,6 +665,7 @@ func (c *ceremony) loadedKey(msg loadedMsg) tea.Cmd {
 			"Press OK to replace it with the cards' key, or Cancel to keep the HSM's key."}
 		return nil
 	case msg.err != nil:
+		c.event(audit.StepLoadHSM, nil, audit.OutcomeError, msg.err.Error(), nil)
 		c.step = stRetryLoad
 		c.note = notice{lvError, "The HSM did not take the key: " + sentence(msg.err.Error()) + ". The key is still in memory.",
 			"Fix the HSM, then press OK to try loading again, or Cancel to give up."}
@@ -632,6 +673,11 @@ func (c *ceremony) loadedKey(msg loadedMsg) tea.Cmd {
 	}
 	c.already = msg.already
 	c.loaded, c.loadedOK = c.keyInfo(), true
+	if msg.already {
+		c.event(audit.StepLoadHSM, nil, audit.OutcomeOK, "already loaded", nil)
+	} else {
+		c.event(audit.StepLoadHSM, nil, audit.OutcomeOK, "", nil)
+	}
 	text := fmt.Sprintf("Backup Key %q loaded into the %s. KCV %s, equal to the KCV on the cards.", c.set.Label, c.cfg.HSM.Name(), kcvString(c.set.KCV))
 	if msg.already {
 		text = fmt.Sprintf("The %s already holds this Backup Key %q: KCV %s, equal to the KCV on the cards.", c.cfg.HSM.Name(), c.set.Label, kcvString(c.set.KCV))
@@ -640,7 +686,7 @@ func (c *ceremony) loadedKey(msg loadedMsg) tea.Cmd {
 	if c.kind == opInstall {
 		next = "Change each card's PIN now (seed advice), store the cards apart, and make copies for the recovery site. " + next
 	}
-	c.finish(true, notice{lvGood, text, next})
+	c.finish(audit.OutcomeOK, notice{lvGood, text, next})
 	return nil
 }
 
@@ -651,7 +697,8 @@ func (c *ceremony) keptHint() string {
 	return "Press OK for the main menu."
 }
 
-func (c *ceremony) finish(ok bool, n notice) {
+func (c *ceremony) finish(out audit.Outcome, n notice) {
+	c.summary(out, "")
 	c.wipeSecrets()
 	c.phase, c.step = phaseDone, stDone
 	c.deadline = time.Time{}
@@ -661,6 +708,65 @@ func (c *ceremony) finish(ok bool, n notice) {
 // cardProblem turns a card error into words and the next thing to do.
 func (c *ceremony) cardProblem(err error, oc *openCard) notice {
 	return describe(err, c.insertHint())
+}
+
+// event records one step of the ceremony in the audit trail: what happened
+// and to which card, never a PIN, share or key.
+func (c *ceremony) event(step audit.Step, serial *tcos.Serial, out audit.Outcome, detail string, tries *int) {
+	e := audit.Event{Time: c.now, Operation: c.op(), Step: step, Slot: audit.SlotBackupKey,
+		Outcome: out, Detail: detail, TriesLeft: tries}
+	if serial != nil {
+		e.CardSerial = serial.String()
+	}
+	c.keySet(&e)
+	c.trail.record(e)
+}
+
+// summary closes the ceremony in the audit trail.
+func (c *ceremony) summary(out audit.Outcome, detail string) {
+	s := audit.Summary{Operation: c.op(), Outcome: out, Detail: detail}
+	for _, x := range c.written {
+		s.CardsWritten = append(s.CardsWritten, x.String())
+	}
+	for _, x := range c.read {
+		s.CardsRead = append(s.CardsRead, x.String())
+	}
+	e := s.Event()
+	e.Time = c.now
+	c.keySet(&e)
+	c.trail.record(e)
+}
+
+// keySet fills in which Backup Key the event is about, once known.
+func (c *ceremony) keySet(e *audit.Event) {
+	switch {
+	case len(c.records) > 0:
+		r := c.records[0]
+		e.KeySetID, e.KCV, e.Scheme = fmt.Sprintf("%X", r.KeySetID[:]), kcvString(r.KCV), r.Scheme.String()
+	case c.set != nil:
+		e.KeySetID, e.KCV, e.Scheme = fmt.Sprintf("%X", c.set.ID[:]), kcvString(c.set.KCV), c.set.Scheme.String()
+	}
+}
+
+func (c *ceremony) op() audit.Operation {
+	if c.kind == opInstall {
+		return audit.OpInstall
+	}
+	return audit.OpLoad
+}
+
+func serialOf(oc *openCard) *tcos.Serial {
+	if oc == nil || oc.serial == (tcos.Serial{}) {
+		return nil
+	}
+	return &oc.serial
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 func indexOf(list []tcos.Serial, s tcos.Serial) int {

@@ -1,11 +1,13 @@
 package wizard
 
 import (
+	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/tcos"
@@ -332,5 +334,39 @@ func TestLeavingWithKeyInMemoryAsksFirst(t *testing.T) {
 	r.expect("Main menu")
 	if r.m.act != nil {
 		t.Fatal("ceremony kept")
+	}
+}
+
+func TestAuditTrailTellsTheStory(t *testing.T) {
+	r := newRig(t, 3)
+	r.install(0, "audited")
+	r.press("enter")
+	r.card(1, "123456")
+	r.card(2, "654321") // wrong
+	r.press("123456", "enter")
+	r.card(3, "123456")
+	r.press("enter")
+	r.card(2, "123456")
+	r.card(3, "123456")
+	r.expect("loaded into the simulated HSM")
+	kcv := r.hsmKCV()
+
+	var story []string
+	for _, e := range r.auditEvents() {
+		story = append(story, string(e.Step)+":"+string(e.Outcome))
+		if e.Operation != audit.OpInstall || e.KCV != kcv || e.KeySetID == "" {
+			t.Errorf("event %+v lacks the install's key set", e)
+		}
+	}
+	want := "generate:ok identify:ok verify_pin:ok write_card:ok identify:ok verify_pin:wrong_pin verify_pin:ok write_card:ok " +
+		"identify:ok verify_pin:ok write_card:ok identify:ok verify_pin:ok read_card:ok identify:ok verify_pin:ok read_card:ok load_hsm:ok summary:ok"
+	if got := strings.Join(story, " "); got != want {
+		t.Fatalf("audit story\n got %s\nwant %s", got, want)
+	}
+	raw, _ := os.ReadFile(r.auditPath)
+	for _, secret := range []string{"123456", "654321"} {
+		if strings.Contains(string(raw), secret) {
+			t.Fatalf("audit log holds PIN %s", secret)
+		}
 	}
 }

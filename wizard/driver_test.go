@@ -2,7 +2,9 @@ package wizard
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/tcos"
@@ -29,6 +32,28 @@ type rig struct {
 	log   *bytes.Buffer
 	clock time.Time
 	quit  bool
+
+	auditPath string
+}
+
+// auditEvents flushes the audit trail and returns its events.
+func (r *rig) auditEvents() []audit.Event {
+	r.t.Helper()
+	r.m.trail.close()
+	r.m.trail = newTrail(nil)
+	b, err := os.ReadFile(r.auditPath)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var out []audit.Event
+	for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		var e audit.Event
+		if err := json.Unmarshal(line, &e); err != nil {
+			r.t.Fatalf("audit line %q: %v", line, err)
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 func newRig(t *testing.T, n int) *rig {
@@ -52,7 +77,13 @@ func newRigWith(t *testing.T, cards []*simcard.Card, sc []cardio.SimulatedCard, 
 	}
 	r := &rig{t: t, cards: cards, sim: cardio.NewSimReader(sc), hsm: h, log: &bytes.Buffer{},
 		clock: time.Date(2026, 11, 28, 5, 0, 0, 0, time.UTC)}
-	r.m = New(Config{Reader: r.sim, Sim: r.sim, HSM: h, APDULog: r.log, Now: func() time.Time { return r.clock }})
+	r.auditPath = filepath.Join(t.TempDir(), "audit.jsonl")
+	al, err := audit.Open(r.auditPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { al.Close() })
+	r.m = New(Config{Reader: r.sim, Sim: r.sim, HSM: h, APDULog: r.log, Audit: al, Now: func() time.Time { return r.clock }})
 	r.run(r.m.Init())
 	return r
 }

@@ -26,7 +26,7 @@ func menuItems() []menuItem {
 		{"Install Backup Key", "generate a new Backup Key, write it k-of-n to share cards, read it back into the HSM",
 			func(m *Model) tea.Cmd { m.setup = newSetup(); m.screen = screenSetup; return nil }},
 		{"Load Backup Key", "restore or new cluster node: read k share cards into the HSM",
-			func(m *Model) tea.Cmd { return m.startCeremony(newLoad(m.cfg, m.hsmLoaded())) }},
+			func(m *Model) tea.Cmd { return m.startCeremony(newLoad(m.cfg, m.trail, m.hsmLoaded())) }},
 		{"Quit", "leave the wizard", func(m *Model) tea.Cmd { return m.quit() }},
 	}
 }
@@ -121,7 +121,7 @@ func (m *Model) setupKey(k tea.KeyPressMsg) tea.Cmd {
 // operator already agreed to replace the HSM's current Backup Key.
 func (m *Model) startInstall(replace bool) tea.Cmd {
 	label := strings.TrimSpace(string(m.setup.label))
-	c, err := newInstall(m.cfg, schemes[m.setup.scheme], label, m.now, replace, m.hsmLoaded())
+	c, err := newInstall(m.cfg, m.trail, schemes[m.setup.scheme], label, m.now, replace, m.hsmLoaded())
 	if err != nil {
 		m.setup.problem = err.Error()
 		return nil

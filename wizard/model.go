@@ -11,6 +11,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/hsm"
 )
@@ -29,6 +30,12 @@ type Config struct {
 	// simulated one (F1–F9 and F12 drive it), else nil.
 	Reader cardio.Reader
 	Sim    *cardio.SimReader
+	// ReaderChoices, when Reader is nil, are the connected readers the
+	// operator chooses from first; OpenReader opens the chosen one.
+	ReaderChoices []string
+	OpenReader    func(ctx context.Context, name string) (cardio.Reader, error)
+	// Warnings are shown on the main menu (e.g. key memory cannot be locked).
+	Warnings []string
 	// HSM receives the Backup Key.
 	HSM hsm.HSM
 	// APDULog, if set, receives the masked APDU log.
@@ -42,6 +49,8 @@ type Config struct {
 	Watch bool
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Audit, if set, receives the audit trail (--audit).
+	Audit *audit.Log
 }
 
 type screen int
@@ -51,6 +60,7 @@ const (
 	screenSetup
 	screenActivity // a ceremony or a card tool
 	screenQuit     // asking whether to quit while a key is in memory
+	screenReader   // choosing among several readers
 )
 
 // Model is the root model; it alone builds the view.
@@ -62,10 +72,11 @@ type Model struct {
 	width  int
 	height int
 
-	screen screen
-	menu   menu
-	setup  setup
-	act    activity
+	screen  screen
+	menu    menu
+	setup   setup
+	act     activity
+	chooser chooser
 
 	// what the reader and HSM look like, for the status lines
 	present    bool
@@ -74,6 +85,7 @@ type Model struct {
 	hsmKnown   bool
 	simCard    int
 	quitReturn screen
+	trail      *trail
 }
 
 // New builds the wizard.
@@ -88,13 +100,21 @@ func New(cfg Config) *Model {
 		cfg.PINTimeout = DefaultPINTimeout
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Model{cfg: cfg, ctx: ctx, cancel: cancel, now: cfg.Now(), width: 80, height: 24}
+	m := &Model{cfg: cfg, ctx: ctx, cancel: cancel, now: cfg.Now(), width: 80, height: 24, trail: newTrail(cfg.Audit)}
+	if cfg.Reader == nil {
+		m.screen = screenReader
+		m.chooser = chooser{names: cfg.ReaderChoices}
+	}
+	return m
 }
 
 // Init starts the ticker, asks the HSM what it holds, and starts watching the
 // reader.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{tickCmd(m.cfg.Tick), hsmInfoCmd(m.cfg.HSM), presentCmd(m.cfg.Reader)}
+	cmds := []tea.Cmd{tickCmd(m.cfg.Tick), hsmInfoCmd(m.cfg.HSM)}
+	if m.cfg.Reader != nil {
+		cmds = append(cmds, presentCmd(m.cfg.Reader))
+	}
 	return tea.Batch(cmds...)
 }
 
@@ -116,6 +136,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case presenceMsg:
 		return m, m.presence(msg)
+	case readerOpenedMsg:
+		return m, m.readerOpened(msg)
 	case simMsg:
 		if msg.err != nil {
 			m.readerErr = msg.err
@@ -197,6 +219,8 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case screenMenu:
 		return m.menuKey(s)
+	case screenReader:
+		return m.chooserKey(s)
 	case screenSetup:
 		return m.setupKey(k)
 	case screenActivity:
@@ -218,11 +242,14 @@ func (m *Model) quit() tea.Cmd {
 		release = m.act.abandon()
 	}
 	m.cancel()
-	// Release the card before the program ends, not beside it.
+	// Release the card and write the audit trail out before the program
+	// ends, not beside it.
+	t := m.trail
 	return func() tea.Msg {
 		if release != nil {
 			release()
 		}
+		t.close()
 		return tea.QuitMsg{}
 	}
 }

@@ -40,6 +40,8 @@ func (m *Model) View() tea.View {
 	switch m.screen {
 	case screenMenu:
 		b.WriteString(m.menuView())
+	case screenReader:
+		b.WriteString(m.chooserView())
 	case screenSetup:
 		b.WriteString(m.setupView())
 	case screenActivity:
@@ -74,10 +76,16 @@ func (m *Model) header() string {
 	}
 	lines = append(lines, fitWidth(hsmLine, 78))
 	lines = append(lines, fitWidth("Reader: "+m.readerLine(), 78))
+	if err := m.trail.failure(); err != nil {
+		lines = append(lines, styleLevel[lvError].Render(fitWidth("Audit log: cannot write: "+err.Error(), 78)))
+	}
 	return strings.Join(lines, "\n")
 }
 
 func (m *Model) readerLine() string {
+	if m.cfg.Reader == nil {
+		return "not chosen yet"
+	}
 	s := m.cfg.Reader.Name()
 	switch {
 	case m.readerErr != nil:
@@ -95,6 +103,9 @@ func (m *Model) readerLine() string {
 func (m *Model) menuView() string {
 	var b strings.Builder
 	b.WriteString(styleTitle.Render("Main menu") + "\n\n")
+	for _, w := range m.cfg.Warnings {
+		b.WriteString(styleLevel[lvWarn].Render(wrap("Attention: "+w, 78)) + "\n")
+	}
 	for i, it := range menuItems() {
 		cur := "  "
 		if i == m.menu.cursor {

@@ -1,0 +1,89 @@
+package wizard
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/hsmcards/hsmcards/cardio"
+)
+
+// chooser lets the operator pick a reader when several are connected
+// (--reader pcsc with more than one reader).
+type chooser struct {
+	names  []string
+	cursor int
+	err    error
+	busy   bool
+}
+
+// readerOpenedMsg reports the reader the operator chose, opened.
+type readerOpenedMsg struct {
+	r   cardio.Reader
+	err error
+}
+
+func openReaderCmd(open func(context.Context, string) (cardio.Reader, error), name string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+		defer cancel()
+		r, err := open(ctx, name)
+		return readerOpenedMsg{r: r, err: err}
+	}
+}
+
+func (m *Model) chooserKey(s string) tea.Cmd {
+	ch := &m.chooser
+	if ch.busy {
+		return nil
+	}
+	switch s {
+	case "up", "k":
+		ch.cursor = (ch.cursor + len(ch.names) - 1) % len(ch.names)
+	case "down", "j", "tab":
+		ch.cursor = (ch.cursor + 1) % len(ch.names)
+	case "enter":
+		ch.busy, ch.err = true, nil
+		return openReaderCmd(m.cfg.OpenReader, ch.names[ch.cursor])
+	case "esc":
+		return m.quit()
+	default:
+		if len(s) == 1 && s[0] >= '1' && int(s[0]-'0') <= len(ch.names) {
+			ch.cursor = int(s[0] - '1')
+		}
+	}
+	return nil
+}
+
+// readerOpened starts using the chosen reader.
+func (m *Model) readerOpened(msg readerOpenedMsg) tea.Cmd {
+	m.chooser.busy = false
+	if msg.err != nil {
+		m.chooser.err = msg.err
+		return nil
+	}
+	m.cfg.Reader = msg.r
+	m.screen = screenMenu
+	return presentCmd(m.cfg.Reader)
+}
+
+func (m *Model) chooserView() string {
+	ch := m.chooser
+	var b strings.Builder
+	b.WriteString(styleTitle.Render("Choose the card reader") + "\n\n")
+	b.WriteString(wrap("Several smart card readers are connected. Use the reader with PIN pad that came with the appliance.", 78) + "\n\n")
+	for i, n := range ch.names {
+		cur := "  "
+		if i == ch.cursor {
+			cur = "> "
+		}
+		fmt.Fprintf(&b, "%s%d  %s\n", cur, i+1, fitWidth(n, 70))
+	}
+	if ch.err != nil {
+		b.WriteString("\n" + styleLevel[lvError].Render(wrap("Problem: "+sentence(ch.err.Error())+".", 78)) + "\n")
+	}
+	b.WriteString("\n" + styleDim.Render("↑/↓ choose · Enter OK · Esc quit"))
+	return b.String()
+}
