@@ -230,7 +230,7 @@ func (c *ceremony) key(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	switch c.step {
-	case stStart:
+	case stStart, stTimedOut:
 		switch s {
 		case "enter":
 			c.toInsert()
@@ -277,14 +277,6 @@ func (c *ceremony) key(k tea.KeyPressMsg) tea.Cmd {
 		case "esc":
 			return c.askLeave()
 		}
-	case stTimedOut:
-		switch s {
-		case "enter":
-			c.toInsert()
-			c.note = notice{lvInfo, "", c.insertHint()}
-		case "esc":
-			return c.askLeave()
-		}
 	case stLeave:
 		switch s {
 		case "enter":
@@ -292,8 +284,8 @@ func (c *ceremony) key(k tea.KeyPressMsg) tea.Cmd {
 			return c.abandon()
 		case "esc":
 			c.step = c.leaveReturn
-			if c.step == stInsert || c.step == stPIN {
-				c.expect(c.cfg.InsertTimeout, c.waitingFor)
+			if c.step == stInsert {
+				c.toInsert() // a fresh countdown: the question stopped the old one
 			}
 		}
 	case stDone:
