@@ -50,15 +50,15 @@ type file struct {
 	sfi    byte // 0: none
 }
 
-// tree is the profile's file system. DF 4C00 holds no EF yet: the on-card key
-// pair of the PKCS#11 user slot (private key never readable, public part
-// readable) goes there, with GENERATE KEY PAIR (00 46) and friends.
+// tree is the profile's file system. DF 4C00 holds the public key of the
+// slot user key pair in EF 4C01; its private key has no EF (keys.go).
 var tree = []file{
 	{fid: fidMF, df: true},
 	{fid: fidGDO, parent: fidMF, sfi: 2},
 	{fid: fidBackupDF, df: true, parent: fidMF},
 	{fid: fidShareEF, parent: fidBackupDF},
 	{fid: fidPKCS11DF, df: true, parent: fidMF},
+	{fid: fidPubKeyEF, parent: fidPKCS11DF},
 }
 
 func lookup(fid uint16) (file, bool) {
@@ -118,6 +118,10 @@ type state struct {
 	BackupPIN pinState `json:"pin_4b00"`
 	PKCS11PIN pinState `json:"pin_4c00"`
 	Share     []byte   `json:"ef_4b01"`
+	// Key is the slot user private key (PKCS#1 DER), reachable by no EF;
+	// PubKey is EF 4C01 (keys.go). Both empty until GENERATE KEY PAIR.
+	Key    []byte `json:"key_4c00,omitempty"`
+	PubKey []byte `json:"ef_4c01,omitempty"`
 }
 
 func (s *state) validate() error {
@@ -131,7 +135,7 @@ func (s *state) validate() error {
 	case !s.BackupPIN.valid() || !s.PKCS11PIN.valid():
 		return fmt.Errorf("bad PIN record")
 	}
-	return nil
+	return s.validKey()
 }
 
 // Card is one simulated TCOS 3.0 card. It implements cardio.SimulatedCard and
@@ -145,6 +149,7 @@ type Card struct {
 	df, ef   uint16 // current DF and EF (0: no current EF)
 	verified bool   // the current DF's PIN is verified
 	pending  []byte // response data waiting for GET RESPONSE
+	keys     keyState
 }
 
 // New returns an in-memory card fresh from the factory: PINs 123456, empty
@@ -182,6 +187,8 @@ func (c *Card) Reset() {
 
 func (c *Card) reset() {
 	c.df, c.ef, c.verified, c.pending = fidMF, 0, false, nil
+	c.endChain()
+	c.keys = keyState{}
 }
 
 // marshal encodes the persistent state.
@@ -216,12 +223,16 @@ func (c *Card) process(raw []byte) tcos.Response {
 	cmd, err := tcos.ParseCommand(raw)
 	if err != nil {
 		c.pending = nil
+		c.endChain()
 		return sw(tcos.SWWrongLength)
 	}
 	if cmd.CLA == claISO && cmd.INS == insGetResp {
 		return c.getResponse(cmd)
 	}
 	c.pending = nil
+	if r, handled := c.keyCommand(cmd); handled {
+		return r
+	}
 	switch cmd.CLA {
 	case claTCOS:
 		if cmd.INS == insList {
@@ -327,6 +338,7 @@ func (c *Card) selectFile(cmd tcos.Command) tcos.Response {
 	}
 	if newDF != c.df {
 		c.verified = false // DESIGN: verification state is per DF
+		c.keys.mse = false
 	}
 	c.df, c.ef = newDF, newEF
 	if cmd.P2 == 0x0C {
@@ -383,6 +395,8 @@ func (c *Card) efData(fid uint16) []byte {
 		return append([]byte{0x5A, 0x0A}, c.st.Serial...)
 	case fidShareEF:
 		return c.st.Share
+	case fidPubKeyEF:
+		return c.st.PubKey
 	}
 	return nil
 }
@@ -395,6 +409,8 @@ func (c *Card) mayAccess(fid uint16, write bool) bool {
 		return !write
 	case fidShareEF:
 		return c.verified && c.df == fidBackupDF
+	case fidPubKeyEF:
+		return !write // the public key: readable without PIN
 	}
 	return false
 }
@@ -434,6 +450,9 @@ func (c *Card) readBinary(cmd tcos.Command) tcos.Response {
 		return sw(tcos.SWSecurityStatus)
 	}
 	data := c.efData(fid)
+	if fid == fidPubKeyEF && len(data) == 0 {
+		return sw(tcos.SWRefNotFound) // no key pair generated yet
+	}
 	if off >= len(data) {
 		return sw(tcos.SWWrongOffset)
 	}
