@@ -21,6 +21,7 @@ type SimReader struct {
 	changed  chan struct{} // closed and replaced on every state change
 	conn     *simCard      // the open connection, if any
 	closed   bool
+	faults   *Faults // fault layer (fault.go), nil until asked for
 }
 
 // NewSimReader returns an empty simulated reader for cards.
@@ -49,8 +50,8 @@ func (r *SimReader) Inserted() int {
 func (r *SimReader) Insert(i int) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
-		return errReaderClosed
+	if err := r.gone(); err != nil {
+		return err
 	}
 	if i < 1 || i > len(r.cards) {
 		return fmt.Errorf("there is no simulated card %d", i)
@@ -96,8 +97,8 @@ func (r *SimReader) Present(ctx context.Context) (bool, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
-		return false, errReaderClosed
+	if err := r.gone(); err != nil {
+		return false, err
 	}
 	return r.inserted != 0, nil
 }
@@ -117,9 +118,9 @@ func (r *SimReader) WaitForRemoval(ctx context.Context) error {
 func (r *SimReader) wait(ctx context.Context, done func() bool) error {
 	for {
 		r.mu.Lock()
-		if r.closed {
+		if err := r.gone(); err != nil {
 			r.mu.Unlock()
-			return errReaderClosed
+			return err
 		}
 		if done() {
 			r.mu.Unlock()
@@ -143,9 +144,10 @@ func (r *SimReader) Connect(ctx context.Context) (Card, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if err := r.gone(); err != nil {
+		return nil, err
+	}
 	switch {
-	case r.closed:
-		return nil, errReaderClosed
 	case r.inserted == 0:
 		return nil, ErrNoCard
 	case r.conn != nil && r.conn.gen == r.gen:
@@ -204,8 +206,12 @@ func (c *simCard) Transmit(ctx context.Context, cmd []byte) ([]byte, error) {
 		return nil, errConnClosed
 	case c.r.closed:
 		return nil, errReaderClosed
+	case c.r.faults != nil && c.r.faults.unplugged:
+		return nil, ErrReaderGone
 	case c.r.gen != c.gen:
 		return nil, ErrCardRemoved
+	case c.r.faults != nil:
+		return c.r.faults.transmit(ctx, c, bytes.Clone(cmd))
 	}
 	return c.card.Process(bytes.Clone(cmd)), nil
 }
