@@ -99,7 +99,7 @@ func TestFaultRuleSelectsCardAndCommand(t *testing.T) {
 	ctx := context.Background()
 	_, f, rc, c := faultRig(t)
 	isUpdate := func(cmd []byte) bool { return len(cmd) > 1 && cmd[1] == 0xD6 }
-	f.Arm(Rule{Kind: FaultGarble, Card: 2, Match: isUpdate})         // card 2 is not in
+	f.Arm(Rule{Kind: FaultGarble, Card: 2, Match: isUpdate})           // card 2 is not in
 	f.Arm(Rule{Kind: FaultGarble, Card: 1, Match: isUpdate, After: 1}) // the second update
 	f.Arm(Rule{Kind: FaultTear})                                       // the first command with data
 	for _, cmd := range [][]byte{cmdNoData, cmdNoData} {
