@@ -8,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/quorum"
+	"github.com/hsmcards/hsmcards/tcos"
 )
 
 // menuItem is one entry of the main menu.
@@ -27,6 +28,16 @@ func menuItems() []menuItem {
 			func(m *Model) tea.Cmd { m.setup = newSetup(); m.screen = screenSetup; return nil }},
 		{"Load Backup Key", "restore or new cluster node: read k share cards into the HSM",
 			func(m *Model) tea.Cmd { return m.startCeremony(newLoad(m.cfg, m.trail, m.hsmLoaded())) }},
+		{"Copy a Backup Key share card", "one-to-one copy of a card's Backup Key share onto another card (e.g. a second set for the recovery site)",
+			func(m *Model) tea.Cmd { return m.startTool(newCopyTool(m)) }},
+		{"Change the Backup Key share PIN", "change the PIN of a card's Backup Key share slot only",
+			func(m *Model) tea.Cmd { return m.startTool(newPINTool(m, tcos.SlotBackupKey)) }},
+		{"Change the PKCS#11 slot user PIN", "change the PIN of a card's PKCS#11 slot user credentials only",
+			func(m *Model) tea.Cmd { return m.startTool(newPINTool(m, tcos.SlotPKCS11)) }},
+		{"Inspect a card", "serial, card type, each slot's PIN tries left (no try spent); the share's details after its PIN",
+			func(m *Model) tea.Cmd { return m.startTool(newInspectTool(m)) }},
+		{"Copy a PKCS#11 slot user card", "not possible: the user's private key never leaves its card; this explains why",
+			func(m *Model) tea.Cmd { return m.startTool(newPKCS11CopyRefusal()) }},
 		{"Quit", "leave the wizard", func(m *Model) tea.Cmd { return m.quit() }},
 	}
 }
