@@ -1,0 +1,367 @@
+//go:build cgo
+
+package hsm
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"unsafe"
+
+	"github.com/miekg/pkcs11"
+)
+
+// Slot user card records are public CKO_DATA token objects in the slot's own
+// token: CKA_APPLICATION p11UserCardApp, CKA_LABEL
+// "hsmcards-user-card:<20 hex digits of the card serial>", CKA_VALUE the
+// UserCard record (MarshalBinary). Public, so they can be listed before
+// anyone logs in: activating needs the wrapped PIN first.
+const (
+	p11UserCardApp   = "hsmcards slot user card"
+	p11UserCardLabel = "hsmcards-user-card:"
+)
+
+// PKCS11UserSlot is a PKCS#11 token whose user PIN is kept wrapped to slot
+// user cards. It holds one R/W session, logged in as the user while active
+// and as the SO only inside SetUserCards.
+type PKCS11UserSlot struct {
+	mu       sync.Mutex
+	mod      *p11Module
+	token    PKCS11Token
+	session  pkcs11.SessionHandle
+	soPIN    []byte
+	loggedIn bool
+	claimed  bool
+	closed   bool
+}
+
+var _ UserSlot = (*PKCS11UserSlot)(nil)
+
+// OpenPKCS11UserSlot opens a session (not logged in) on the token sel of the
+// module at modulePath. soPIN, the token's SO PIN, is needed only to enroll
+// and revoke (SetUserCards); it may be nil for activating alone. The slot
+// keeps its own copy of soPIN until Close; the caller wipes soPIN.
+//
+// It must not be the token that holds the Backup Key: its user PIN becomes a
+// secret only the cards know.
+func OpenPKCS11UserSlot(modulePath string, sel TokenSelector, soPIN []byte) (_ *PKCS11UserSlot, err error) {
+	m, err := acquireP11Module(modulePath)
+	if err != nil {
+		return nil, err
+	}
+	p := &PKCS11UserSlot{mod: m}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, p.close())
+		}
+	}()
+	tokens, err := m.tokens()
+	if err != nil {
+		return nil, err
+	}
+	tok, err := p11SelectToken(tokens, sel)
+	if err != nil {
+		return nil, p11Errorf([]error{err}, "%v (module %q)", err, modulePath)
+	}
+	if !p11ClaimSlot(m, tok.SlotID) {
+		return nil, fmt.Errorf("pkcs11: token %s is already open in this program (the user card slot must not be the Backup Key's token)", tok)
+	}
+	p.token, p.claimed = tok, true
+	p.session, err = m.ctx.OpenSession(tok.SlotID, pkcs11.CKF_SERIAL_SESSION|pkcs11.CKF_RW_SESSION)
+	if err != nil {
+		p.session = 0
+		return nil, p11Errorf([]error{err}, "pkcs11: cannot open a read-write session on token %s (%s)", tok, p11CKRName(err))
+	}
+	p.soPIN = bytes.Clone(soPIN)
+	return p, nil
+}
+
+// SlotName says which slot this is, for the screen.
+func (p *PKCS11UserSlot) SlotName() string {
+	return fmt.Sprintf("PKCS#11 token %q (slot %d)", p.token.Label, p.token.SlotID)
+}
+
+// Token describes the token.
+func (p *PKCS11UserSlot) Token() PKCS11Token { return p.token }
+
+func (p *PKCS11UserSlot) usable() error {
+	if p.closed {
+		return errors.New("pkcs11: the user card slot is closed")
+	}
+	return nil
+}
+
+// p11String hands the module a Go string that aliases b, so wiping b wipes it
+// (as PKCS11.login does).
+func p11String(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// UserCards lists the user card records of the current generation.
+func (p *PKCS11UserSlot) UserCards(ctx context.Context) ([]UserCard, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.usable(); err != nil {
+		return nil, err
+	}
+	objs, err := p.findCards()
+	if err != nil {
+		return nil, err
+	}
+	cards := make([]UserCard, 0, len(objs))
+	for _, o := range objs {
+		if o.err != nil {
+			return nil, o.err
+		}
+		cards = append(cards, o.card)
+	}
+	return currentGeneration(cards), nil
+}
+
+type p11CardObject struct {
+	handle pkcs11.ObjectHandle
+	card   UserCard
+	err    error
+}
+
+// findCards finds every user card record object, parsed.
+func (p *PKCS11UserSlot) findCards() ([]p11CardObject, error) {
+	ctx := p.mod.ctx
+	err := ctx.FindObjectsInit(p.session, []*pkcs11.Attribute{
+		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_DATA),
+		pkcs11.NewAttribute(pkcs11.CKA_APPLICATION, p11UserCardApp),
+	})
+	if err != nil {
+		return nil, p11Errorf([]error{err}, "pkcs11: cannot search token %s (%s)", p.token, p11CKRName(err))
+	}
+	var handles []pkcs11.ObjectHandle
+	for {
+		hs, _, err := ctx.FindObjects(p.session, 64)
+		if err != nil {
+			_ = ctx.FindObjectsFinal(p.session)
+			return nil, p11Errorf([]error{err}, "pkcs11: cannot search token %s (%s)", p.token, p11CKRName(err))
+		}
+		if len(hs) == 0 {
+			break
+		}
+		handles = append(handles, hs...)
+	}
+	if err := ctx.FindObjectsFinal(p.session); err != nil {
+		return nil, p11Errorf([]error{err}, "pkcs11: cannot search token %s (%s)", p.token, p11CKRName(err))
+	}
+	var out []p11CardObject
+	for _, h := range handles {
+		attrs, err := ctx.GetAttributeValue(p.session, h, []*pkcs11.Attribute{
+			pkcs11.NewAttribute(pkcs11.CKA_LABEL, nil),
+			pkcs11.NewAttribute(pkcs11.CKA_VALUE, nil),
+		})
+		if err != nil {
+			out = append(out, p11CardObject{handle: h, err: p11Errorf([]error{err}, "pkcs11: cannot read a user card record in token %s (%s)", p.token, p11CKRName(err))})
+			continue
+		}
+		var label string
+		var value []byte
+		for _, a := range attrs {
+			switch a.Type {
+			case pkcs11.CKA_LABEL:
+				label = string(a.Value)
+			case pkcs11.CKA_VALUE:
+				value = a.Value
+			}
+		}
+		u, err := ParseUserCard(value)
+		if err == nil && label != p11UserCardLabel+hex.EncodeToString(u.Serial[:]) {
+			err = fmt.Errorf("%w: its label does not name its card", ErrUserCardRecord)
+		}
+		if err != nil {
+			err = fmt.Errorf("pkcs11: token %s: %w", p.token, err)
+		}
+		out = append(out, p11CardObject{handle: h, card: u, err: err})
+	}
+	return out, nil
+}
+
+// SetUserCards logs in as the SO, creates the new records, sets the user PIN
+// (C_InitPIN) and removes the old records, in that order: should it stop half
+// way, the newest generation of records is the one shown, and the SO can
+// enroll again.
+func (p *PKCS11UserSlot) SetUserCards(ctx context.Context, pin []byte, cards []UserCard) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(pin) == 0 {
+		return errors.New("pkcs11: empty user PIN")
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.usable(); err != nil {
+		return err
+	}
+	if len(p.soPIN) == 0 {
+		return ErrSOPINNeeded
+	}
+	if err := p.logout(); err != nil {
+		return err
+	}
+	if err := p.loginSO(); err != nil {
+		return err
+	}
+	defer func() {
+		if lerr := p.mod.ctx.Logout(p.session); lerr != nil && !p11Is(lerr, pkcs11.CKR_USER_NOT_LOGGED_IN) {
+			err = errors.Join(err, p11Errorf([]error{lerr}, "pkcs11: C_Logout of the SO failed (%s)", p11CKRName(lerr)))
+		}
+	}()
+	old, err := p.findCards()
+	if err != nil {
+		return err
+	}
+	var created []pkcs11.ObjectHandle
+	undo := func(err error) error {
+		for _, h := range created {
+			if derr := p.mod.ctx.DestroyObject(p.session, h); derr != nil {
+				err = errors.Join(err, p11Errorf([]error{derr}, "pkcs11: cannot remove a new user card record (%s)", p11CKRName(derr)))
+			}
+		}
+		return err
+	}
+	for _, c := range cards {
+		rec, err := c.MarshalBinary()
+		if err != nil {
+			return undo(err)
+		}
+		h, err := p.mod.ctx.CreateObject(p.session, []*pkcs11.Attribute{
+			pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_DATA),
+			pkcs11.NewAttribute(pkcs11.CKA_TOKEN, true),
+			pkcs11.NewAttribute(pkcs11.CKA_PRIVATE, false),
+			pkcs11.NewAttribute(pkcs11.CKA_APPLICATION, p11UserCardApp),
+			pkcs11.NewAttribute(pkcs11.CKA_LABEL, p11UserCardLabel+hex.EncodeToString(c.Serial[:])),
+			pkcs11.NewAttribute(pkcs11.CKA_VALUE, rec),
+		})
+		if err != nil {
+			return undo(p11Errorf([]error{err}, "pkcs11: cannot store a user card record in token %s (%s)", p.token, p11CKRName(err)))
+		}
+		created = append(created, h)
+	}
+	own := bytes.Clone(pin)
+	defer clear(own)
+	if err := p.mod.ctx.InitPIN(p.session, p11String(own)); err != nil {
+		return undo(p11Errorf([]error{err}, "pkcs11: token %s did not take the new user PIN (C_InitPIN: %s)", p.token, p11CKRName(err)))
+	}
+	for _, o := range old {
+		if err := p.mod.ctx.DestroyObject(p.session, o.handle); err != nil {
+			return p11Errorf([]error{err}, "pkcs11: the new user PIN is set, but an old user card record could not be removed from token %s (%s)", p.token, p11CKRName(err))
+		}
+	}
+	return nil
+}
+
+func (p *PKCS11UserSlot) loginSO() error {
+	own := bytes.Clone(p.soPIN)
+	defer clear(own)
+	err := p.mod.ctx.Login(p.session, pkcs11.CKU_SO, p11String(own))
+	switch {
+	case err == nil:
+		return nil
+	case p11Is(err, pkcs11.CKR_PIN_INCORRECT):
+		return p11Errorf([]error{ErrWrongPIN, err}, "pkcs11: wrong SO PIN for token %s", p.token)
+	case p11Is(err, pkcs11.CKR_PIN_LOCKED):
+		return p11Errorf([]error{ErrPINLocked, err}, "pkcs11: the SO PIN of token %s is locked", p.token)
+	case p11Is(err, pkcs11.CKR_USER_ANOTHER_ALREADY_LOGGED_IN), p11Is(err, pkcs11.CKR_USER_ALREADY_LOGGED_IN):
+		return p11Errorf([]error{err}, "pkcs11: another login to token %s is active; close the other program using it", p.token)
+	}
+	return p11Errorf([]error{err}, "pkcs11: cannot log in to token %s as SO (%s)", p.token, p11CKRName(err))
+}
+
+// logout ends a user login of ours.
+func (p *PKCS11UserSlot) logout() error {
+	if !p.loggedIn {
+		return nil
+	}
+	p.loggedIn = false
+	if err := p.mod.ctx.Logout(p.session); err != nil && !p11Is(err, pkcs11.CKR_USER_NOT_LOGGED_IN) {
+		return p11Errorf([]error{err}, "pkcs11: C_Logout failed (%s)", p11CKRName(err))
+	}
+	return nil
+}
+
+// Login does C_Login as CKU_USER with pin: the slot is then active.
+func (p *PKCS11UserSlot) Login(ctx context.Context, pin []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.usable(); err != nil {
+		return err
+	}
+	if err := p.logout(); err != nil {
+		return err
+	}
+	if len(pin) == 0 {
+		return p11Errorf([]error{ErrWrongPIN}, "pkcs11: no PIN given for token %s", p.token)
+	}
+	own := bytes.Clone(pin)
+	defer clear(own)
+	err := p.mod.ctx.Login(p.session, pkcs11.CKU_USER, p11String(own))
+	if err != nil {
+		if ti, terr := p.mod.ctx.GetTokenInfo(p.token.SlotID); terr == nil {
+			p.token.Flags = ti.Flags
+		}
+		return p11LoginError(err, p.token)
+	}
+	p.loggedIn = true
+	return nil
+}
+
+// Active reports whether this session is logged in as the user, as the
+// token itself says.
+func (p *PKCS11UserSlot) Active() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || !p.loggedIn {
+		return false
+	}
+	si, err := p.mod.ctx.GetSessionInfo(p.session)
+	return err == nil && (si.State == pkcs11.CKS_RW_USER_FUNCTIONS || si.State == pkcs11.CKS_RO_USER_FUNCTIONS)
+}
+
+// Close logs out, closes the session, wipes the SO PIN and releases the module.
+func (p *PKCS11UserSlot) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	return p.close()
+}
+
+func (p *PKCS11UserSlot) close() error {
+	clear(p.soPIN)
+	p.soPIN = nil
+	var errs []error
+	if p.session != 0 {
+		errs = append(errs, p.logout())
+		if err := p.mod.ctx.CloseSession(p.session); err != nil {
+			errs = append(errs, p11Errorf([]error{err}, "pkcs11: C_CloseSession failed (%s)", p11CKRName(err)))
+		}
+		p.session = 0
+	}
+	if p.claimed {
+		p.claimed = false
+		p11Modules.Lock()
+		delete(p.mod.inUse, p.token.SlotID)
+		p11Modules.Unlock()
+	}
+	errs = append(errs, p.mod.release())
+	return errors.Join(errs...)
+}

@@ -1,0 +1,240 @@
+package hsm
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// SimUserSlotFile is the simulated slot's state file inside the simulated
+// HSM's directory.
+const SimUserSlotFile = "slot-users.json"
+
+// SimUserSlot is the simulated HSM's PKCS#11 slot for user cards. Its state
+// file holds the enrolled cards' records and a salted SHA-256 of the user
+// PIN, the way a token keeps a PIN verifier: never the PIN itself. Login
+// compares against it.
+type SimUserSlot struct {
+	mu     sync.Mutex
+	dir    string
+	active bool
+	closed bool
+}
+
+var _ UserSlot = (*SimUserSlot)(nil)
+
+// OpenSimUserSlot opens the simulated slot whose state lives in dir (the
+// simulated HSM's directory), creating dir if needed.
+func OpenSimUserSlot(dir string) (*SimUserSlot, error) {
+	if dir == "" {
+		return nil, errors.New("simulated slot: no state directory")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("simulated slot: %w", err)
+	}
+	return &SimUserSlot{dir: dir}, nil
+}
+
+// SlotName says which slot this is, for the screen.
+func (s *SimUserSlot) SlotName() string { return "simulated PKCS#11 slot" }
+
+// Path is the state file.
+func (s *SimUserSlot) Path() string { return filepath.Join(s.dir, SimUserSlotFile) }
+
+type simSlotState struct {
+	Format  int             `json:"format"`
+	PIN     *simPINVerifier `json:"user_pin"`
+	Records []simRecord     `json:"cards"`
+}
+
+type simPINVerifier struct {
+	Salt hexBytes `json:"salt"`
+	Hash hexBytes `json:"sha256"`
+}
+
+// simRecord is a UserCard record as ParseUserCard reads it, inline.
+type simRecord = json.RawMessage
+
+func pinVerifier(pin []byte) *simPINVerifier {
+	v := &simPINVerifier{Salt: make([]byte, 16)}
+	rand.Read(v.Salt)
+	v.Hash = simPINHash(v.Salt, pin)
+	return v
+}
+
+func simPINHash(salt, pin []byte) []byte {
+	h := sha256.New()
+	h.Write(salt)
+	h.Write(pin)
+	return h.Sum(nil)
+}
+
+func errSlotDamaged(why string) error {
+	return fmt.Errorf("simulated slot: the state file is damaged (%s)", why)
+}
+
+var errSlotClosed = errors.New("simulated slot: closed")
+
+func (s *SimUserSlot) read() (*simSlotState, []UserCard, error) {
+	if s.closed {
+		return nil, nil, errSlotClosed
+	}
+	b, err := os.ReadFile(s.Path())
+	if errors.Is(err, fs.ErrNotExist) {
+		return &simSlotState{Format: 1}, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("simulated slot: %w", err)
+	}
+	var st simSlotState
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil {
+		return nil, nil, errSlotDamaged("not valid state JSON")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, nil, errSlotDamaged("data after the state")
+	}
+	if st.Format != 1 {
+		return nil, nil, errSlotDamaged(fmt.Sprintf("unknown format %d", st.Format))
+	}
+	if st.PIN != nil && (len(st.PIN.Salt) != 16 || len(st.PIN.Hash) != sha256.Size) {
+		return nil, nil, errSlotDamaged("the user PIN verifier")
+	}
+	cards := make([]UserCard, 0, len(st.Records))
+	for i, r := range st.Records {
+		u, err := ParseUserCard(r)
+		if err != nil {
+			return nil, nil, errSlotDamaged(fmt.Sprintf("card record %d: %v", i+1, err))
+		}
+		cards = append(cards, u)
+	}
+	return &st, currentGeneration(cards), nil
+}
+
+// UserCards lists the enrolled cards.
+func (s *SimUserSlot) UserCards(ctx context.Context) ([]UserCard, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, cards, err := s.read()
+	return cards, err
+}
+
+// SetUserCards replaces the user PIN verifier and the cards in one atomic
+// write. The simulated slot has no security officer.
+func (s *SimUserSlot) SetUserCards(ctx context.Context, pin []byte, cards []UserCard) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(pin) == 0 {
+		return errors.New("simulated slot: empty user PIN")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errSlotClosed
+	}
+	s.active = false
+	st := simSlotState{Format: 1, PIN: pinVerifier(pin), Records: []simRecord{}}
+	for _, c := range cards {
+		r, err := c.MarshalBinary()
+		if err != nil {
+			return fmt.Errorf("simulated slot: %w", err)
+		}
+		st.Records = append(st.Records, r)
+	}
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("simulated slot: %w", err)
+	}
+	if err := writeFileAtomic(s.dir, s.Path(), append(b, '\n')); err != nil {
+		return fmt.Errorf("simulated slot: %w", err)
+	}
+	return nil
+}
+
+// Login checks pin against the stored verifier; the slot is then active.
+func (s *SimUserSlot) Login(ctx context.Context, pin []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.active = false
+	st, _, err := s.read()
+	if err != nil {
+		return err
+	}
+	if st.PIN == nil {
+		return ErrNoUserPIN
+	}
+	if subtle.ConstantTimeCompare(simPINHash(st.PIN.Salt, pin), st.PIN.Hash) != 1 {
+		return p11Errorf([]error{ErrWrongPIN}, "simulated slot: wrong user PIN")
+	}
+	s.active = true
+	return nil
+}
+
+// Active reports whether Login succeeded since the last change.
+func (s *SimUserSlot) Active() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.active
+}
+
+// Close logs out; later calls fail.
+func (s *SimUserSlot) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.active, s.closed = false, true
+	return nil
+}
+
+// writeFileAtomic replaces path (in dir) by data: temporary file, fsync,
+// rename, fsync of the directory.
+func writeFileAtomic(dir, path string, data []byte) (err error) {
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err = f.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
