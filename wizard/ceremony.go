@@ -589,8 +589,14 @@ func (c *ceremony) collect(rec *quorum.Record, recErr error) tea.Cmd {
 		switch {
 		case errors.Is(err, quorum.ErrOtherKeySet):
 			set, _ := c.coll.KeySet()
-			return refuse(fmt.Sprintf("Card %s holds a share of a different Backup Key (%q, KCV %s), not of %q (KCV %s).",
+			cmd := refuse(fmt.Sprintf("Card %s holds a share of a different Backup Key (%q, KCV %s), not of %q (KCV %s).",
 				oc.serial, rec.Label, kcvString(rec.KCV), set.Label, kcvString(set.KCV)))
+			if c.kind == opLoad {
+				// The first card read chose the key set; it may have been the
+				// odd one out. Nothing is held yet, so starting over is free.
+				c.note.next += fmt.Sprintf(" If %q is the key to load, press Cancel (Esc) and start Load Backup Key again without the card(s) of %q.", rec.Label, set.Label)
+			}
+			return cmd
 		case errors.Is(err, quorum.ErrDuplicateShare):
 			return refuse(fmt.Sprintf("Card %s holds a share that was already read (it is a copy of a card read before); each share counts once.", oc.serial))
 		}
