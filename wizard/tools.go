@@ -26,8 +26,7 @@ const (
 	tPIN                      // a PIN on the on-screen pad (current PIN for a change)
 	tNewPIN                   // change PIN: the new PIN
 	tNewPINAgain              // change PIN: the new PIN again
-	tFactory                  // change PIN: the new PIN is the factory PIN; sure?
-	tConfirm                  // the tool's question about the open card (overwrite? show the share?)
+	tConfirm                  // the tool's question about the open card (overwrite? show the share? the factory PIN?)
 	tTimedOut                 // the step ran out of time; OK tries it again
 	tLeave                    // leave with a secret in memory?
 	tDone                     // the result; OK returns to the menu
@@ -40,6 +39,8 @@ type toolHooks interface {
 	connect() tea.Cmd
 	holdsKey() bool
 	abandon() tea.Cmd
+	// answer is OK (yes) or Cancel to the tool's question in tConfirm.
+	answer(yes bool) tea.Cmd
 }
 
 // toolBase is the state and behaviour the card tools share.
@@ -58,9 +59,10 @@ type toolBase struct {
 	padCancel   context.CancelFunc
 	deadline    time.Time
 	waitingFor  string
-	insertPad   string // the pad's first line in tInsert
-	insertWhat  string // the countdown's words in tInsert
-	insertHint  string // what to do to present the card the step wants
+	stepLen     time.Duration // how long the step with the deadline lasts
+	insertPad   string        // the pad's first line in tInsert
+	insertWhat  string        // the countdown's words in tInsert
+	insertHint  string        // what to do to present the card the step wants
 	note        notice
 	left        bool
 }
@@ -113,7 +115,7 @@ func (b *toolBase) takePIN() []byte {
 
 // expect starts a step's countdown.
 func (b *toolBase) expect(d time.Duration, what string) {
-	b.deadline, b.waitingFor = b.now.Add(d), what
+	b.deadline, b.waitingFor, b.stepLen = b.now.Add(d), what, d
 }
 
 // toInsert waits for the card the tool wants, with the pad line and hint set
@@ -200,6 +202,24 @@ func (b *toolBase) commonKey(s string) (cmd tea.Cmd, done bool) {
 	return nil, false
 }
 
+// key handles a key for the tools that ask the Backup Key PIN (copy,
+// inspect): the common steps, the PIN pad, and the tool's question.
+func (b *toolBase) key(k tea.KeyPressMsg) tea.Cmd {
+	s := k.String()
+	if cmd, done := b.commonKey(s); done {
+		return cmd
+	}
+	switch b.step {
+	case tPIN:
+		return b.verifyKey(s)
+	case tConfirm:
+		if s == "enter" || s == "esc" {
+			return b.hooks.answer(s == "enter")
+		}
+	}
+	return nil
+}
+
 // askLeave leaves at once, unless a secret in memory would be lost: then it
 // asks first.
 func (b *toolBase) askLeave() tea.Cmd {
@@ -232,11 +252,11 @@ func (b *toolBase) tick(now time.Time) tea.Cmd {
 	var text string
 	switch b.step {
 	case tInsert:
-		text = fmt.Sprintf("No card was presented within %s.", b.cfg.InsertTimeout)
-	case tPIN, tNewPIN, tNewPINAgain, tFactory:
-		text = fmt.Sprintf("The PIN was not entered within %s; the card was not used and no PIN try was spent.", b.cfg.PINTimeout)
+		text = fmt.Sprintf("No card was presented within %s.", b.stepLen)
+	case tPIN, tNewPIN, tNewPINAgain:
+		text = fmt.Sprintf("The PIN was not entered within %s; the card was not used and no PIN try was spent.", b.stepLen)
 	case tConfirm:
-		text = fmt.Sprintf("No answer within %s; the card was released and nothing was written to it.", b.cfg.InsertTimeout)
+		text = fmt.Sprintf("No answer within %s; the card was released and nothing was written to it.", b.stepLen)
 	default:
 		return nil
 	}
@@ -287,7 +307,7 @@ func (b *toolBase) pinNotice(slot tcos.Slot, what string) notice {
 	if t == 1 {
 		return notice{lvWarn, fmt.Sprintf("Card %s: LAST TRY. One more wrong PIN blocks the %s PIN of this card for good.", b.oc.serial, slotName(slot)), where}
 	}
-	return notice{lvInfo, fmt.Sprintf("Card %s, %s: %d PIN tries left.", b.oc.serial, slotName(slot), t), where}
+	return notice{lvInfo, fmt.Sprintf("Card %s, %s: %s.", b.oc.serial, slotName(slot), triesLeft(t)), where}
 }
 
 // askVerify asks the Backup Key slot PIN of the open card, on screen or on

@@ -81,28 +81,17 @@ func (t *copyTool) abandon() tea.Cmd {
 	return t.endCard()
 }
 
-func (t *copyTool) key(k tea.KeyPressMsg) tea.Cmd {
-	s := k.String()
-	if cmd, done := t.commonKey(s); done {
-		return cmd
+// answer: OK writes the copy over the target's content.
+func (t *copyTool) answer(yes bool) tea.Cmd {
+	if yes {
+		t.busy = "writing the copy"
+		t.deadline = time.Time{}
+		return writeCmd(t.oc, t.src)
 	}
-	switch t.step {
-	case tPIN:
-		return t.verifyKey(s)
-	case tConfirm:
-		switch s {
-		case "enter":
-			t.busy = "writing the copy"
-			t.deadline = time.Time{}
-			return writeCmd(t.oc, t.src)
-		case "esc":
-			t.note = notice{lvInfo, "The target card was not written.", "Take it out. " + t.insertHint}
-			cmd := t.endCard()
-			t.toInsert()
-			return cmd
-		}
-	}
-	return nil
+	t.note = notice{lvInfo, "The target card was not written.", "Take it out. " + t.insertHint}
+	cmd := t.endCard()
+	t.toInsert()
+	return cmd
 }
 
 func (t *copyTool) update(msg tea.Msg) tea.Cmd {

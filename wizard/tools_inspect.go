@@ -42,24 +42,13 @@ func (t *inspectTool) holdsKey() bool      { return false }
 func (t *inspectTool) lossWarning() string { return "" }
 func (t *inspectTool) abandon() tea.Cmd    { return t.endCard() }
 
-func (t *inspectTool) key(k tea.KeyPressMsg) tea.Cmd {
-	s := k.String()
-	if cmd, done := t.commonKey(s); done {
-		return cmd
+// answer: OK asks the Backup Key PIN to show the share's details.
+func (t *inspectTool) answer(yes bool) tea.Cmd {
+	if yes {
+		return t.askVerify()
 	}
-	switch t.step {
-	case tPIN:
-		return t.verifyKey(s)
-	case tConfirm:
-		switch s {
-		case "enter":
-			return t.askVerify()
-		case "esc":
-			t.done("The share's details were not read.")
-			return t.endCard()
-		}
-	}
-	return nil
+	t.done("The share's details were not read.")
+	return t.endCard()
 }
 
 func (t *inspectTool) update(msg tea.Msg) tea.Cmd {
@@ -153,7 +142,7 @@ func (t *inspectTool) report() []string {
 		lines = append(lines, "TCOS 3.0 card with the appliance profile")
 	}
 	for i, slot := range []tcos.Slot{tcos.SlotBackupKey, tcos.SlotPKCS11} {
-		state := fmt.Sprintf("%d PIN tries left", r.slots[i].TriesLeft)
+		state := triesLeft(r.slots[i].TriesLeft)
 		switch {
 		case r.slotErr[i] != nil:
 			state = "missing"

@@ -71,11 +71,11 @@ func (t *pinTool) abandon() tea.Cmd {
 
 func (t *pinTool) key(k tea.KeyPressMsg) tea.Cmd {
 	s := k.String()
-	if cmd, done := t.commonKey(s); done {
-		return cmd
-	}
 	switch t.step {
 	case tPIN, tNewPIN, tNewPINAgain:
+		if t.busy != "" {
+			break
+		}
 		if s == "esc" {
 			t.wipePINs()
 			return t.cancelPIN()
@@ -84,16 +84,18 @@ func (t *pinTool) key(k tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		return t.typed()
-	case tFactory:
-		switch s {
-		case "enter":
-			return t.send()
-		case "esc":
-			wipe(t.fresh)
-			t.fresh = nil
-			t.askNew("Choose another new PIN.")
-		}
 	}
+	return t.toolBase.key(k)
+}
+
+// answer to the factory PIN warning: OK keeps it, Cancel chooses another.
+func (t *pinTool) answer(yes bool) tea.Cmd {
+	if yes {
+		return t.send()
+	}
+	wipe(t.fresh)
+	t.fresh = nil
+	t.askNew("Choose another new PIN.")
 	return nil
 }
 
@@ -120,7 +122,7 @@ func (t *pinTool) typed() tea.Cmd {
 			return nil
 		}
 		if subtle.ConstantTimeCompare(t.fresh, []byte(factoryPIN)) == 1 {
-			t.step = tFactory
+			t.step = tConfirm
 			t.expect(t.cfg.PINTimeout, "answer OK or Cancel")
 			t.note = notice{lvWarn, "The new PIN is the factory PIN 123456, which every new card has: anyone who finds this card could use it.",
 				"Press OK to use it anyway, or Cancel to choose another new PIN."}
@@ -217,7 +219,7 @@ func (t *pinTool) screen() ([2]string, []string) {
 		l1, l2 = "New PIN", stars
 	case t.step == tNewPINAgain:
 		l1, l2 = "New PIN again", stars
-	case t.step == tFactory:
+	case t.step == tConfirm:
 		l1, l2 = "Factory PIN?", okCancel
 	case !ok && t.step == tDone:
 		l1, l2 = "PIN changed", "press OK"
@@ -227,7 +229,14 @@ func (t *pinTool) screen() ([2]string, []string) {
 	case t.changed != (tcos.Serial{}):
 		body = append(body, "Card "+t.changed.String()+": PIN changed")
 	case t.oc != nil:
-		body = append(body, fmt.Sprintf("Card %s: %d tries left", t.oc.serial, t.oc.status.TriesLeft))
+		body = append(body, fmt.Sprintf("Card %s: %s", t.oc.serial, triesLeft(t.oc.status.TriesLeft)))
 	}
 	return [2]string{l1, l2}, t.side(body, "")
+}
+
+func triesLeft(n int) string {
+	if n == 1 {
+		return "1 PIN try left"
+	}
+	return fmt.Sprintf("%d PIN tries left", n)
 }

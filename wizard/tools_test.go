@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/tcos"
@@ -35,16 +36,24 @@ func (r *rig) choose(title string) {
 
 // installSet installs a 2-of-3 set on cards 1–3 and reads it back from cards
 // 1 and 2; it returns the HSM's KCV.
-func (r *rig) installSet(label string) string {
+func (r *rig) installSet(label string) string { return r.installOn(label, 1, false) }
+
+// installOn installs a 2-of-3 set on cards first..first+2 (replace: the HSM
+// holds another key, which the new one replaces) and reads it back from the
+// first two; it returns the HSM's KCV.
+func (r *rig) installOn(label string, first int, replace bool) string {
 	r.t.Helper()
 	r.install(0, label)
+	if replace {
+		r.press("enter")
+	}
 	r.press("enter")
-	for i := 1; i <= 3; i++ {
+	for i := first; i < first+3; i++ {
 		r.card(i, "123456")
 	}
 	r.press("enter")
-	r.card(1, "123456")
-	r.card(2, "123456")
+	r.card(first, "123456")
+	r.card(first+1, "123456")
 	r.see("Key loaded")
 	r.press("enter")
 	return r.hsmKCV()
@@ -53,21 +62,29 @@ func (r *rig) installSet(label string) string {
 // verifyPIN tries pin on a slot of simulated card i, in a reader of its own.
 func (r *rig) verifyPIN(i int, slot tcos.Slot, pin string) error {
 	r.t.Helper()
-	ctx := t0ctx()
+	s, done := r.session(i)
+	defer done()
+	return s.VerifyPIN(t0ctx(), slot, []byte(pin))
+}
+
+// session opens simulated card i in a reader of its own and identifies it;
+// done closes it.
+func (r *rig) session(i int) (s *tcos.Session, done func()) {
+	r.t.Helper()
 	rd := cardio.NewSimReader([]cardio.SimulatedCard{r.cards[i-1]})
 	if err := rd.Insert(1); err != nil {
 		r.t.Fatal(err)
 	}
-	card, err := rd.Connect(ctx)
+	card, err := rd.Connect(t0ctx())
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	defer card.Close()
-	s := tcos.Open(card, tcos.Options{})
-	if _, err := s.Identify(ctx); err != nil {
+	s = tcos.Open(card, tcos.Options{})
+	if _, err := s.Identify(t0ctx()); err != nil {
+		card.Close()
 		r.t.Fatal(err)
 	}
-	return s.VerifyPIN(ctx, slot, []byte(pin))
+	return s, func() { card.Close() }
 }
 
 // see fails unless the activity's pad and side panel (read apart from each
@@ -195,16 +212,7 @@ func TestCopyTwoOutOfTwo(t *testing.T) {
 func TestCopyRefusals(t *testing.T) {
 	r := newRig(t, 6)
 	r.installSet("key-a")
-	// Cards 4–6: another key set, the one the HSM holds afterwards.
-	r.install(0, "key-b")
-	r.press("enter", "enter")
-	for i := 4; i <= 6; i++ {
-		r.card(i, "123456")
-	}
-	r.press("enter")
-	r.card(4, "123456")
-	r.card(5, "123456")
-	r.press("enter")
+	r.installOn("key-b", 4, true) // the HSM holds key-b afterwards
 
 	r.choose("Copy a Backup Key share card")
 	r.card(1, "123456")
@@ -295,7 +303,7 @@ func TestChangePINEachSlotLeavesTheOther(t *testing.T) {
 	r.choose("Change the Backup Key share PIN")
 	r.see("Insert card", "the card's other slot keeps its PIN")
 	r.card(1, "")
-	r.see("Current PIN", "Backup Key share slot: 3 PIN tries left", "Card 54455354434152443031: 3 tries left")
+	r.see("Current PIN", "Backup Key share slot: 3 PIN tries left", "Card 54455354434152443031: 3 PIN tries left")
 	r.fits("change: current PIN")
 	if strings.Contains(r.apdus(), "> 00 24") || len(pinVerify.FindAllString(r.apdus(), -1)) != verifies {
 		t.Fatal("a PIN was sent before the operator typed one")
@@ -582,4 +590,40 @@ func TestChangePINPadWithoutModify(t *testing.T) {
 		t.Fatalf("%d pad verifies, want 1", pad.verifies)
 	}
 	r.see("Share: none: the slot is empty")
+}
+
+// Golden views of the tools' busiest screens, plain text after ansi.Strip.
+// Regenerate with: go test ./wizard -run TestGoldenTool -update
+// stable masks what differs between runs: a new key's KCV and key-set ID.
+func stable(s string) string {
+	s = regexp.MustCompile(`KCV [0-9A-F]{6}`).ReplaceAllString(s, "KCV xxxxxx")
+	return regexp.MustCompile(`key set [0-9A-F]{32}`).ReplaceAllString(s, "key set "+strings.Repeat("x", 32))
+}
+
+func TestGoldenToolCopyTwoOutOfTwo(t *testing.T) {
+	r := newRig(t, 3)
+	r.installSet("prod-cluster")
+	r.choose("Copy a Backup Key share card")
+	r.card(2, "123456")
+	r.card(3, "123456")
+	r.advance(5 * time.Second)
+	golden.RequireEqual(t, []byte(stable(r.screen())))
+}
+
+func TestGoldenToolInspect(t *testing.T) {
+	r := newRig(t, 3)
+	r.installSet("prod-cluster")
+	r.choose("Inspect a card")
+	r.card(1, "")
+	r.press("enter", "123456", "enter")
+	golden.RequireEqual(t, []byte(stable(r.screen())))
+}
+
+func TestGoldenToolChangePINLastTry(t *testing.T) {
+	r := newRig(t, 1)
+	r.choose("Change the Backup Key share PIN")
+	r.card(1, "111111")
+	r.press("111111", "enter", "111111", "enter")
+	r.press("111111", "enter", "111111", "enter", "111111", "enter", "1234")
+	golden.RequireEqual(t, []byte(stable(r.screen())))
 }
