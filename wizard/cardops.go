@@ -114,7 +114,11 @@ func verifyCmd(ctx context.Context, oc *openCard, pin []byte) tea.Cmd {
 		if pin == nil {
 			err = oc.sess.VerifyPINOnPad(ctx, tcos.SlotBackupKey)
 		} else {
-			err = oc.sess.VerifyPIN(ctx, tcos.SlotBackupKey, pin)
+			// A PIN typed on screen needs no human at the card: bound it
+			// like any card work, so a mute card cannot hang the step.
+			vctx, cancel := context.WithTimeout(ctx, stepTimeout)
+			err = oc.sess.VerifyPIN(vctx, tcos.SlotBackupKey, pin)
+			cancel()
 			wipe(pin)
 		}
 		var wrong *tcos.WrongPINError
