@@ -34,6 +34,8 @@ type rig struct {
 	quit  bool
 
 	auditPath string
+	// screens, when set, collects the screen after every key.
+	screens *[]string
 }
 
 // auditEvents flushes the audit trail and returns its events.
@@ -117,6 +119,9 @@ func (r *rig) press(keys ...string) {
 		for _, msg := range keyMsgs(k) {
 			_, cmd := r.m.Update(msg)
 			r.run(cmd)
+			if r.screens != nil {
+				*r.screens = append(*r.screens, r.screen())
+			}
 		}
 	}
 }
