@@ -38,6 +38,12 @@ func menuItems() []menuItem {
 			func(m *Model) tea.Cmd { return m.startTool(newInspectTool(m)) }},
 		{"Copy a PKCS#11 slot user card", "not possible: the user's private key never leaves its card; this explains why",
 			func(m *Model) tea.Cmd { return m.startTool(newPKCS11CopyRefusal()) }},
+		{"Enroll a PKCS#11 slot user card", "a card makes its own key pair; the slot's user PIN, which nobody types, is wrapped to it (up to 5 cards per slot)",
+			func(m *Model) tea.Cmd { return m.startSlotCardTool(slotEnroll) }},
+		{"Activate the PKCS#11 slot", "one enrolled user card and its PIN log the slot's user in; no one else can",
+			func(m *Model) tea.Cmd { return m.startSlotCardTool(slotActivate) }},
+		{"PKCS#11 slot user cards", "list the cards enrolled for the slot, and revoke one (no card needed)",
+			func(m *Model) tea.Cmd { return m.startSlotListTool() }},
 		{"Quit", "leave the wizard", func(m *Model) tea.Cmd { return m.quit() }},
 	}
 }
