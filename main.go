@@ -19,7 +19,6 @@ import (
 
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
-	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/secmem"
 	"github.com/hsmcards/hsmcards/tcos/simcard"
 	"github.com/hsmcards/hsmcards/wizard"
@@ -47,6 +46,7 @@ type options struct {
 	hsm                       string
 	pkcs11Module              string
 	pkcs11Token               string
+	pkcs11UserToken           string
 }
 
 func parseFlags(name string, args []string, out io.Writer) (*options, *flag.FlagSet, error) {
@@ -63,6 +63,7 @@ func parseFlags(name string, args []string, out io.Writer) (*options, *flag.Flag
 	fs.StringVar(&o.hsm, "hsm", "sim", "where the Backup Key goes: sim or pkcs11")
 	fs.StringVar(&o.pkcs11Module, "pkcs11-module", "", "PKCS#11 module for --hsm pkcs11")
 	fs.StringVar(&o.pkcs11Token, "pkcs11-token", "", "PKCS#11 token label (or slot:N) for --hsm pkcs11")
+	fs.StringVar(&o.pkcs11UserToken, "pkcs11-user-token", "", "PKCS#11 token label (or slot:N) whose user PIN the slot user cards hold, for --hsm pkcs11")
 	err := fs.Parse(args)
 	return o, fs, err
 }
@@ -118,15 +119,8 @@ func run(args []string, stderr io.Writer) error {
 		}
 	}()
 
-	switch o.hsm {
-	case "sim":
-		h, err := hsm.OpenSim(o.simDir)
-		if err != nil {
-			return fmt.Errorf("opening the simulated HSM: %w", err)
-		}
-		cfg.HSM = h
-	default:
-		return fmt.Errorf("unknown HSM %q: use sim or pkcs11", o.hsm)
+	if cfg.HSM, err = openHSM(o, terminalPIN(stderr)); err != nil {
+		return err
 	}
 	defer cfg.HSM.Close()
 
