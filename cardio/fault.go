@@ -19,9 +19,10 @@ const (
 	// FaultPull takes the card out just before the command reaches it: the
 	// command is lost and Transmit fails with ErrCardRemoved.
 	FaultPull FaultKind = iota + 1
-	// FaultTear takes the card out while it works: only the first half of the
-	// command's data reaches it (an UPDATE BINARY lands half written, a PIN
-	// arrives cut short), the answer is lost, Transmit fails with
+	// FaultTear takes the card out while it works: only the first part of
+	// the command's data reaches it (Rule.Keep bytes, by default a quarter:
+	// an UPDATE BINARY of a padded share record lands cut inside the record,
+	// a PIN arrives cut short), the answer is lost, Transmit fails with
 	// ErrCardRemoved. Applies to commands with data.
 	FaultTear
 	// FaultUnplug unplugs the reader just before the command: every call fails
@@ -69,6 +70,9 @@ type Rule struct {
 	Match func(cmd []byte) bool
 	// After is how many matching commands pass unharmed first.
 	After int
+	// Keep is how many data bytes a FaultTear lets through (0: a quarter,
+	// at least one).
+	Keep int
 	// Label names the rule for the instructor's display ("pull card 2 at
 	// write"); free text, never secret.
 	Label string
@@ -350,12 +354,12 @@ func (f *Faults) transmit(ctx context.Context, c *simCard, cmd []byte) ([]byte, 
 		return f.mute(ctx, c)
 	case FaultTear:
 		lc, _ := dataSpan(cmd)
-		half := lc / 2
-		torn := append(append([]byte(nil), cmd[:4]...), byte(half))
-		torn = append(torn, cmd[5:5+half]...)
-		if half == 0 {
-			torn = cmd[:4] // nothing of the data arrived: a bare header
+		keep := max(lc/4, 1)
+		if rule.Keep > 0 {
+			keep = min(rule.Keep, lc)
 		}
+		torn := append(append([]byte(nil), cmd[:4]...), byte(keep))
+		torn = append(torn, cmd[5:5+keep]...)
 		f.trace(card, torn)
 		resp := c.card.Process(torn)
 		clear(resp)
@@ -411,4 +415,23 @@ func (f *Faults) mute(ctx context.Context, c *simCard) ([]byte, error) {
 		return nil, ErrCardRemoved
 	}
 	return nil, fmt.Errorf("%w (%w)", ErrCardMute, context.Cause(ctx))
+}
+
+// FaultLayer returns the reader's fault layer, or nil when nobody asked for
+// one (the wizard shows its instructor keys only when there is one).
+func (r *SimReader) FaultLayer() *Faults {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.faults
+}
+
+// DeckCard is the card now in deck place i (1-based; a prop while
+// substituted), or nil.
+func (r *SimReader) DeckCard(i int) SimulatedCard {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if i < 1 || i > len(r.cards) {
+		return nil
+	}
+	return r.cards[i-1]
 }

@@ -50,7 +50,7 @@ func TestFaultKinds(t *testing.T) {
 		respSame bool
 	}{
 		{FaultPull, cmdData, ErrCardRemoved, nil, false, false},
-		{FaultTear, cmdData, ErrCardRemoved, []byte{0x00, 0xD6, 0x00, 0x00, 0x02, 1, 2}, false, false},
+		{FaultTear, cmdData, ErrCardRemoved, []byte{0x00, 0xD6, 0x00, 0x00, 0x01, 1}, false, false},
 		{FaultUnplug, cmdNoData, ErrReaderGone, nil, true, false},
 		{FaultMute, cmdNoData, ErrCardMute, nil, true, false},
 		{FaultGarble, cmdData, nil, []byte{0x00, 0xD6, 0x00, 0x00, 0x04, 1 ^ 0x5A, 2 ^ 0x5A, 3 ^ 0x5A, 4 ^ 0x5A}, true, false},

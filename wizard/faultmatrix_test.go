@@ -359,6 +359,11 @@ func matrixCasesFor(t *testing.T, fl matrixFlow, apdus, actions int) []matrixCas
 				o.f.Arm(cardio.Rule{Kind: k, After: i})
 			}})
 		}
+		// A tear late in a write: the whole record landed (it is shorter than
+		// the padded EF), only the answer was lost.
+		cases = append(cases, matrixCase{fmt.Sprintf("tear-late@apdu%d", i), func(o *operator) {
+			o.f.Arm(cardio.Rule{Kind: cardio.FaultTear, After: i, Keep: tcos.ShareEFSize - 1})
+		}})
 	}
 	for a := 0; a < actions; a++ {
 		cases = append(cases,

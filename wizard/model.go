@@ -86,6 +86,7 @@ type Model struct {
 	simCard    int
 	quitReturn screen
 	trail      *trail
+	instr      instructor // the trainer's fault menu (instructor.go)
 }
 
 // New builds the wizard.
@@ -202,6 +203,9 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		return m.quit()
+	}
+	if cmd, ok := m.instructorKey(s); ok {
+		return cmd
 	}
 	if m.cfg.Sim != nil {
 		if i, ok := simKey(s); ok {

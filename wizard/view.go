@@ -37,6 +37,12 @@ func (m *Model) View() tea.View {
 	var b strings.Builder
 	b.WriteString(m.header())
 	b.WriteString("\n\n")
+	if menu := m.instructorMenu(); menu != "" {
+		b.WriteString(menu)
+		v := tea.NewView(b.String())
+		v.AltScreen = true
+		return v
+	}
 	switch m.screen {
 	case screenMenu:
 		b.WriteString(m.menuView())
@@ -76,6 +82,7 @@ func (m *Model) header() string {
 	}
 	lines = append(lines, fitWidth(hsmLine, 78))
 	lines = append(lines, fitWidth("Reader: "+m.readerLine(), 78))
+	lines = append(lines, m.instructorStatus()...)
 	if err := m.trail.failure(); err != nil {
 		lines = append(lines, styleLevel[lvError].Render(fitWidth("Audit log: cannot write: "+err.Error(), 78)))
 	}
@@ -167,7 +174,7 @@ func (m *Model) padView(pad [2]string, side []string) string {
 	body := lipgloss.JoinHorizontal(lipgloss.Top, left, "   ", strings.Join(side, "\n"))
 	help := "Enter OK · Bksp Clear · Esc Cancel · ctrl+c quit"
 	if m.cfg.Sim != nil {
-		help = "F1–F9 card in · F12 out · " + help
+		help = "F1–F9 card in · F12 out · " + m.instructorHint() + help
 	}
 	return body + "\n\n" + styleDim.Render(help)
 }
