@@ -47,6 +47,7 @@ type options struct {
 	pkcs11Module              string
 	pkcs11Token               string
 	pkcs11UserToken           string
+	scenario                  string
 }
 
 func parseFlags(name string, args []string, out io.Writer) (*options, *flag.FlagSet, error) {
@@ -57,6 +58,7 @@ func parseFlags(name string, args []string, out io.Writer) (*options, *flag.Flag
 	fs.StringVar(&o.simDir, "sim-dir", defaultSimDir(), "where the simulated cards and simulated HSM keep their state")
 	fs.IntVar(&o.simCards, "sim-cards", 5, "number of cards in a new simulated deck")
 	fs.StringVar(&o.apduLog, "apdu-log", "", "append every APDU to this file (PINs and key material masked)")
+	fs.StringVar(&o.scenario, "scenario", "", scenarioUsage)
 	fs.StringVar(&o.audit, "audit", "", "append the audit trail to this file, one JSON object per event")
 	fs.Var(&o.insertTimeout, "insert-timeout", "time allowed to insert a card and press OK")
 	fs.Var(&o.pinTimeout, "pin-timeout", "time allowed to enter a PIN")
@@ -79,6 +81,9 @@ func run(args []string, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (the only subcommand is vpcd)", fs.Arg(0))
 	}
+	if o.scenario != "" && o.reader != "sim" {
+		return errScenarioNeedsSim
+	}
 	var warnings []string
 	// A core dump of this process could hold the Backup Key.
 	if err := secmem.DisableCoreDumps(); err != nil {
@@ -98,6 +103,9 @@ func run(args []string, stderr io.Writer) error {
 		}
 		sim := cardio.NewSimReader(simulated(deck.Cards()))
 		cfg.Reader, cfg.Sim = sim, sim
+		if err := startTraining(sim, deck.Cards(), o.scenario); err != nil {
+			return err
+		}
 	case o.reader == "pcsc" || strings.HasPrefix(o.reader, "pcsc:"):
 		r, err := cardio.OpenPCSC(context.Background(), strings.TrimPrefix(strings.TrimPrefix(o.reader, "pcsc"), ":"))
 		var several *cardio.MultipleReadersError
