@@ -3,12 +3,14 @@ package wizard
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/tcos"
 )
 
@@ -191,6 +193,11 @@ func (t *pinTool) update(msg tea.Msg) tea.Cmd {
 		t.busy = ""
 		if cmd, done := t.pinFailed(msg.err, t.slot, t.askCurrent); done {
 			t.wipePINs()
+			if answerLost(msg.err) {
+				// The change may have landed before the answer was lost
+				// (fault matrix): the operator must know which PIN to try.
+				t.note.next += " The PIN may already be changed: if the current PIN is refused, type the NEW PIN as the current one."
+			}
 			return cmd
 		}
 		t.changed = t.oc.serial
@@ -239,4 +246,12 @@ func triesLeft(n int) string {
 		return "1 PIN try left"
 	}
 	return fmt.Sprintf("%d PIN tries left", n)
+}
+
+// answerLost reports errors after which a command may have reached the card
+// with its answer lost: pulled, reset, unplugged, mute.
+func answerLost(err error) bool {
+	return errors.Is(err, cardio.ErrCardRemoved) || errors.Is(err, cardio.ErrCardReset) ||
+		errors.Is(err, cardio.ErrReaderGone) || errors.Is(err, cardio.ErrCardMute) ||
+		errors.Is(err, context.DeadlineExceeded)
 }
