@@ -22,5 +22,8 @@ if ((${#missing[@]})); then
 fi
 go vet -tags pcsc ./...
 CGO_ENABLED=0 go build -o /dev/null .   # `go run .` needs only Go
-go test -tags pcsc -count=1 -timeout 8m ./...
+report=$(mktemp)
+trap 'rm -f "$report"' EXIT
+HSMCARDS_FAULT_MATRIX_REPORT=$report go test -tags pcsc -count=1 -timeout 8m ./...
+cat "$report"   # the fault matrix's count of cases run and survived
 .ci/fuzz   # every fuzz target for a few seconds (FUZZTIME, default 8s): about 2 minutes
