@@ -7,9 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"unsafe"
 
@@ -19,132 +16,15 @@ import (
 // PKCS11 is the Backup Key's home in a PKCS#11 token: one logged-in RW session
 // on one token of one module. It is safe for use by several goroutines.
 type PKCS11 struct {
-	mu      sync.Mutex
-	mod     *p11Module
-	token   PKCS11Token
-	session pkcs11.SessionHandle
-	// loggedIn is false when the token already had our process logged in,
-	// so Close leaves the login alone.
-	loggedIn bool
-	// claimed says this one holds the token's slot in mod.inUse.
-	claimed bool
-	closed  bool
+	mu sync.Mutex
+	p11Session
+	closed bool
 	// extraTemplate is appended to the key template; tests use it to make a
 	// real token refuse the template.
 	extraTemplate []*pkcs11.Attribute
 }
 
 var _ HSM = (*PKCS11)(nil)
-
-// p11Module is a loaded, initialised module. Cryptoki is initialised once per
-// process (a second C_Initialize fails with CKR_CRYPTOKI_ALREADY_INITIALIZED,
-// and C_Finalize ends every session), so all users of one module path share
-// it, and the last one out finalises it.
-type p11Module struct {
-	path string
-	ctx  *pkcs11.Ctx
-	refs int
-	// ownInit is false when something else in the process had initialised
-	// the module; then we leave finalising to it.
-	ownInit bool
-	// inUse holds the slots with an open *PKCS11: login state is per token
-	// and process, so a second one's C_Logout would log out the first.
-	inUse map[uint]bool
-}
-
-var p11Modules = struct {
-	sync.Mutex
-	m map[string]*p11Module
-}{m: map[string]*p11Module{}}
-
-// acquireP11Module loads and initialises the module at path, or shares the one
-// already loaded. Callers must release it.
-func acquireP11Module(path string) (*p11Module, error) {
-	if path == "" {
-		return nil, p11Errorf([]error{ErrModule}, "pkcs11: no module path given (--pkcs11-module)")
-	}
-	if strings.ContainsRune(path, filepath.Separator) {
-		// dlopen says little; a missing or unreadable file is worth naming.
-		if _, err := os.Stat(path); err != nil {
-			return nil, p11Errorf([]error{ErrModule, err}, "pkcs11: cannot load module %q: %v", path, p11PathErrReason(err))
-		}
-	}
-	p11Modules.Lock()
-	defer p11Modules.Unlock()
-	if m := p11Modules.m[path]; m != nil {
-		m.refs++
-		return m, nil
-	}
-	ctx := pkcs11.New(path)
-	if ctx == nil {
-		return nil, p11Errorf([]error{ErrModule}, "pkcs11: cannot load module %q: not a loadable PKCS#11 library (dlopen or C_GetFunctionList failed)", path)
-	}
-	m := &p11Module{path: path, ctx: ctx, refs: 1, ownInit: true, inUse: map[uint]bool{}}
-	if err := ctx.Initialize(); err != nil {
-		if !p11Is(err, pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
-			ctx.Destroy()
-			return nil, p11Errorf([]error{ErrModule, err}, "pkcs11: module %q: C_Initialize failed (%s)", path, p11CKRName(err))
-		}
-		m.ownInit = false
-	}
-	p11Modules.m[path] = m
-	return m, nil
-}
-
-func p11PathErrReason(err error) string {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
-}
-
-// release drops one reference; the last finalises and unloads the module.
-func (m *p11Module) release() error {
-	p11Modules.Lock()
-	defer p11Modules.Unlock()
-	m.refs--
-	if m.refs > 0 {
-		return nil
-	}
-	delete(p11Modules.m, m.path)
-	var err error
-	if m.ownInit {
-		if ferr := m.ctx.Finalize(); ferr != nil {
-			err = p11Errorf([]error{ferr}, "pkcs11: module %q: C_Finalize failed (%s)", m.path, p11CKRName(ferr))
-		}
-	}
-	m.ctx.Destroy()
-	return err
-}
-
-// tokens lists the initialised tokens of the module.
-func (m *p11Module) tokens() ([]PKCS11Token, error) {
-	slots, err := m.ctx.GetSlotList(true)
-	if err != nil {
-		return nil, p11Errorf([]error{ErrModule, err}, "pkcs11: module %q: C_GetSlotList failed (%s)", m.path, p11CKRName(err))
-	}
-	var out []PKCS11Token
-	for _, id := range slots {
-		ti, err := m.ctx.GetTokenInfo(id)
-		if err != nil {
-			// A token that vanished between the two calls is not ours.
-			continue
-		}
-		if ti.Flags&p11FlagTokenInitialized == 0 {
-			continue
-		}
-		out = append(out, PKCS11Token{
-			SlotID:       id,
-			Label:        p11Printable(ti.Label),
-			Serial:       p11Printable(ti.SerialNumber),
-			Manufacturer: p11Printable(ti.ManufacturerID),
-			Model:        p11Printable(ti.Model),
-			Flags:        ti.Flags,
-		})
-	}
-	return out, nil
-}
 
 // ListPKCS11Tokens lists the initialised tokens of the module at modulePath,
 // so the wizard can offer a choice before it asks for a PIN.
@@ -160,81 +40,21 @@ func ListPKCS11Tokens(modulePath string) (tokens []PKCS11Token, err error) {
 // OpenPKCS11 loads the module at modulePath, picks a token with sel, opens a
 // read-write session and logs in as the user with pin. It wipes its own copy
 // of the PIN; the caller wipes pin.
-func OpenPKCS11(modulePath string, sel TokenSelector, pin []byte) (_ *PKCS11, err error) {
-	m, err := acquireP11Module(modulePath)
-	if err != nil {
-		return nil, err
-	}
-	p := &PKCS11{mod: m}
-	defer func() {
-		if err != nil {
-			err = errors.Join(err, p.close())
+func OpenPKCS11(modulePath string, sel TokenSelector, pin []byte) (*PKCS11, error) {
+	p := &PKCS11{}
+	locked := func(tok PKCS11Token) error {
+		if tok.PINLocked() {
+			return p11Errorf([]error{ErrPINLocked}, "pkcs11: the user PIN of token %s is locked; the token's security officer must unlock it", tok)
 		}
-	}()
-	tokens, err := m.tokens()
-	if err != nil {
+		return nil
+	}
+	if err := p.openSession(modulePath, sel, "", locked); err != nil {
 		return nil, err
 	}
-	tok, err := p11SelectToken(tokens, sel)
-	if err != nil {
-		return nil, p11Errorf([]error{err}, "%v (module %q)", err, modulePath)
-	}
-	if !p11ClaimSlot(m, tok.SlotID) {
-		return nil, fmt.Errorf("pkcs11: token %s is already open in this program", tok)
-	}
-	p.token, p.claimed = tok, true
-	if tok.PINLocked() {
-		return nil, p11Errorf([]error{ErrPINLocked}, "pkcs11: the user PIN of token %s is locked; the token's security officer must unlock it", tok)
-	}
-	p.session, err = m.ctx.OpenSession(tok.SlotID, pkcs11.CKF_SERIAL_SESSION|pkcs11.CKF_RW_SESSION)
-	if err != nil {
-		p.session = 0
-		return nil, p11Errorf([]error{err}, "pkcs11: cannot open a read-write session on token %s (%s)", tok, p11CKRName(err))
-	}
-	if err := p.login(pin); err != nil {
-		return nil, err
+	if err := p.loginUser(pin, true); err != nil {
+		return nil, errors.Join(err, p.closeSession())
 	}
 	return p, nil
-}
-
-func p11ClaimSlot(m *p11Module, slot uint) bool {
-	p11Modules.Lock()
-	defer p11Modules.Unlock()
-	if m.inUse[slot] {
-		return false
-	}
-	m.inUse[slot] = true
-	return true
-}
-
-// login does C_Login as CKU_USER. The module takes the PIN as a Go string;
-// we hand it one that aliases our own copy, so wiping the copy wipes it (the
-// module's C copy is freed unwiped by miekg/pkcs11, out of our reach).
-func (p *PKCS11) login(pin []byte) error {
-	if len(pin) == 0 {
-		// miekg/pkcs11 cannot pass the NULL PIN of a protected
-		// authentication path, and an empty PIN is CKR_ARGUMENTS_BAD.
-		return p11Errorf([]error{ErrWrongPIN}, "pkcs11: no PIN given for token %s", p.token)
-	}
-	own := bytes.Clone(pin)
-	defer clear(own)
-	var s string
-	if len(own) > 0 {
-		s = unsafe.String(&own[0], len(own))
-	}
-	err := p.mod.ctx.Login(p.session, pkcs11.CKU_USER, s)
-	switch {
-	case err == nil:
-		p.loggedIn = true
-		return nil
-	case p11Is(err, pkcs11.CKR_USER_ALREADY_LOGGED_IN):
-		return nil
-	}
-	// The flags may have changed with this attempt.
-	if ti, terr := p.mod.ctx.GetTokenInfo(p.token.SlotID); terr == nil {
-		p.token.Flags = ti.Flags
-	}
-	return p11LoginError(err, p.token)
 }
 
 // p11LoginError turns C_Login's failure into an error that says what the
@@ -278,30 +98,7 @@ func (p *PKCS11) Close() error {
 		return nil
 	}
 	p.closed = true
-	return p.close()
-}
-
-func (p *PKCS11) close() error {
-	var errs []error
-	if p.session != 0 {
-		if p.loggedIn {
-			if err := p.mod.ctx.Logout(p.session); err != nil && !p11Is(err, pkcs11.CKR_USER_NOT_LOGGED_IN) {
-				errs = append(errs, p11Errorf([]error{err}, "pkcs11: C_Logout failed (%s)", p11CKRName(err)))
-			}
-		}
-		if err := p.mod.ctx.CloseSession(p.session); err != nil {
-			errs = append(errs, p11Errorf([]error{err}, "pkcs11: C_CloseSession failed (%s)", p11CKRName(err)))
-		}
-		p.session = 0
-	}
-	if p.claimed {
-		p.claimed = false
-		p11Modules.Lock()
-		delete(p.mod.inUse, p.token.SlotID)
-		p11Modules.Unlock()
-	}
-	errs = append(errs, p.mod.release())
-	return errors.Join(errs...)
+	return p.closeSession()
 }
 
 // p11Key is a Backup Key object found in the token.
@@ -536,48 +333,20 @@ func (p *PKCS11) checkBlock(h pkcs11.ObjectHandle) ([16]byte, error) {
 // findKeys lists the Backup Key objects: AES secret keys whose label has our
 // prefix, each with its check block computed inside the token.
 func (p *PKCS11) findKeys() ([]p11Key, error) {
-	ctx := p.mod.ctx
-	err := ctx.FindObjectsInit(p.session, []*pkcs11.Attribute{
+	handles, err := p.findObjects([]*pkcs11.Attribute{
 		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_SECRET_KEY),
 		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_AES),
 	})
 	if err != nil {
-		return nil, p11Errorf([]error{err}, "pkcs11: cannot search token %s (%s)", p.token, p11CKRName(err))
-	}
-	var handles []pkcs11.ObjectHandle
-	for {
-		hs, _, err := ctx.FindObjects(p.session, 64)
-		if err != nil {
-			_ = ctx.FindObjectsFinal(p.session)
-			return nil, p11Errorf([]error{err}, "pkcs11: cannot search token %s (%s)", p.token, p11CKRName(err))
-		}
-		if len(hs) == 0 {
-			break
-		}
-		handles = append(handles, hs...)
-	}
-	if err := ctx.FindObjectsFinal(p.session); err != nil {
-		return nil, p11Errorf([]error{err}, "pkcs11: cannot search token %s (%s)", p.token, p11CKRName(err))
+		return nil, err
 	}
 	var keys []p11Key
 	for _, h := range handles {
-		attrs, err := ctx.GetAttributeValue(p.session, h, []*pkcs11.Attribute{
-			pkcs11.NewAttribute(pkcs11.CKA_LABEL, nil),
-			pkcs11.NewAttribute(pkcs11.CKA_ID, nil),
-		})
+		attrs, err := p.attrs(h, pkcs11.CKA_LABEL, pkcs11.CKA_ID)
 		if err != nil {
 			continue // not readable, so not one of ours
 		}
-		var label string
-		var id []byte
-		for _, a := range attrs {
-			switch a.Type {
-			case pkcs11.CKA_LABEL:
-				label = string(a.Value)
-			case pkcs11.CKA_ID:
-				id = a.Value
-			}
-		}
+		label, id := string(attrs[pkcs11.CKA_LABEL]), attrs[pkcs11.CKA_ID]
 		keySetID, applianceLabel, ours, ok := p11ParseLabel(label)
 		if !ours {
 			continue
@@ -605,23 +374,4 @@ func (p *PKCS11) destroy(keys []p11Key) error {
 		}
 	}
 	return nil
-}
-
-// p11Is reports whether err is the PKCS#11 return value rv.
-func p11Is(err error, rv uint) bool {
-	var e pkcs11.Error
-	return errors.As(err, &e) && uint(e) == rv
-}
-
-// p11CKRName gives the CKR_ name of a module error ("CKR_PIN_INCORRECT").
-func p11CKRName(err error) string {
-	var e pkcs11.Error
-	if !errors.As(err, &e) {
-		return err.Error()
-	}
-	s := e.Error() // "pkcs11: 0xA0: CKR_PIN_INCORRECT"
-	if i := strings.LastIndex(s, ": "); i >= 0 && strings.HasPrefix(s[i+2:], "CKR_") {
-		return s[i+2:]
-	}
-	return fmt.Sprintf("CKR 0x%X", uint(e))
 }

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"unsafe"
 
 	"github.com/miekg/pkcs11"
 )
@@ -28,14 +27,10 @@ const (
 // user cards. It holds one R/W session, logged in as the user while active
 // and as the SO only inside SetUserCards.
 type PKCS11UserSlot struct {
-	mu       sync.Mutex
-	mod      *p11Module
-	token    PKCS11Token
-	session  pkcs11.SessionHandle
-	soPIN    []byte
-	loggedIn bool
-	claimed  bool
-	closed   bool
+	mu sync.Mutex
+	p11Session
+	soPIN  []byte
+	closed bool
 }
 
 var _ UserSlot = (*PKCS11UserSlot)(nil)
@@ -47,33 +42,10 @@ var _ UserSlot = (*PKCS11UserSlot)(nil)
 //
 // It must not be the token that holds the Backup Key: its user PIN becomes a
 // secret only the cards know.
-func OpenPKCS11UserSlot(modulePath string, sel TokenSelector, soPIN []byte) (_ *PKCS11UserSlot, err error) {
-	m, err := acquireP11Module(modulePath)
-	if err != nil {
+func OpenPKCS11UserSlot(modulePath string, sel TokenSelector, soPIN []byte) (*PKCS11UserSlot, error) {
+	p := &PKCS11UserSlot{}
+	if err := p.openSession(modulePath, sel, " (the user card slot must not be the Backup Key's token)", nil); err != nil {
 		return nil, err
-	}
-	p := &PKCS11UserSlot{mod: m}
-	defer func() {
-		if err != nil {
-			err = errors.Join(err, p.close())
-		}
-	}()
-	tokens, err := m.tokens()
-	if err != nil {
-		return nil, err
-	}
-	tok, err := p11SelectToken(tokens, sel)
-	if err != nil {
-		return nil, p11Errorf([]error{err}, "%v (module %q)", err, modulePath)
-	}
-	if !p11ClaimSlot(m, tok.SlotID) {
-		return nil, fmt.Errorf("pkcs11: token %s is already open in this program (the user card slot must not be the Backup Key's token)", tok)
-	}
-	p.token, p.claimed = tok, true
-	p.session, err = m.ctx.OpenSession(tok.SlotID, pkcs11.CKF_SERIAL_SESSION|pkcs11.CKF_RW_SESSION)
-	if err != nil {
-		p.session = 0
-		return nil, p11Errorf([]error{err}, "pkcs11: cannot open a read-write session on token %s (%s)", tok, p11CKRName(err))
 	}
 	p.soPIN = bytes.Clone(soPIN)
 	return p, nil
@@ -92,15 +64,6 @@ func (p *PKCS11UserSlot) usable() error {
 		return errors.New("pkcs11: the user card slot is closed")
 	}
 	return nil
-}
-
-// p11String hands the module a Go string that aliases b, so wiping b wipes it
-// (as PKCS11.login does).
-func p11String(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(&b[0], len(b))
 }
 
 // UserCards lists the user card records of the current generation.
@@ -135,49 +98,21 @@ type p11CardObject struct {
 
 // findCards finds every user card record object, parsed.
 func (p *PKCS11UserSlot) findCards() ([]p11CardObject, error) {
-	ctx := p.mod.ctx
-	err := ctx.FindObjectsInit(p.session, []*pkcs11.Attribute{
+	handles, err := p.findObjects([]*pkcs11.Attribute{
 		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_DATA),
 		pkcs11.NewAttribute(pkcs11.CKA_APPLICATION, p11UserCardApp),
 	})
 	if err != nil {
-		return nil, p11Errorf([]error{err}, "pkcs11: cannot search token %s (%s)", p.token, p11CKRName(err))
-	}
-	var handles []pkcs11.ObjectHandle
-	for {
-		hs, _, err := ctx.FindObjects(p.session, 64)
-		if err != nil {
-			_ = ctx.FindObjectsFinal(p.session)
-			return nil, p11Errorf([]error{err}, "pkcs11: cannot search token %s (%s)", p.token, p11CKRName(err))
-		}
-		if len(hs) == 0 {
-			break
-		}
-		handles = append(handles, hs...)
-	}
-	if err := ctx.FindObjectsFinal(p.session); err != nil {
-		return nil, p11Errorf([]error{err}, "pkcs11: cannot search token %s (%s)", p.token, p11CKRName(err))
+		return nil, err
 	}
 	var out []p11CardObject
 	for _, h := range handles {
-		attrs, err := ctx.GetAttributeValue(p.session, h, []*pkcs11.Attribute{
-			pkcs11.NewAttribute(pkcs11.CKA_LABEL, nil),
-			pkcs11.NewAttribute(pkcs11.CKA_VALUE, nil),
-		})
+		attrs, err := p.attrs(h, pkcs11.CKA_LABEL, pkcs11.CKA_VALUE)
 		if err != nil {
 			out = append(out, p11CardObject{handle: h, err: p11Errorf([]error{err}, "pkcs11: cannot read a user card record in token %s (%s)", p.token, p11CKRName(err))})
 			continue
 		}
-		var label string
-		var value []byte
-		for _, a := range attrs {
-			switch a.Type {
-			case pkcs11.CKA_LABEL:
-				label = string(a.Value)
-			case pkcs11.CKA_VALUE:
-				value = a.Value
-			}
-		}
+		label, value := string(attrs[pkcs11.CKA_LABEL]), attrs[pkcs11.CKA_VALUE]
 		u, err := ParseUserCard(value)
 		if err == nil && label != p11UserCardLabel+hex.EncodeToString(u.Serial[:]) {
 			err = fmt.Errorf("%w: its label does not name its card", ErrUserCardRecord)
@@ -209,7 +144,7 @@ func (p *PKCS11UserSlot) SetUserCards(ctx context.Context, pin []byte, cards []U
 	if len(p.soPIN) == 0 {
 		return ErrSOPINNeeded
 	}
-	if err := p.logout(); err != nil {
+	if err := p.logoutUser(); err != nil {
 		return err
 	}
 	if err := p.loginSO(); err != nil {
@@ -281,18 +216,6 @@ func (p *PKCS11UserSlot) loginSO() error {
 	return p11Errorf([]error{err}, "pkcs11: cannot log in to token %s as SO (%s)", p.token, p11CKRName(err))
 }
 
-// logout ends a user login of ours.
-func (p *PKCS11UserSlot) logout() error {
-	if !p.loggedIn {
-		return nil
-	}
-	p.loggedIn = false
-	if err := p.mod.ctx.Logout(p.session); err != nil && !p11Is(err, pkcs11.CKR_USER_NOT_LOGGED_IN) {
-		return p11Errorf([]error{err}, "pkcs11: C_Logout failed (%s)", p11CKRName(err))
-	}
-	return nil
-}
-
 // Login does C_Login as CKU_USER with pin: the slot is then active.
 func (p *PKCS11UserSlot) Login(ctx context.Context, pin []byte) error {
 	if err := ctx.Err(); err != nil {
@@ -303,23 +226,10 @@ func (p *PKCS11UserSlot) Login(ctx context.Context, pin []byte) error {
 	if err := p.usable(); err != nil {
 		return err
 	}
-	if err := p.logout(); err != nil {
+	if err := p.logoutUser(); err != nil {
 		return err
 	}
-	if len(pin) == 0 {
-		return p11Errorf([]error{ErrWrongPIN}, "pkcs11: no PIN given for token %s", p.token)
-	}
-	own := bytes.Clone(pin)
-	defer clear(own)
-	err := p.mod.ctx.Login(p.session, pkcs11.CKU_USER, p11String(own))
-	if err != nil {
-		if ti, terr := p.mod.ctx.GetTokenInfo(p.token.SlotID); terr == nil {
-			p.token.Flags = ti.Flags
-		}
-		return p11LoginError(err, p.token)
-	}
-	p.loggedIn = true
-	return nil
+	return p.loginUser(pin, false)
 }
 
 // Active reports whether this session is logged in as the user, as the
@@ -348,20 +258,5 @@ func (p *PKCS11UserSlot) Close() error {
 func (p *PKCS11UserSlot) close() error {
 	clear(p.soPIN)
 	p.soPIN = nil
-	var errs []error
-	if p.session != 0 {
-		errs = append(errs, p.logout())
-		if err := p.mod.ctx.CloseSession(p.session); err != nil {
-			errs = append(errs, p11Errorf([]error{err}, "pkcs11: C_CloseSession failed (%s)", p11CKRName(err)))
-		}
-		p.session = 0
-	}
-	if p.claimed {
-		p.claimed = false
-		p11Modules.Lock()
-		delete(p.mod.inUse, p.token.SlotID)
-		p11Modules.Unlock()
-	}
-	errs = append(errs, p.mod.release())
-	return errors.Join(errs...)
+	return p.closeSession()
 }
