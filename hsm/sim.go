@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/hsmcards/hsmcards/internal/atomicfile"
 	"github.com/hsmcards/hsmcards/kcv"
 )
 
@@ -197,36 +198,8 @@ func (s *Sim) write(key []byte, info KeyInfo, v [kcv.Size]byte) (err error) {
 	defer clear(b)
 	b = append(b, '\n')
 
-	f, err := os.CreateTemp(s.dir, ".hsm-*.tmp") // mode 0600
-	if err != nil {
+	if err := atomicfile.Write(s.Path(), b); err != nil {
 		return fmt.Errorf("simulated HSM: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		return fmt.Errorf("simulated HSM: %w", err)
-	}
-	if _, err := f.Write(b); err != nil {
-		return fmt.Errorf("simulated HSM: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("simulated HSM: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("simulated HSM: %w", err)
-	}
-	if err := os.Rename(tmp, s.Path()); err != nil {
-		return fmt.Errorf("simulated HSM: %w", err)
-	}
-	// The rename is durable only once the directory is synced.
-	if d, err := os.Open(s.dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

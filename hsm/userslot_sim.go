@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/hsmcards/hsmcards/internal/atomicfile"
 )
 
 // SimUserSlotFile is the simulated slot's state file inside the simulated
@@ -160,7 +162,7 @@ func (s *SimUserSlot) SetUserCards(ctx context.Context, pin []byte, cards []User
 	if err != nil {
 		return fmt.Errorf("simulated slot: %w", err)
 	}
-	if err := writeFileAtomic(s.dir, s.Path(), append(b, '\n')); err != nil {
+	if err := atomicfile.Write(s.Path(), append(b, '\n')); err != nil {
 		return fmt.Errorf("simulated slot: %w", err)
 	}
 	return nil
@@ -200,41 +202,5 @@ func (s *SimUserSlot) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.active, s.closed = false, true
-	return nil
-}
-
-// writeFileAtomic replaces path (in dir) by data: temporary file, fsync,
-// rename, fsync of the directory.
-func writeFileAtomic(dir, path string, data []byte) (err error) {
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
 	return nil
 }

@@ -3,7 +3,6 @@ package simcard
 import (
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/internal/atomicfile"
 	"github.com/hsmcards/hsmcards/tcos"
 )
 
@@ -136,45 +136,5 @@ func loadCard(path string) (*Card, error) {
 }
 
 func fileSaver(path string) func([]byte) error {
-	return func(b []byte) error { return writeAtomic(path, b) }
-}
-
-// writeAtomic replaces path with data so that a crash leaves either the old
-// or the new file: temp file in the same directory, fsync, rename, fsync of
-// the directory.
-func writeAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err = d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
-	}
-	return nil
+	return func(b []byte) error { return atomicfile.Write(path, b) }
 }
