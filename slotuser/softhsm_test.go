@@ -5,22 +5,18 @@ package slotuser_test
 import (
 	"context"
 	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/internal/softhsmtest"
 	"github.com/hsmcards/hsmcards/slotuser"
 )
 
-// The SoftHSM2 tests need Debian's softhsm2 (DESIGN.md, HSM side); they fail,
-// not skip, without it, like hsm's.
+// The SoftHSM2 tests fail, not skip, without Debian's softhsm2 (see
+// softhsmtest), like hsm's.
 const (
-	softHSMModule    = "/usr/lib/softhsm/libsofthsm2.so"
-	softHSMModuleEnv = "HSMCARDS_TEST_SOFTHSM2_MODULE"
-	testSOPIN        = "so-pin-87654321"
-	testUserPIN      = "user-pin-123456"
+	testSOPIN   = softhsmtest.SOPIN
+	testUserPIN = softhsmtest.UserPIN
 )
 
 // softHSM makes a private token store with one token per label (SO PIN
@@ -28,34 +24,8 @@ const (
 // store's directory.
 func softHSM(t *testing.T, labels ...string) (module, dir string) {
 	t.Helper()
-	module = os.Getenv(softHSMModuleEnv)
-	if module == "" {
-		module = softHSMModule
-	}
-	if _, err := os.Stat(module); err != nil {
-		t.Fatalf("SoftHSM2 module %s is missing (%v): install the Debian package softhsm2 (apt-get install softhsm2) or set %s", module, err, softHSMModuleEnv)
-	}
-	util, err := exec.LookPath("softhsm2-util")
-	if err != nil {
-		t.Fatalf("softhsm2-util not found (%v): install the Debian package softhsm2 (apt-get install softhsm2)", err)
-	}
-	dir = t.TempDir()
-	tokens := filepath.Join(dir, "tokens")
-	if err := os.Mkdir(tokens, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	conf := filepath.Join(dir, "softhsm2.conf")
-	if err := os.WriteFile(conf, []byte("directories.tokendir = "+tokens+"\nobjectstore.backend = file\nlog.level = ERROR\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("SOFTHSM2_CONF", conf)
-	for _, l := range labels {
-		out, err := exec.Command(util, "--init-token", "--free", "--label", l, "--so-pin", testSOPIN, "--pin", testUserPIN).CombinedOutput()
-		if err != nil {
-			t.Fatalf("softhsm2-util --init-token --label %s: %v\n%s", l, err, out)
-		}
-	}
-	return module, dir
+	st := softhsmtest.New(t, labels...)
+	return st.Module, st.Dir
 }
 
 func openSlot(t *testing.T, module, label string, soPIN []byte) *hsm.PKCS11UserSlot {
