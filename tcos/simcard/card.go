@@ -438,23 +438,34 @@ func (c *Card) binaryTarget(cmd tcos.Command) (fid uint16, off int, bad uint16) 
 	return 0, 0, tcos.SWFileNotFound
 }
 
+// binaryFile is the EF contents and offset READ or UPDATE BINARY addresses,
+// once the access rule allows it and the offset lies inside the file; bad is
+// the status word otherwise.
+func (c *Card) binaryFile(cmd tcos.Command, write bool) (data []byte, off int, bad uint16) {
+	fid, off, bad := c.binaryTarget(cmd)
+	if bad != 0 {
+		return nil, 0, bad
+	}
+	if !c.mayAccess(fid, write) {
+		return nil, 0, tcos.SWSecurityStatus
+	}
+	data = c.efData(fid)
+	if fid == fidPubKeyEF && len(data) == 0 {
+		return nil, 0, tcos.SWRefNotFound // no key pair generated yet
+	}
+	if off >= len(data) {
+		return nil, 0, tcos.SWWrongOffset
+	}
+	return data, off, 0
+}
+
 func (c *Card) readBinary(cmd tcos.Command) tcos.Response {
 	if len(cmd.Data) > 0 || cmd.Ne == 0 {
 		return sw(tcos.SWWrongLength)
 	}
-	fid, off, bad := c.binaryTarget(cmd)
+	data, off, bad := c.binaryFile(cmd, false)
 	if bad != 0 {
 		return sw(bad)
-	}
-	if !c.mayAccess(fid, false) {
-		return sw(tcos.SWSecurityStatus)
-	}
-	data := c.efData(fid)
-	if fid == fidPubKeyEF && len(data) == 0 {
-		return sw(tcos.SWRefNotFound) // no key pair generated yet
-	}
-	if off >= len(data) {
-		return sw(tcos.SWWrongOffset)
 	}
 	rest := data[off:]
 	switch {
@@ -471,16 +482,9 @@ func (c *Card) updateBinary(cmd tcos.Command) tcos.Response {
 	if len(cmd.Data) == 0 {
 		return sw(tcos.SWWrongLength)
 	}
-	fid, off, bad := c.binaryTarget(cmd)
+	data, off, bad := c.binaryFile(cmd, true)
 	if bad != 0 {
 		return sw(bad)
-	}
-	if !c.mayAccess(fid, true) {
-		return sw(tcos.SWSecurityStatus)
-	}
-	data := c.efData(fid)
-	if off >= len(data) {
-		return sw(tcos.SWWrongOffset)
 	}
 	if off+len(cmd.Data) > len(data) {
 		return sw(tcos.SWWrongLength)
