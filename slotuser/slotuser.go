@@ -97,6 +97,20 @@ func find(cards []hsm.UserCard, serial tcos.Serial) int {
 	return -1
 }
 
+// enrolled lists the slot's cards and finds the one with serial in them;
+// ErrNotEnrolled if it is not.
+func enrolled(ctx context.Context, slot hsm.UserSlot, serial tcos.Serial) ([]hsm.UserCard, int, error) {
+	cards, err := slot.UserCards(ctx)
+	if err != nil {
+		return nil, -1, err
+	}
+	i := find(cards, serial)
+	if i < 0 {
+		return nil, -1, ErrNotEnrolled
+	}
+	return cards, i, nil
+}
+
 // rewrap gives every card a wrap of pin under its stored public key, in
 // generation gen.
 func rewrap(cards []hsm.UserCard, pin []byte, gen uint64) ([]hsm.UserCard, error) {
@@ -184,13 +198,9 @@ func Enroll(ctx context.Context, slot hsm.UserSlot, serial tcos.Serial, card Car
 // Activate has the card (its slot PIN verified) unwrap the slot's user PIN
 // and logs the slot's user in with it. The PIN is wiped at once.
 func Activate(ctx context.Context, slot hsm.UserSlot, serial tcos.Serial, card Card) error {
-	cards, err := slot.UserCards(ctx)
+	cards, i, err := enrolled(ctx, slot, serial)
 	if err != nil {
 		return err
-	}
-	i := find(cards, serial)
-	if i < 0 {
-		return ErrNotEnrolled
 	}
 	pub, err := card.ReadPublicKey(ctx)
 	if errors.Is(err, tcos.ErrNoKeyPair) {
@@ -214,13 +224,9 @@ func Activate(ctx context.Context, slot hsm.UserSlot, serial tcos.Serial, card C
 // Revoke removes the card from slot. It needs no card: a lost card must be
 // revocable. The slot gets a fresh user PIN wrapped to the remaining cards.
 func Revoke(ctx context.Context, slot hsm.UserSlot, serial tcos.Serial) error {
-	cards, err := slot.UserCards(ctx)
+	cards, i, err := enrolled(ctx, slot, serial)
 	if err != nil {
 		return err
-	}
-	i := find(cards, serial)
-	if i < 0 {
-		return ErrNotEnrolled
 	}
 	rest := append(cards[:i:i], cards[i+1:]...)
 	pin, err := newPIN()
