@@ -123,13 +123,8 @@ func (t *Transport) logCommand(cmd Command, raw []byte) {
 	var b strings.Builder
 	b.WriteString(">")
 	for i, x := range raw {
-		b.WriteByte(' ')
 		inData := len(cmd.Data) > 0 && i >= 5 && i < 5+len(cmd.Data)
-		if inData && cmd.SecretData {
-			b.WriteString("**")
-		} else {
-			writeHex(&b, x)
-		}
+		logByte(&b, x, inData && cmd.SecretData)
 	}
 	t.logLine(b.String())
 }
@@ -142,17 +137,10 @@ func (t *Transport) logResponse(resp Response, secret bool) {
 	var b strings.Builder
 	b.WriteString("<")
 	for _, x := range resp.Data {
-		b.WriteByte(' ')
-		if secret {
-			b.WriteString("**")
-		} else {
-			writeHex(&b, x)
-		}
+		logByte(&b, x, secret)
 	}
-	b.WriteByte(' ')
-	writeHex(&b, byte(resp.SW>>8))
-	b.WriteByte(' ')
-	writeHex(&b, byte(resp.SW))
+	logByte(&b, byte(resp.SW>>8), false)
+	logByte(&b, byte(resp.SW), false)
 	t.logLine(b.String())
 }
 
@@ -167,7 +155,13 @@ func (t *Transport) logLine(s string) {
 	_, _ = io.WriteString(t.log, line)
 }
 
-func writeHex(b *strings.Builder, x byte) {
+// logByte writes one byte of an APDU log line: " 9F", or " **" if secret.
+func logByte(b *strings.Builder, x byte, secret bool) {
+	b.WriteByte(' ')
+	if secret {
+		b.WriteString("**")
+		return
+	}
 	const digits = "0123456789ABCDEF"
 	b.WriteByte(digits[x>>4])
 	b.WriteByte(digits[x&0x0F])
@@ -188,8 +182,7 @@ func (t *Transport) logPad(tmpl [4]byte, what string) {
 	var b strings.Builder
 	b.WriteString(">")
 	for _, x := range tmpl {
-		b.WriteByte(' ')
-		writeHex(&b, x)
+		logByte(&b, x, false)
 	}
 	b.WriteString(" # " + what + " on the reader's PIN pad")
 	t.logLine(b.String())
