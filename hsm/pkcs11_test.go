@@ -187,15 +187,22 @@ func TestPKCS11KeyPersistsAndIsRecognised(t *testing.T) {
 	}
 }
 
-func TestPKCS11DifferentKeyAndReplace(t *testing.T) {
-	s := newSoftHSM(t, "appliance")
-	p := s.open(t, "appliance")
-	ctx := context.Background()
+// p11WithOldKey opens a fresh token holding an "old" Backup Key, and makes a
+// "new" one to load over it.
+func p11WithOldKey(t *testing.T) (p *PKCS11, oldInfo KeyInfo, newKey []byte, newInfo KeyInfo) {
+	t.Helper()
+	p = newSoftHSM(t, "appliance").open(t, "appliance")
 	oldKey, oldInfo := p11TestKey(t, "old")
-	newKey, newInfo := p11TestKey(t, "new")
-	if _, err := p.LoadBackupKey(ctx, oldKey, oldInfo, false); err != nil {
+	newKey, newInfo = p11TestKey(t, "new")
+	if _, err := p.LoadBackupKey(context.Background(), oldKey, oldInfo, false); err != nil {
 		t.Fatal(err)
 	}
+	return p, oldInfo, newKey, newInfo
+}
+
+func TestPKCS11DifferentKeyAndReplace(t *testing.T) {
+	p, oldInfo, newKey, newInfo := p11WithOldKey(t)
+	ctx := context.Background()
 
 	already, err := p.LoadBackupKey(ctx, newKey, newInfo, false)
 	var diff *DifferentKeyError
@@ -225,14 +232,8 @@ func TestPKCS11DifferentKeyAndReplace(t *testing.T) {
 }
 
 func TestPKCS11RefusedTemplateKeepsOldKey(t *testing.T) {
-	s := newSoftHSM(t, "appliance")
-	p := s.open(t, "appliance")
+	p, oldInfo, newKey, newInfo := p11WithOldKey(t)
 	ctx := context.Background()
-	oldKey, oldInfo := p11TestKey(t, "old")
-	newKey, newInfo := p11TestKey(t, "new")
-	if _, err := p.LoadBackupKey(ctx, oldKey, oldInfo, false); err != nil {
-		t.Fatal(err)
-	}
 
 	// PKCS#11 v2.40 §6.7.1 forbids CKA_VALUE_LEN in C_CreateObject for AES
 	// keys, and SoftHSM2 refuses it (CKR_ATTRIBUTE_READ_ONLY) even when it
