@@ -532,18 +532,29 @@ func (c *Card) rightPIN(p *pinState) bool {
 	return true
 }
 
-// verify is VERIFY 00 20 00 81 [Lc PIN]; without data it reports the state
-// without spending a try (DESIGN facts).
-func (c *Card) verify(cmd tcos.Command) tcos.Response {
+// livePIN is the slot PIN that VERIFY or CHANGE REFERENCE DATA (P1 00, P2
+// the PIN reference) addresses, if it is not blocked; bad is the status word
+// otherwise.
+func (c *Card) livePIN(cmd tcos.Command) (*pinState, uint16) {
 	if cmd.P1 != 0 {
-		return sw(tcos.SWWrongP1P2)
+		return nil, tcos.SWWrongP1P2
 	}
 	p, bad := c.slotPIN(cmd.P2)
 	if bad != 0 {
-		return sw(bad)
+		return nil, bad
 	}
 	if p.Tries == 0 {
-		return sw(tcos.SWBlocked)
+		return nil, tcos.SWBlocked
+	}
+	return p, 0
+}
+
+// verify is VERIFY 00 20 00 81 [Lc PIN]; without data it reports the state
+// without spending a try (DESIGN facts).
+func (c *Card) verify(cmd tcos.Command) tcos.Response {
+	p, bad := c.livePIN(cmd)
+	if bad != 0 {
+		return sw(bad)
 	}
 	if len(cmd.Data) == 0 {
 		if c.verified {
@@ -563,15 +574,9 @@ func (c *Card) verify(cmd tcos.Command) tcos.Response {
 // changeRef is CHANGE REFERENCE DATA 00 24 00 81 Lc old||new: the card knows
 // the stored PIN's length, so old is the first that many bytes.
 func (c *Card) changeRef(cmd tcos.Command) tcos.Response {
-	if cmd.P1 != 0 {
-		return sw(tcos.SWWrongP1P2)
-	}
-	p, bad := c.slotPIN(cmd.P2)
+	p, bad := c.livePIN(cmd)
 	if bad != 0 {
 		return sw(bad)
-	}
-	if p.Tries == 0 {
-		return sw(tcos.SWBlocked)
 	}
 	if len(cmd.Data) < p.Len {
 		return sw(tcos.SWWrongLength)
