@@ -47,13 +47,22 @@ var _ HSM = (*Sim)(nil)
 // (mode 0700) if needed. A damaged state file does not stop it from opening:
 // BackupKey reports the damage, and LoadBackupKey with replace overwrites it.
 func OpenSim(dir string) (*Sim, error) {
-	if dir == "" {
-		return nil, errors.New("simulated HSM: no state directory")
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("simulated HSM: %w", err)
+	if err := makeStateDir(dir, "simulated HSM"); err != nil {
+		return nil, err
 	}
 	return &Sim{dir: dir}, nil
+}
+
+// makeStateDir makes sure a simulator's state directory exists (mode 0700);
+// who names the simulator in errors.
+func makeStateDir(dir, who string) error {
+	if dir == "" {
+		return errors.New(who + ": no state directory")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("%s: %w", who, err)
+	}
+	return nil
 }
 
 // Name says which HSM this is, for the screen.

@@ -38,11 +38,8 @@ var _ UserSlot = (*SimUserSlot)(nil)
 // OpenSimUserSlot opens the simulated slot whose state lives in dir (the
 // simulated HSM's directory), creating dir if needed.
 func OpenSimUserSlot(dir string) (*SimUserSlot, error) {
-	if dir == "" {
-		return nil, errors.New("simulated slot: no state directory")
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("simulated slot: %w", err)
+	if err := makeStateDir(dir, "simulated slot"); err != nil {
+		return nil, err
 	}
 	return &SimUserSlot{dir: dir}, nil
 }
