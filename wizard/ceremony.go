@@ -1,7 +1,6 @@
 package wizard
 
 import (
-	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -33,19 +32,14 @@ const (
 	phaseDone
 )
 
-// step is one PIN-pad prompt (or the wizard's own question) within a phase.
-type step int
+// question is what the ceremony asks in tConfirm.
+type question int
 
 const (
-	stStart     step = iota // "Write New Key" / "Read New Key", press OK/Cancel
-	stInsert                // "Insert N. card", press OK/Cancel
-	stPIN                   // "Enter PIN"
-	stOverwrite             // the card holds something: overwrite it?
-	stReplace               // the HSM holds another key: replace it?
-	stRetryLoad             // the HSM failed: try loading again?
-	stTimedOut              // the step ran out of time; OK tries it again
-	stLeave                 // leave the ceremony?
-	stDone
+	qStart     question = iota // "Write New Key" / "Read New Key", press OK/Cancel
+	qOverwrite                 // the card holds something: overwrite it?
+	qReplace                   // the HSM holds another key: replace it?
+	qRetryLoad                 // the HSM failed: try loading again?
 )
 
 // PIN length bounds (DESIGN "Card profile": 6–15 ASCII digits).
@@ -71,10 +65,11 @@ type notice struct {
 	text, next string
 }
 
-// ceremony is one install or load, from the first prompt to the key in the HSM.
+// ceremony is one install or load, from the first prompt to the key in the
+// HSM. The insert → PIN → countdown → pulled-card machinery is toolBase's,
+// shared with the card tools; the ceremony adds the phases and questions.
 type ceremony struct {
-	cfg     Config
-	trail   *trail
+	toolBase
 	kind    opKind
 	scheme  quorum.Scheme
 	label   string
@@ -91,48 +86,46 @@ type ceremony struct {
 	already  bool
 	loaded   hsm.KeyInfo
 	loadedOK bool
-	other    hsm.KeyInfo // the different key the HSM holds (stReplace)
+	other    hsm.KeyInfo // the different key the HSM holds (qReplace)
 
 	phase       phase
-	step        step
-	leaveReturn step
-	busy        string // what runs now; "" when idle
-	oc          *openCard
-	pin         []byte
-	padCancel   context.CancelFunc
+	question    question
 	existing    *quorum.Record
 	existingErr error
-	deadline    time.Time
-	waitingFor  string
-	now         time.Time
-	present     bool
-	note        notice
-	left        bool
 }
 
-func newInstall(cfg Config, t *trail, s quorum.Scheme, label string, now time.Time, replace bool, hsmKey *hsmInfoMsg) (*ceremony, error) {
-	key, recs, err := quorum.Generate(label, s, now)
+func newInstall(m *Model, s quorum.Scheme, label string, replace bool) (*ceremony, error) {
+	key, recs, err := quorum.Generate(label, s, m.now)
 	if err != nil {
 		return nil, err
 	}
 	id := recs[0].KeySetID
-	return &ceremony{
-		cfg: cfg, trail: t, kind: opInstall, scheme: s, label: label, hsmKey: hsmKey, replace: replace,
-		newKey: key, records: recs, coll: quorum.NewCollector(&id), phase: phaseWrite,
-	}, nil
+	c := &ceremony{kind: opInstall, scheme: s, label: label, hsmKey: m.hsmLoaded(), replace: replace,
+		newKey: key, records: recs, coll: quorum.NewCollector(&id), phase: phaseWrite}
+	c.setup(m)
+	return c, nil
 }
 
-func newLoad(cfg Config, t *trail, hsmKey *hsmInfoMsg) *ceremony {
-	return &ceremony{cfg: cfg, trail: t, kind: opLoad, hsmKey: hsmKey, coll: quorum.NewCollector(nil), phase: phaseRead}
+func newLoad(m *Model) *ceremony {
+	c := &ceremony{kind: opLoad, hsmKey: m.hsmLoaded(), coll: quorum.NewCollector(nil), phase: phaseRead}
+	c.setup(m)
+	return c
 }
 
-func (c *ceremony) begin(now time.Time) tea.Cmd {
-	c.now = now
-	c.step = stStart
+func (c *ceremony) setup(m *Model) {
+	c.init(m, c, "")
+	c.op, c.slot = c.auditOp(), audit.SlotBackupKey
+	c.decorate = c.keySet
+	c.secret, c.leaveWhat = "key", "this ceremony"
+	c.retitle()
+}
+
+func (c *ceremony) begin() tea.Cmd {
+	c.ask(qStart)
 	if c.kind == opInstall {
-		c.event(audit.StepGenerate, nil, audit.OutcomeOK, "label "+c.label, nil)
+		c.record(audit.StepGenerate, nil, audit.OutcomeOK, "label "+c.label, nil)
 	} else {
-		c.event(audit.StepStart, nil, audit.OutcomeOK, "", nil)
+		c.record(audit.StepStart, nil, audit.OutcomeOK, "", nil)
 	}
 	if c.kind == opInstall {
 		c.note = notice{lvInfo, fmt.Sprintf("A new Backup Key for %q is in memory, to be split %d of %d.", c.label, c.scheme.K, c.scheme.N),
@@ -158,17 +151,11 @@ func (c *ceremony) abandon() tea.Cmd {
 		c.summary(audit.OutcomeCancelled, "left by the operator")
 	}
 	c.wipeSecrets()
-	if c.padCancel != nil {
-		c.padCancel()
-	}
-	oc := c.oc
-	c.oc = nil
-	return closeCmd(oc)
+	return c.endCard()
 }
 
 func (c *ceremony) wipeSecrets() {
-	wipe(c.pin)
-	c.pin = nil
+	c.clearPIN()
 	if c.newKey != nil {
 		c.newKey.Wipe()
 		c.newKey = nil
@@ -184,8 +171,6 @@ func (c *ceremony) wipeSecrets() {
 }
 
 // cardNo is the number the pad shows in "Insert N. card".
-func (c *ceremony) finished() bool { return c.left }
-
 func (c *ceremony) cardNo() int {
 	if c.phase == phaseWrite {
 		return len(c.written) + 1
@@ -200,185 +185,79 @@ func (c *ceremony) need() int {
 	return c.coll.Need()
 }
 
-// expect starts a step's countdown.
-func (c *ceremony) expect(d time.Duration, what string) {
-	c.deadline, c.waitingFor = c.now.Add(d), what
-}
-
+// toInsert asks for the next card, with its number on the pad.
 func (c *ceremony) toInsert() {
-	c.step = stInsert
-	c.expect(c.cfg.InsertTimeout, fmt.Sprintf("insert card %d and press OK", c.cardNo()))
+	c.setInsert(fmt.Sprintf("Insert %d. card", c.cardNo()), fmt.Sprintf("insert card %d and press OK", c.cardNo()), c.insertHint())
+	c.toolBase.toInsert()
 }
 
-// endCard forgets the open card and returns the command that closes it.
+// endCard releases the open card and forgets what it held.
 func (c *ceremony) endCard() tea.Cmd {
-	wipe(c.pin)
-	c.pin = nil
-	oc := c.oc
-	c.oc = nil
 	c.existing, c.existingErr = nil, nil
-	return closeCmd(oc)
+	return c.toolBase.endCard()
+}
+
+// ask puts a question to the operator; only overwriting has a countdown, as
+// it holds the card.
+func (c *ceremony) ask(q question) {
+	c.step, c.question = tConfirm, q
+	c.deadline = time.Time{}
+	if q == qOverwrite {
+		c.expect(c.cfg.InsertTimeout, "answer OK or Cancel")
+	}
+}
+
+// asking says whether the ceremony waits for the answer to q.
+func (c *ceremony) asking(q question) bool { return c.step == tConfirm && c.question == q }
+
+func (c *ceremony) connect() tea.Cmd {
+	return connectCmd(c.cfg.Reader, tcos.SlotBackupKey, c.cfg.APDULog, c.cfg.PINTimeout)
 }
 
 func (c *ceremony) key(k tea.KeyPressMsg) tea.Cmd {
 	s := k.String()
-	if c.busy != "" {
-		// Only a PIN typed on the reader's keypad can be cancelled from here.
-		if s == "esc" && c.padCancel != nil {
-			c.padCancel()
-		}
+	if c.step == tTimedOut && s == "enter" && c.busy == "" {
+		c.toInsert()
+		c.note = notice{lvInfo, "", c.insertHint()}
 		return nil
 	}
-	switch c.step {
-	case stStart, stTimedOut:
-		switch s {
-		case "enter":
-			c.toInsert()
-			c.note = notice{lvInfo, "", c.insertHint()}
-		case "esc":
-			return c.askLeave()
-		}
-	case stInsert:
-		switch s {
-		case "enter":
-			c.busy = "reading the card"
-			return connectCmd(c.cfg.Reader, tcos.SlotBackupKey, c.cfg.APDULog, c.cfg.PINTimeout)
-		case "esc":
-			return c.askLeave()
-		}
-	case stPIN:
-		return c.pinKey(s)
-	case stOverwrite:
-		switch s {
-		case "enter":
-			return c.write()
-		case "esc":
-			c.event(audit.StepWriteCard, &c.oc.serial, audit.OutcomeRefused, "the operator kept the card's content", nil)
-			c.note = notice{lvInfo, "The card was not written.", "Take it out and insert another card, then press OK."}
-			cmd := c.endCard()
-			c.toInsert()
-			return cmd
-		}
-	case stReplace:
-		switch s {
-		case "enter":
-			c.busy = "loading the key into the HSM"
-			return loadCmd(c.cfg.HSM, c.combined, c.keyInfo(), true)
-		case "esc":
-			c.event(audit.StepLoadHSM, nil, audit.OutcomeRefused, "the operator kept the HSM's key", nil)
-			c.finish(audit.OutcomeRefused, notice{lvWarn, "Nothing was loaded: the HSM keeps its Backup Key " + kcvString(c.other.KCV) + ".",
-				c.keptHint()})
-		}
-	case stRetryLoad:
-		switch s {
-		case "enter":
-			c.busy = "loading the key into the HSM"
-			return loadCmd(c.cfg.HSM, c.combined, c.keyInfo(), c.replace)
-		case "esc":
-			return c.askLeave()
-		}
-	case stLeave:
-		switch s {
-		case "enter":
-			c.left = true
-			return c.abandon()
-		case "esc":
-			c.step = c.leaveReturn
-			if c.step == stInsert {
-				c.toInsert() // a fresh countdown: the question stopped the old one
-			}
-		}
-	case stDone:
-		if s == "enter" || s == "esc" {
-			c.left = true
-		}
-	}
-	return nil
+	return c.toolBase.key(k)
 }
 
-// pinKey is the on-screen PIN pad: digits, Clear, OK, Cancel (seed "Entering
-// the PIN").
-func (c *ceremony) pinKey(s string) tea.Cmd {
-	switch {
-	case len(s) == 1 && s[0] >= '0' && s[0] <= '9':
-		if c.oc != nil && !c.oc.onPad && len(c.pin) < maxPIN {
-			c.pin = append(c.pin, s[0])
+// answer is OK (yes) or Cancel to the ceremony's question.
+func (c *ceremony) answer(yes bool) tea.Cmd {
+	switch c.question {
+	case qStart:
+		if !yes {
+			return c.askLeave()
 		}
-	case s == "backspace":
-		wipe(c.pin)
-		c.pin = c.pin[:0]
-	case s == "enter":
-		if c.oc == nil || c.oc.onPad {
-			return nil
+		c.toInsert()
+		c.note = notice{lvInfo, "", c.insertHint()}
+	case qOverwrite:
+		if yes {
+			return c.write()
 		}
-		if len(c.pin) < minPIN {
-			c.note = notice{lvWarn, fmt.Sprintf("A PIN has %d to %d digits.", minPIN, maxPIN), "Type the PIN again and press OK."}
-			return nil
-		}
-		pin := append([]byte(nil), c.pin...)
-		wipe(c.pin)
-		c.pin = c.pin[:0]
-		c.busy = "checking the PIN"
-		return verifyCmd(context.Background(), c.oc, pin)
-	case s == "esc":
-		c.event(audit.StepVerifyPIN, &c.oc.serial, audit.OutcomeCancelled, "PIN entry cancelled", nil)
-		c.note = notice{lvInfo, "PIN entry cancelled; the card was not used.", c.insertHint()}
+		c.record(audit.StepWriteCard, serialOf(c.oc), audit.OutcomeRefused, "the operator kept the card's content", nil)
+		c.note = notice{lvInfo, "The card was not written.", "Take it out and insert another card, then press OK."}
 		cmd := c.endCard()
 		c.toInsert()
 		return cmd
+	case qReplace:
+		if yes {
+			c.busy = "loading the key into the HSM"
+			return loadCmd(c.cfg.HSM, c.combined, c.keyInfo(), true)
+		}
+		c.record(audit.StepLoadHSM, nil, audit.OutcomeRefused, "the operator kept the HSM's key", nil)
+		c.finish(audit.OutcomeRefused, notice{lvWarn, "Nothing was loaded: the HSM keeps its Backup Key " + kcvString(c.other.KCV) + ".",
+			c.keptHint()})
+	case qRetryLoad:
+		if !yes {
+			return c.askLeave()
+		}
+		c.busy = "loading the key into the HSM"
+		return loadCmd(c.cfg.HSM, c.combined, c.keyInfo(), c.replace)
 	}
 	return nil
-}
-
-func (c *ceremony) askLeave() tea.Cmd {
-	if !c.holdsKey() {
-		c.left = true
-		return c.abandon()
-	}
-	c.leaveReturn, c.step = c.step, stLeave
-	return nil
-}
-
-// tick advances the countdown; a step that runs out of time ends alone.
-func (c *ceremony) tick(now time.Time) tea.Cmd {
-	c.now = now
-	if c.busy != "" || c.deadline.IsZero() || now.Before(c.deadline) {
-		return nil
-	}
-	switch c.step {
-	case stInsert:
-		c.event(audit.StepIdentify, nil, audit.OutcomeTimeout, "no card presented", nil)
-		c.timedOut(fmt.Sprintf("No card was presented within %s.", c.cfg.InsertTimeout))
-	case stPIN:
-		c.event(audit.StepVerifyPIN, &c.oc.serial, audit.OutcomeTimeout, "no PIN entered", nil)
-		c.timedOut(fmt.Sprintf("The PIN was not entered within %s; the card was not used and no PIN try was spent.", c.cfg.PINTimeout))
-		return c.endCard()
-	}
-	return nil
-}
-
-func (c *ceremony) timedOut(text string) {
-	c.step = stTimedOut
-	c.deadline = time.Time{}
-	next := "Press OK to try this step again, or Cancel to leave."
-	if c.holdsKey() {
-		next = "The key is still in memory. " + next
-	}
-	c.note = notice{lvWarn, "Timeout: " + text, next}
-}
-
-// presence reacts to a card coming or going.
-func (c *ceremony) presence(present bool) tea.Cmd {
-	c.present = present
-	if present || c.oc == nil || c.busy != "" {
-		return nil
-	}
-	// Pulled while the wizard waited for its PIN or an answer.
-	c.event(audit.StepVerifyPIN, &c.oc.serial, audit.OutcomeRemoved, "card taken out", nil)
-	c.note = notice{lvError, "The card was taken out before its step was done; nothing was written to it.", c.insertHint()}
-	cmd := c.endCard()
-	c.toInsert()
-	return cmd
 }
 
 func (c *ceremony) insertHint() string {
@@ -399,7 +278,6 @@ func (c *ceremony) update(msg tea.Msg) tea.Cmd {
 		return c.cardReady(msg)
 	case pinDoneMsg:
 		c.busy = ""
-		c.padCancel = nil
 		return c.pinDone(msg)
 	case writtenMsg:
 		c.busy = ""
@@ -413,8 +291,8 @@ func (c *ceremony) update(msg tea.Msg) tea.Cmd {
 
 func (c *ceremony) cardReady(msg cardReadyMsg) tea.Cmd {
 	if msg.err != nil {
-		c.event(audit.StepIdentify, serialOf(msg.oc), outcomeOf(msg.err), msg.err.Error(), nil)
-		c.note = c.cardProblem(msg.err, msg.oc)
+		c.record(audit.StepIdentify, serialOf(msg.oc), outcomeOf(msg.err), msg.err.Error(), nil)
+		c.note = c.cardProblem(msg.err, tcos.SlotBackupKey)
 		c.toInsert()
 		return nil
 	}
@@ -425,10 +303,9 @@ func (c *ceremony) cardReady(msg cardReadyMsg) tea.Cmd {
 		if oc.status.Blocked {
 			out = audit.OutcomeBlocked
 		}
-		c.event(audit.StepIdentify, &oc.serial, out, text, audit.Tries(oc.status.TriesLeft))
-		c.note = notice{lvError, text, "Take this card out. " + c.insertHint()}
-		cmd := c.endCard()
-		c.toInsert()
+		c.record(audit.StepIdentify, &oc.serial, out, text, audit.Tries(oc.status.TriesLeft))
+		cmd := c.refuse(text)
+		c.toInsert() // the refusal may have changed the card number
 		return cmd
 	}
 	if c.phase == phaseWrite {
@@ -439,79 +316,23 @@ func (c *ceremony) cardReady(msg cardReadyMsg) tea.Cmd {
 		return refuse(fmt.Sprintf("Card %s was already read in this run; each share counts once.", oc.serial))
 	}
 	if oc.status.Blocked {
-		return refuse(fmt.Sprintf("The Backup Key PIN of card %s is blocked after three wrong PINs: this card cannot be used here. No PIN was sent to it.", oc.serial))
+		return refuse(blockedText(oc, tcos.SlotBackupKey))
 	}
-	c.event(audit.StepIdentify, &oc.serial, audit.OutcomeOK, "", audit.Tries(oc.status.TriesLeft))
-	c.step = stPIN
-	c.pin = c.pin[:0]
-	c.expect(c.cfg.PINTimeout, "enter the PIN and press OK")
-	c.note = c.pinNotice()
-	if oc.onPad {
-		return c.padVerify()
-	}
-	return nil
-}
-
-func (c *ceremony) pinNotice() notice {
-	where := "Type the PIN of this card (digits), then press OK. Backspace clears, Esc cancels."
-	if c.oc.onPad {
-		where = "Type the PIN on the reader's keypad and press its green OK key."
-	}
-	t := c.oc.status.TriesLeft
-	if t == 1 {
-		return notice{lvWarn, fmt.Sprintf("Card %s: LAST TRY. One more wrong PIN blocks this card's Backup Key slot for good.", c.oc.serial), where}
-	}
-	return notice{lvInfo, fmt.Sprintf("Card %s: %d PIN tries left.", c.oc.serial, t), where}
-}
-
-func (c *ceremony) padVerify() tea.Cmd {
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.PINTimeout+5*time.Second)
-	c.padCancel = cancel
-	c.busy = "waiting for the PIN on the reader"
-	return verifyCmd(ctx, c.oc, nil)
+	c.record(audit.StepIdentify, &oc.serial, audit.OutcomeOK, "", audit.Tries(oc.status.TriesLeft))
+	return c.askVerify()
 }
 
 func (c *ceremony) pinDone(msg pinDoneMsg) tea.Cmd {
-	var wrong *tcos.WrongPINError
-	var tries *int
-	if errors.As(msg.err, &wrong) {
-		tries = audit.Tries(wrong.TriesLeft)
-	}
-	detail := ""
-	if msg.err != nil {
-		detail = msg.err.Error()
-	}
-	c.event(audit.StepVerifyPIN, serialOf(c.oc), outcomeOf(msg.err), detail, tries)
-	switch {
-	case errors.As(msg.err, &wrong) && wrong.TriesLeft > 0:
-		c.oc.status.TriesLeft = wrong.TriesLeft
-		c.expect(c.cfg.PINTimeout, "enter the PIN and press OK")
-		c.note = c.pinNotice()
-		c.note.text = "Wrong PIN. " + c.note.text
-		c.note.level = lvWarn
-		if c.oc.onPad {
-			return c.padVerify()
-		}
-		return nil
-	case isPadRetry(msg.err):
-		c.note = notice{lvWarn, sentence(msg.err.Error()) + ".", "No PIN try was spent. " + c.insertHint()}
-		cmd := c.endCard()
-		c.toInsert()
+	if cmd, done := c.pinFailed(msg.err, tcos.SlotBackupKey, c.askVerify); done {
 		return cmd
-	case msg.err != nil:
-		// The command closed the card.
-		c.note = c.cardProblem(msg.err, c.oc)
-		c.oc = nil
-		c.toInsert()
-		return nil
 	}
+	c.record(audit.StepVerifyPIN, serialOf(c.oc), audit.OutcomeOK, "", nil)
 	if c.phase == phaseWrite {
 		c.existing, c.existingErr = msg.rec, msg.recErr
 		if errors.Is(msg.recErr, quorum.ErrEmpty) {
 			return c.write()
 		}
-		c.step = stOverwrite
-		c.deadline = time.Time{}
+		c.ask(qOverwrite)
 		c.note = c.overwriteNotice()
 		return nil
 	}
@@ -546,9 +367,9 @@ func (c *ceremony) written1(msg writtenMsg) tea.Cmd {
 	oc := c.oc
 	c.oc = nil
 	c.existing, c.existingErr = nil, nil
-	c.event(audit.StepWriteCard, serialOf(oc), outcomeOf(msg.err), errText(msg.err), nil)
+	c.record(audit.StepWriteCard, serialOf(oc), outcomeOf(msg.err), errText(msg.err), nil)
 	if msg.err != nil {
-		p := c.cardProblem(msg.err, oc)
+		p := c.cardProblem(msg.err, tcos.SlotBackupKey)
 		p.text = "The share was not written completely: " + p.text
 		p.next = "Insert this card again (or another) and press OK: it will be written again. " + p.next
 		c.note = p
@@ -562,8 +383,8 @@ func (c *ceremony) written1(msg writtenMsg) tea.Cmd {
 		c.toInsert()
 		return nil
 	}
-	c.phase, c.step = phaseRead, stStart
-	c.deadline = time.Time{}
+	c.phase = phaseRead
+	c.ask(qStart)
 	c.note = notice{lvGood, fmt.Sprintf("All %d shares are written.", c.scheme.N),
 		fmt.Sprintf("Now the key is read back: press OK, then present any %d of the %d cards, in any order.", c.scheme.K, c.scheme.N)}
 	return nil
@@ -574,7 +395,7 @@ func (c *ceremony) collect(rec *quorum.Record, recErr error) tea.Cmd {
 	oc := c.oc
 	cmd := c.endCard()
 	refuse := func(text string) tea.Cmd {
-		c.event(audit.StepReadCard, &oc.serial, audit.OutcomeRefused, text, nil)
+		c.record(audit.StepReadCard, &oc.serial, audit.OutcomeRefused, text, nil)
 		c.note = notice{lvError, text, "Take this card out. " + c.insertHint()}
 		c.toInsert()
 		return cmd
@@ -605,7 +426,8 @@ func (c *ceremony) collect(rec *quorum.Record, recErr error) tea.Cmd {
 	c.read = append(c.read, oc.serial)
 	set, _ := c.coll.KeySet()
 	c.set = &set
-	c.event(audit.StepReadCard, &oc.serial, audit.OutcomeOK, "", nil)
+	c.retitle()
+	c.record(audit.StepReadCard, &oc.serial, audit.OutcomeOK, "", nil)
 	if c.coll.Have() < c.coll.Need() {
 		c.note = notice{lvGood, fmt.Sprintf("Card %s read: share %d of the %d needed.", oc.serial, c.coll.Have(), c.coll.Need()),
 			"Take the card out. " + c.insertHint()}
@@ -622,14 +444,13 @@ func (c *ceremony) combine() tea.Cmd {
 		err = errors.New("the key read back differs from the key written")
 	}
 	if err != nil {
-		c.event(audit.StepReadCard, nil, audit.OutcomeError, "the key could not be rebuilt: "+err.Error(), nil)
+		c.record(audit.StepReadCard, nil, audit.OutcomeError, "the key could not be rebuilt: "+err.Error(), nil)
 		// Start the reading over; in an install the generated key is still here.
 		c.coll = quorum.NewCollector(c.wantSet())
 		c.read = nil
+		c.ask(qStart)
 		c.note = notice{lvError, "The Backup Key could not be rebuilt: " + sentence(err.Error()) + ". Nothing was loaded.",
 			"Press OK to read the cards again."}
-		c.step = stStart
-		c.deadline = time.Time{}
 		return nil
 	}
 	c.combined = key
@@ -655,16 +476,16 @@ func (c *ceremony) loadedKey(msg loadedMsg) tea.Cmd {
 	var diff *hsm.DifferentKeyError
 	switch {
 	case errors.As(msg.err, &diff):
-		c.event(audit.StepLoadHSM, nil, audit.OutcomeRefused, "the HSM holds a different Backup Key", nil)
+		c.record(audit.StepLoadHSM, nil, audit.OutcomeRefused, "the HSM holds a different Backup Key", nil)
 		c.other = diff.Loaded
-		c.step = stReplace
+		c.ask(qReplace)
 		c.note = notice{lvWarn, fmt.Sprintf("The HSM already holds a different Backup Key (KCV %s, %q). The cards hold KCV %s. Replacing it makes every backup made with the old key unreadable on this HSM.",
 			kcvString(diff.Loaded.KCV), diff.Loaded.Label, kcvString(c.set.KCV)),
 			"Press OK to replace it with the cards' key, or Cancel to keep the HSM's key."}
 		return nil
 	case msg.err != nil:
-		c.event(audit.StepLoadHSM, nil, audit.OutcomeError, msg.err.Error(), nil)
-		c.step = stRetryLoad
+		c.record(audit.StepLoadHSM, nil, audit.OutcomeError, msg.err.Error(), nil)
+		c.ask(qRetryLoad)
 		c.note = notice{lvError, "The HSM did not take the key: " + sentence(msg.err.Error()) + ". The key is still in memory.",
 			"Fix the HSM, then press OK to try loading again, or Cancel to give up."}
 		return nil
@@ -672,9 +493,9 @@ func (c *ceremony) loadedKey(msg loadedMsg) tea.Cmd {
 	c.already = msg.already
 	c.loaded, c.loadedOK = c.keyInfo(), true
 	if msg.already {
-		c.event(audit.StepLoadHSM, nil, audit.OutcomeOK, "already loaded", nil)
+		c.record(audit.StepLoadHSM, nil, audit.OutcomeOK, "already loaded", nil)
 	} else {
-		c.event(audit.StepLoadHSM, nil, audit.OutcomeOK, "", nil)
+		c.record(audit.StepLoadHSM, nil, audit.OutcomeOK, "", nil)
 	}
 	text := fmt.Sprintf("Backup Key %q loaded into the %s. KCV %s, equal to the KCV on the cards.", c.set.Label, c.cfg.HSM.Name(), kcvString(c.set.KCV))
 	if msg.already {
@@ -698,31 +519,14 @@ func (c *ceremony) keptHint() string {
 func (c *ceremony) finish(out audit.Outcome, n notice) {
 	c.summary(out, "")
 	c.wipeSecrets()
-	c.phase, c.step = phaseDone, stDone
+	c.phase, c.step = phaseDone, tDone
 	c.deadline = time.Time{}
 	c.note = n
 }
 
-// cardProblem turns a card error into words and the next thing to do.
-func (c *ceremony) cardProblem(err error, oc *openCard) notice {
-	return describe(err, c.insertHint())
-}
-
-// event records one step of the ceremony in the audit trail: what happened
-// and to which card, never a PIN, share or key.
-func (c *ceremony) event(step audit.Step, serial *tcos.Serial, out audit.Outcome, detail string, tries *int) {
-	e := audit.Event{Time: c.now, Operation: c.op(), Step: step, Slot: audit.SlotBackupKey,
-		Outcome: out, Detail: detail, TriesLeft: tries}
-	if serial != nil {
-		e.CardSerial = serial.String()
-	}
-	c.keySet(&e)
-	c.trail.record(e)
-}
-
 // summary closes the ceremony in the audit trail.
 func (c *ceremony) summary(out audit.Outcome, detail string) {
-	s := audit.Summary{Operation: c.op(), Outcome: out, Detail: detail}
+	s := audit.Summary{Operation: c.op, Outcome: out, Detail: detail}
 	for _, x := range c.written {
 		s.CardsWritten = append(s.CardsWritten, x.String())
 	}
@@ -746,7 +550,7 @@ func (c *ceremony) keySet(e *audit.Event) {
 	}
 }
 
-func (c *ceremony) op() audit.Operation {
+func (c *ceremony) auditOp() audit.Operation {
 	if c.kind == opInstall {
 		return audit.OpInstall
 	}

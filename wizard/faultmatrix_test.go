@@ -147,10 +147,10 @@ func (o *operator) drive() *ceremony {
 			}
 		}
 		o.actions++
-		switch c.step {
-		case stStart, stTimedOut:
+		switch {
+		case c.asking(qStart), c.step == tTimedOut:
 			o.r.press("enter")
-		case stInsert:
+		case c.step == tInsert:
 			i := o.pick(c)
 			if i == 0 && c.kind == opLoad && len(o.readBy) > 0 && o.restart != nil {
 				// The reading locked on to the key set of the first card,
@@ -178,7 +178,7 @@ func (o *operator) drive() *ceremony {
 			o.cur = i
 			o.r.press(fmt.Sprintf("f%d", i), "enter")
 			o.sendAway(c)
-		case stPIN:
+		case c.step == tPIN:
 			o.typed[o.cur]++
 			n := len(c.read)
 			o.r.press("123456", "enter")
@@ -186,7 +186,7 @@ func (o *operator) drive() *ceremony {
 				o.readBy = append(o.readBy, o.cur)
 			}
 			o.sendAway(c)
-		case stOverwrite:
+		case c.asking(qOverwrite):
 			if c.existingErr == nil && c.existing.KeySetID != c.records[0].KeySetID {
 				// A share of another Backup Key: keep it, use another card.
 				o.bad[o.cur] = true
@@ -194,7 +194,7 @@ func (o *operator) drive() *ceremony {
 			} else {
 				o.r.press("enter") // damaged, or already this key's: write again
 			}
-		case stDone:
+		case c.step == tDone:
 			o.r.press("enter")
 		default:
 			o.t.Fatalf("unexpected step %d: %s / %s", c.step, c.note.text, c.note.next)
@@ -207,7 +207,7 @@ func (o *operator) drive() *ceremony {
 // sendAway marks the card unusable when the wizard said to take it out for
 // good (refused: blocked, foreign, not of this key set, read already).
 func (o *operator) sendAway(c *ceremony) {
-	if c.step != stInsert || c.note.level != lvError {
+	if c.step != tInsert || c.note.level != lvError {
 		return
 	}
 	if strings.HasPrefix(c.note.next, "Take this card out") || strings.HasPrefix(c.note.next, "Take it out. ") {

@@ -27,7 +27,7 @@ func menuItems() []menuItem {
 		{"Install Backup Key", "generate a new Backup Key, write it k-of-n to share cards, read it back into the HSM",
 			func(m *Model) tea.Cmd { m.setup = newSetup(); m.screen = screenSetup; return nil }},
 		{"Load Backup Key", "restore or new cluster node: read k share cards into the HSM",
-			func(m *Model) tea.Cmd { return m.startCeremony(newLoad(m.cfg, m.trail, m.hsmLoaded())) }},
+			func(m *Model) tea.Cmd { return m.startCeremony(newLoad(m)) }},
 		{"Copy a Backup Key share card", "one-to-one copy of a card's Backup Key share onto another card (e.g. a second set for the recovery site)",
 			func(m *Model) tea.Cmd { return m.startTool(newCopyTool(m)) }},
 		{"Change the Backup Key share PIN", "change the PIN of a card's Backup Key share slot only",
@@ -138,7 +138,7 @@ func (m *Model) setupKey(k tea.KeyPressMsg) tea.Cmd {
 // operator already agreed to replace the HSM's current Backup Key.
 func (m *Model) startInstall(replace bool) tea.Cmd {
 	label := strings.TrimSpace(string(m.setup.label))
-	c, err := newInstall(m.cfg, m.trail, schemes[m.setup.scheme], label, m.now, replace, m.hsmLoaded())
+	c, err := newInstall(m, schemes[m.setup.scheme], label, replace)
 	if err != nil {
 		m.setup.problem = err.Error()
 		return nil
@@ -147,8 +147,7 @@ func (m *Model) startInstall(replace bool) tea.Cmd {
 }
 
 func (m *Model) startCeremony(c *ceremony) tea.Cmd {
-	c.present = m.present
-	return m.start(c, c.begin(m.now))
+	return m.start(c, c.begin())
 }
 
 // start makes a the running activity; cmd is its first command.

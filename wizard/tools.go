@@ -15,6 +15,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/tcos"
 )
 
@@ -65,11 +66,39 @@ type toolBase struct {
 	insertHint  string        // what to do to present the card the step wants
 	note        notice
 	left        bool
+
+	// The audit trail: op names the activity in it; decorate adds what the
+	// activity knows (e.g. the key set) to each event.
+	trail    *trail
+	op       audit.Operation
+	slot     audit.Slot
+	decorate func(*audit.Event)
+	// secret names what holdsKey guards ("share", "key"), leaveWhat what the
+	// operator would leave ("this tool").
+	secret, leaveWhat string
 }
 
 func (b *toolBase) init(m *Model, hooks toolHooks, title string) {
 	b.cfg, b.hooks, b.title = m.cfg, hooks, title
 	b.now, b.present = m.now, m.present
+	b.trail = m.trail
+	b.secret, b.leaveWhat = "share", "this tool"
+}
+
+// record writes one event of the activity to the audit trail: what happened
+// and to which card, never a PIN, share or key.
+func (b *toolBase) record(step audit.Step, serial *tcos.Serial, out audit.Outcome, detail string, tries *int) {
+	if b.op == "" {
+		return
+	}
+	e := audit.Event{Time: b.now, Operation: b.op, Step: step, Slot: b.slot, Outcome: out, Detail: detail, TriesLeft: tries}
+	if serial != nil {
+		e.CardSerial = serial.String()
+	}
+	if b.decorate != nil {
+		b.decorate(&e)
+	}
+	b.trail.record(e)
 }
 
 // startTool makes a card tool the running activity.
@@ -234,6 +263,7 @@ func (b *toolBase) askLeave() tea.Cmd {
 
 // cancelPIN is Cancel during PIN entry: the card is released unused.
 func (b *toolBase) cancelPIN() tea.Cmd {
+	b.record(audit.StepVerifyPIN, serialOf(b.oc), audit.OutcomeCancelled, "PIN entry cancelled", nil)
 	b.note = notice{lvInfo, "PIN entry cancelled; the card was not used.", b.insertHint}
 	cmd := b.endCard()
 	b.toInsert()
@@ -253,10 +283,13 @@ func (b *toolBase) tick(now time.Time) tea.Cmd {
 	switch b.step {
 	case tInsert:
 		text = fmt.Sprintf("No card was presented within %s.", b.stepLen)
+		b.record(audit.StepIdentify, nil, audit.OutcomeTimeout, "no card presented", nil)
 	case tPIN, tNewPIN, tNewPINAgain:
 		text = fmt.Sprintf("The PIN was not entered within %s; the card was not used and no PIN try was spent.", b.stepLen)
+		b.record(audit.StepVerifyPIN, serialOf(b.oc), audit.OutcomeTimeout, "no PIN entered", nil)
 	case tConfirm:
 		text = fmt.Sprintf("No answer within %s; the card was released and nothing was written to it.", b.stepLen)
+		b.record(audit.StepEnd, serialOf(b.oc), audit.OutcomeTimeout, "no answer", nil)
 	default:
 		return nil
 	}
@@ -264,7 +297,7 @@ func (b *toolBase) tick(now time.Time) tea.Cmd {
 	b.deadline = time.Time{}
 	next := "Press OK to try this step again, or Cancel to leave."
 	if b.hooks.holdsKey() {
-		next = "The share is still in memory. " + next
+		next = "The " + b.secret + " is still in memory. " + next
 	}
 	b.note = notice{lvWarn, "Timeout: " + text, next}
 	return b.endCard()
@@ -276,6 +309,7 @@ func (b *toolBase) presence(present bool) tea.Cmd {
 	if present || b.oc == nil || b.busy != "" {
 		return nil
 	}
+	b.record(audit.StepVerifyPIN, serialOf(b.oc), audit.OutcomeRemoved, "card taken out", nil)
 	b.note = notice{lvError, "The card was taken out before its step was done; nothing was written to it.", b.insertHint}
 	cmd := b.endCard()
 	b.toInsert()
@@ -347,6 +381,13 @@ func (b *toolBase) verifyKey(s string) tea.Cmd {
 func (b *toolBase) pinFailed(err error, slot tcos.Slot, again func() tea.Cmd) (tea.Cmd, bool) {
 	b.padCancel = nil
 	var wrong *tcos.WrongPINError
+	if err != nil {
+		var tries *int
+		if errors.As(err, &wrong) {
+			tries = audit.Tries(wrong.TriesLeft)
+		}
+		b.record(audit.StepVerifyPIN, serialOf(b.oc), outcomeOf(err), err.Error(), tries)
+	}
 	switch {
 	case err == nil:
 		return nil, false
@@ -382,7 +423,7 @@ func (b *toolBase) side(body []string, loss string) []string {
 	case b.busy != "":
 		side = append(side, wrap("Working: "+b.busy+"… keep the card in the reader.", sideWidth))
 	case b.step == tLeave:
-		side = append(side, styleLevel[lvWarn].Render(wrap("Leave this tool? "+loss, sideWidth)),
+		side = append(side, styleLevel[lvWarn].Render(wrap("Leave "+b.leaveWhat+"? "+loss, sideWidth)),
 			wrap("Press OK to leave and wipe it, Cancel to stay.", sideWidth))
 	default:
 		side = append(side, b.note.lines()...)

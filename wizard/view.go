@@ -3,7 +3,6 @@ package wizard
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -182,22 +181,7 @@ func (m *Model) padView(pad [2]string, side []string) string {
 // screen is the ceremony's pad and side panel.
 func (c *ceremony) screen() ([2]string, []string) {
 	l1, l2 := c.display()
-	var side []string
-	side = append(side, styleTitle.Render(fitWidth(c.title(), sideWidth)))
-	side = append(side, c.progress()...)
-	if cd := c.countdown(); cd != "" {
-		side = append(side, styleLevel[lvWarn].Render(cd))
-	}
-	side = append(side, "")
-	if c.busy != "" {
-		side = append(side, wrap("Working: "+c.busy+"… keep the card in the reader.", sideWidth))
-	} else if c.step == stLeave {
-		side = append(side, styleLevel[lvWarn].Render(wrap("Leave this ceremony? "+c.lossWarning(), sideWidth)),
-			wrap("Press OK to leave and wipe the key, Cancel to stay.", sideWidth))
-	} else {
-		side = append(side, c.note.lines()...)
-	}
-	return [2]string{l1, l2}, side
+	return [2]string{l1, l2}, c.side(c.progress(), c.lossWarning())
 }
 
 // lines renders a notice for the side panel.
@@ -214,48 +198,37 @@ func (n notice) lines() []string {
 
 // display is what the reader's 2x16 display shows (seed prompts).
 func (c *ceremony) display() (string, string) {
-	if c.busy != "" {
-		if c.oc != nil && c.oc.onPad && c.step == stPIN {
-			return "Enter PIN", ""
-		}
-		return "Please wait...", ""
+	if l1, l2, ok := c.toolBase.display(); ok {
+		return l1, l2
 	}
 	const okCancel = "press OK/Cancel"
-	switch c.step {
-	case stStart:
-		if c.phase == phaseWrite {
-			return "Write New Key", okCancel
-		}
-		if c.kind == opInstall {
-			return "Read New Key", okCancel
-		}
-		return "Read Key", okCancel
-	case stInsert:
-		return fmt.Sprintf("Insert %d. card", c.cardNo()), okCancel
-	case stPIN:
-		return "Enter PIN", strings.Repeat("*", len(c.pin))
-	case stOverwrite:
-		return "Overwrite card?", okCancel
-	case stReplace:
-		return "Replace HSM key?", okCancel
-	case stRetryLoad:
-		return "Load failed", okCancel
-	case stLeave:
-		return "Leave?", okCancel
-	case stDone:
+	switch {
+	case c.step == tDone:
 		return "Key loaded", "press OK"
+	case c.question == qStart && c.phase == phaseWrite:
+		return "Write New Key", okCancel
+	case c.question == qStart && c.kind == opInstall:
+		return "Read New Key", okCancel
+	case c.question == qStart:
+		return "Read Key", okCancel
+	case c.question == qOverwrite:
+		return "Overwrite card?", okCancel
+	case c.question == qReplace:
+		return "Replace HSM key?", okCancel
 	}
-	return "", "" // stTimedOut: the display turns blank (seed)
+	return "Load failed", okCancel // qRetryLoad
 }
 
-func (c *ceremony) title() string {
-	if c.kind == opInstall {
-		return fmt.Sprintf("Install Backup Key · %s · %q", c.scheme, c.label)
+// retitle names the ceremony and, once known, its key set.
+func (c *ceremony) retitle() {
+	switch {
+	case c.kind == opInstall:
+		c.title = fmt.Sprintf("Install Backup Key · %s · %q", c.scheme, c.label)
+	case c.set != nil:
+		c.title = fmt.Sprintf("Load Backup Key · %s · %q", c.set.Scheme, c.set.Label)
+	default:
+		c.title = "Load Backup Key"
 	}
-	if c.set != nil {
-		return fmt.Sprintf("Load Backup Key · %s · %q", c.set.Scheme, c.set.Label)
-	}
-	return "Load Backup Key"
 }
 
 // progress lists the steps done and left, each card by the end of its serial
@@ -278,7 +251,7 @@ func (c *ceremony) progress() []string {
 			if i < len(c.written) {
 				s = &c.written[i]
 			}
-			items = append(items, item(i+1, s, i == len(c.written) && c.phase == phaseWrite && c.step != stStart))
+			items = append(items, item(i+1, s, i == len(c.written) && c.phase == phaseWrite && !c.asking(qStart)))
 		}
 		lines = append(lines, "Write "+strings.Join(items, " "))
 	}
@@ -289,7 +262,7 @@ func (c *ceremony) progress() []string {
 		if i < len(c.read) {
 			s = &c.read[i]
 		}
-		items = append(items, item(i+1, s, i == len(c.read) && c.phase == phaseRead && c.step != stStart))
+		items = append(items, item(i+1, s, i == len(c.read) && c.phase == phaseRead && !c.asking(qStart)))
 	}
 	if need == 0 {
 		items = append(items, "k of n, from the first card")
@@ -312,18 +285,6 @@ func (c *ceremony) progress() []string {
 func shortSerial(s tcos.Serial) string {
 	h := s.String()
 	return "…" + h[len(h)-6:]
-}
-
-func (c *ceremony) countdown() string {
-	if c.deadline.IsZero() || (c.busy != "" && !(c.oc != nil && c.oc.onPad)) {
-		return ""
-	}
-	left := c.deadline.Sub(c.now)
-	if left < 0 {
-		left = 0
-	}
-	left = left.Round(time.Second)
-	return fmt.Sprintf("Timeout in %d:%02d: %s", int(left.Minutes()), int(left.Seconds())%60, c.waitingFor)
 }
 
 // lossWarning says what leaving now loses.
