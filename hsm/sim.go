@@ -204,8 +204,9 @@ func (s *Sim) write(key []byte, info KeyInfo, v [kcv.Size]byte) (err error) {
 	if err != nil {
 		return fmt.Errorf("simulated HSM: %w", err)
 	}
+	// No trailing newline: appending one could copy the key to a new
+	// buffer that the deferred clear would miss.
 	defer clear(b)
-	b = append(b, '\n')
 
 	if err := atomicfile.Write(s.Path(), b); err != nil {
 		return fmt.Errorf("simulated HSM: %w", err)
