@@ -291,10 +291,7 @@ func (c *ceremony) update(msg tea.Msg) tea.Cmd {
 
 func (c *ceremony) cardReady(msg cardReadyMsg) tea.Cmd {
 	if msg.err != nil {
-		c.record(audit.StepIdentify, serialOf(msg.oc), outcomeOf(msg.err), msg.err.Error(), nil)
-		c.note = c.cardProblem(msg.err, tcos.SlotBackupKey)
-		c.toInsert()
-		return nil
+		return c.connectFailed(msg.err, tcos.SlotBackupKey)
 	}
 	oc := msg.oc
 	c.oc = oc

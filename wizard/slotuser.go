@@ -39,8 +39,9 @@ func (m *Model) startSlotCardTool(op slotOp) tea.Cmd {
 	if !ok {
 		return m.startTool(noSlotTool(title))
 	}
-	t := &slotCardTool{op: op, slot: slot, trail: m.trail}
+	t := &slotCardTool{op: op, slot: slot}
 	t.init(m, t, title)
+	t.toolBase.op, t.toolBase.slot = t.auditOp(), audit.SlotPKCS11User
 	t.setInsert("Insert card", "insert the card and press OK", "Insert the user card and press OK.")
 	t.busy = "asking the slot which cards are enrolled"
 	return m.start(t, slotListCmd(slot))
@@ -51,7 +52,6 @@ type slotCardTool struct {
 	toolBase
 	op     slotOp
 	slot   hsm.UserSlot
-	trail  *trail
 	cards  []hsm.UserCard // enrolled, as listed when the tool started
 	listed bool
 	done   tcos.Serial
@@ -160,9 +160,7 @@ func (t *slotCardTool) update(msg tea.Msg) tea.Cmd {
 	case cardReadyMsg:
 		t.busy = ""
 		if msg.err != nil {
-			t.note = t.cardProblem(msg.err, tcos.SlotPKCS11)
-			t.toInsert()
-			return nil
+			return t.connectFailed(msg.err, tcos.SlotPKCS11)
 		}
 		t.oc = msg.oc
 		t.event(audit.StepIdentify, t.oc.serial, audit.OutcomeOK, "")
@@ -177,9 +175,6 @@ func (t *slotCardTool) update(msg tea.Msg) tea.Cmd {
 		return t.askPIN()
 	case slotOpMsg:
 		t.busy = ""
-		if msg.pinErr != nil {
-			t.event(audit.StepVerifyPIN, t.oc.serial, outcomeOf(msg.pinErr), "")
-		}
 		if cmd, done := t.pinFailed(msg.pinErr, tcos.SlotPKCS11, t.askPIN); done {
 			return cmd
 		}

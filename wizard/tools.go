@@ -172,6 +172,15 @@ func (b *toolBase) endCard() tea.Cmd {
 	return closeCmd(oc)
 }
 
+// connectFailed ends an insert step whose card could not be used, and waits
+// for the card again.
+func (b *toolBase) connectFailed(err error, slot tcos.Slot) tea.Cmd {
+	b.record(audit.StepIdentify, nil, outcomeOf(err), err.Error(), nil)
+	b.note = b.cardProblem(err, slot)
+	b.toInsert()
+	return nil
+}
+
 // refuse ends the card's step with a problem and waits for another card.
 func (b *toolBase) refuse(text string) tea.Cmd {
 	b.note = notice{lvError, text, "Take this card out. " + b.insertHint}

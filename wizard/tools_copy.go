@@ -8,6 +8,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/tcos"
 )
@@ -49,6 +50,7 @@ const (
 func newCopyTool(m *Model) *copyTool {
 	t := &copyTool{hsmKey: m.hsmLoaded()}
 	t.init(m, t, "Copy a Backup Key share card")
+	t.op, t.slot = audit.OpCopy, audit.SlotBackupKey
 	t.setInsert("Insert source", "insert the source card and press OK", "Insert the SOURCE card (the one to copy) and press OK.")
 	t.note = notice{lvInfo,
 		"Copies the Backup Key share of one card onto another card, e.g. for the disaster-recovery site's second set. The share is held in memory only until it is written. Only the Backup Key share is copied: PKCS#11 slot user credentials cannot be copied.",
@@ -117,9 +119,7 @@ func (t *copyTool) update(msg tea.Msg) tea.Cmd {
 
 func (t *copyTool) cardReady(msg cardReadyMsg) tea.Cmd {
 	if msg.err != nil {
-		t.note = t.cardProblem(msg.err, tcos.SlotBackupKey)
-		t.toInsert()
-		return nil
+		return t.connectFailed(msg.err, tcos.SlotBackupKey)
 	}
 	t.oc = msg.oc
 	switch {
@@ -143,6 +143,7 @@ func (t *copyTool) sourceRead(rec *quorum.Record, recErr error) tea.Cmd {
 		return t.refuse(fmt.Sprintf("Card %s holds a damaged share record: it cannot be copied.", serial))
 	}
 	t.src, t.srcSerial = rec, serial
+	t.record(audit.StepReadCard, &serial, audit.OutcomeOK, "copy source", nil)
 	cmd := t.endCard()
 	t.setInsert("Insert target", "insert the target card and press OK", fmt.Sprintf("Insert the TARGET card (not card %s) and press OK.", serial))
 	t.note = notice{lvGood, fmt.Sprintf("Share read from card %s: %s. It is held in memory.", serial, describeSet(setOf(rec))), "Take the card out. " + t.insertHint}
@@ -221,6 +222,7 @@ func (t *copyTool) overwriteNotice() notice {
 func (t *copyTool) written(err error) tea.Cmd {
 	serial := t.oc.serial
 	t.oc = nil // writeCmd closed it
+	t.record(audit.StepWriteCard, &serial, outcomeOf(err), errText(err), nil)
 	if err != nil {
 		p := describe(err, t.insertHint)
 		p.text = "The copy was not written completely: " + p.text + " The share is still in memory."
@@ -230,6 +232,7 @@ func (t *copyTool) written(err error) tea.Cmd {
 		return nil
 	}
 	src := setOf(t.src)
+	t.record(audit.StepSummary, &serial, audit.OutcomeOK, "copy of the source card written", nil)
 	t.wipeSecrets()
 	t.copied, t.gaveUp = serial, t.target.kind == targetSibling
 	t.step, t.deadline = tDone, time.Time{}

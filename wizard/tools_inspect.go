@@ -8,6 +8,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/tcos"
 )
@@ -26,6 +27,7 @@ type inspectTool struct {
 func newInspectTool(m *Model) *inspectTool {
 	t := &inspectTool{}
 	t.init(m, t, "Inspect a card")
+	t.op, t.slot = audit.OpInspect, audit.SlotBackupKey
 	t.setInsert("Insert card", "insert the card and press OK", "Insert the card to inspect and press OK.")
 	t.note = notice{lvInfo, "Shows the card's serial number, whether it is an appliance card, and the PIN state of each slot, without spending a PIN try. The share's details need the Backup Key PIN.",
 		t.insertHint}
@@ -80,6 +82,7 @@ func (t *inspectTool) probed(msg probeMsg) tea.Cmd {
 		return nil
 	}
 	t.rep = &msg
+	t.record(audit.StepIdentify, serialOf(msg.oc), outcomeOf(msg.err), errText(msg.err), nil)
 	switch {
 	case msg.err != nil:
 		t.done("This card is not an appliance smart card. Nothing was written to it.")

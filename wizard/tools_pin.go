@@ -10,6 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/tcos"
 )
@@ -35,6 +36,7 @@ type pinTool struct {
 func newPINTool(m *Model, slot tcos.Slot) *pinTool {
 	t := &pinTool{slot: slot}
 	t.init(m, t, "Change the PIN of the "+slotName(slot))
+	t.op, t.toolBase.slot = audit.OpChangePIN, auditSlot(slot)
 	t.setInsert("Insert card", "insert the card and press OK", "Insert the card and press OK.")
 	t.note = notice{lvInfo,
 		fmt.Sprintf("Changes the PIN of the %s of a card, nothing else: the card's other slot keeps its PIN. You will type the current PIN, then the new PIN (%d to %d digits) twice.", slotName(slot), minPIN, maxPIN),
@@ -174,9 +176,7 @@ func (t *pinTool) update(msg tea.Msg) tea.Cmd {
 	case cardReadyMsg:
 		t.busy = ""
 		if msg.err != nil {
-			t.note = t.cardProblem(msg.err, t.slot)
-			t.toInsert()
-			return nil
+			return t.connectFailed(msg.err, t.slot)
 		}
 		t.oc = msg.oc
 		if t.oc.status.Blocked {
@@ -201,6 +201,7 @@ func (t *pinTool) update(msg tea.Msg) tea.Cmd {
 			return cmd
 		}
 		t.changed = t.oc.serial
+		t.record(audit.StepChangePIN, &t.changed, audit.OutcomeOK, "", nil)
 		t.oc = nil // changePINCmd closed it
 		t.wipePINs()
 		t.step, t.deadline = tDone, time.Time{}

@@ -93,3 +93,11 @@ func outcomeOf(err error) audit.Outcome {
 	}
 	return audit.OutcomeError
 }
+
+// auditSlot names a card slot in the audit trail.
+func auditSlot(s tcos.Slot) audit.Slot {
+	if s == tcos.SlotPKCS11 {
+		return audit.SlotPKCS11User
+	}
+	return audit.SlotBackupKey
+}
