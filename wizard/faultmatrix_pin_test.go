@@ -10,7 +10,7 @@ import (
 	"github.com/hsmcards/hsmcards/tcos"
 )
 
-// The fault matrix for changing a slot PIN (menu items 4 and 5): card 1's
+// The fault matrix for changing a slot PIN (both menu items): card 1's
 // PIN goes from 123456 to 654321. An operator whose change was interrupted
 // does not know whether it landed: when the current PIN is refused after an
 // interruption, they try the new one (what the side panel must make clear).
@@ -101,13 +101,13 @@ func runPINCase(t *testing.T, slot tcos.Slot, arm func(o *operator)) (apdus, act
 	t.Helper()
 	o := newOperator(t, 2, quorum.TwoOfThree)
 	base := o.f.Count()
-	item := "4"
+	item := "Change the Backup Key share PIN"
 	if slot == tcos.SlotPKCS11 {
-		item = "5"
+		item = "Change the PKCS#11 slot user PIN"
 	}
-	o.r.press(item, "enter")
+	o.r.choose(item)
 	if _, ok := o.r.m.act.(*pinTool); !ok {
-		t.Fatalf("menu item %s is not a PIN change:\n%s", item, o.r.screen())
+		t.Fatalf("menu item %q is not a PIN change:\n%s", item, o.r.screen())
 	}
 	if arm != nil {
 		arm(o)

@@ -13,8 +13,8 @@ import (
 
 // menuItem is one entry of the main menu.
 type menuItem struct {
-	title, help string
-	start       func(m *Model) tea.Cmd
+	group, title, help string
+	start              func(m *Model) tea.Cmd
 }
 
 type menu struct {
@@ -22,30 +22,50 @@ type menu struct {
 	notice string
 }
 
+// Menu groups: the seed's two card functions, and what works on any card.
+const (
+	groupBackupKey = "Backup Key"
+	groupCard      = "Any card"
+	groupPKCS11    = "PKCS#11 slot"
+)
+
 func menuItems() []menuItem {
 	return []menuItem{
-		{"Install Backup Key", "generate a new Backup Key, write it k-of-n to share cards, read it back into the HSM",
+		{groupBackupKey, "Install Backup Key", "generate a new Backup Key, write it k-of-n to share cards, read it back into the HSM",
 			func(m *Model) tea.Cmd { m.setup = newSetup(); m.screen = screenSetup; return nil }},
-		{"Load Backup Key", "restore or new cluster node: read k share cards into the HSM",
+		{groupBackupKey, "Load Backup Key", "restore or new cluster node: read k share cards into the HSM",
 			func(m *Model) tea.Cmd { return m.startCeremony(newLoad(m)) }},
-		{"Copy a Backup Key share card", "one-to-one copy of a card's Backup Key share onto another card (e.g. a second set for the recovery site)",
+		{groupBackupKey, "Copy a Backup Key share card", "one-to-one copy of a card's share onto another card (a second set for the recovery site)",
 			func(m *Model) tea.Cmd { return m.startTool(newCopyTool(m)) }},
-		{"Change the Backup Key share PIN", "change the PIN of a card's Backup Key share slot only",
+		{groupBackupKey, "Change the Backup Key share PIN", "change the PIN of a card's Backup Key share slot only",
 			func(m *Model) tea.Cmd { return m.startTool(newPINTool(m, tcos.SlotBackupKey)) }},
-		{"Change the PKCS#11 slot user PIN", "change the PIN of a card's PKCS#11 slot user credentials only",
-			func(m *Model) tea.Cmd { return m.startTool(newPINTool(m, tcos.SlotPKCS11)) }},
-		{"Inspect a card", "serial, card type, each slot's PIN tries left (no try spent); the share's details after its PIN",
+		{groupCard, "Inspect a card", "serial, card type, each slot's PIN tries left (no try spent); the share's details after its PIN",
 			func(m *Model) tea.Cmd { return m.startTool(newInspectTool(m)) }},
-		{"Copy a PKCS#11 slot user card", "not possible: the user's private key never leaves its card; this explains why",
-			func(m *Model) tea.Cmd { return m.startTool(newPKCS11CopyRefusal()) }},
-		{"Enroll a PKCS#11 slot user card", "a card makes its own key pair; the slot's user PIN, which nobody types, is wrapped to it (up to 5 cards per slot)",
+		{groupPKCS11, "Enroll a PKCS#11 slot user card", "a card makes its own key pair; the slot's user PIN, which nobody types, is wrapped to it",
 			func(m *Model) tea.Cmd { return m.startSlotCardTool(slotEnroll) }},
-		{"Activate the PKCS#11 slot", "one enrolled user card and its PIN log the slot's user in; no one else can",
+		{groupPKCS11, "Activate the PKCS#11 slot", "one enrolled user card and its PIN log the slot's user in; no one else can",
 			func(m *Model) tea.Cmd { return m.startSlotCardTool(slotActivate) }},
-		{"PKCS#11 slot user cards", "list the cards enrolled for the slot, and revoke one (no card needed)",
+		{groupPKCS11, "PKCS#11 slot user cards", "list the cards enrolled for the slot, and revoke one (no card needed)",
 			func(m *Model) tea.Cmd { return m.startSlotListTool() }},
-		{"Quit", "leave the wizard", func(m *Model) tea.Cmd { return m.quit() }},
+		{groupPKCS11, "Change the PKCS#11 slot user PIN", "change the PIN of a card's PKCS#11 slot user credentials only",
+			func(m *Model) tea.Cmd { return m.startTool(newPINTool(m, tcos.SlotPKCS11)) }},
+		{groupPKCS11, "Copy a PKCS#11 slot user card", "not possible: the user's private key never leaves its card; this explains why",
+			func(m *Model) tea.Cmd { return m.startTool(newPKCS11CopyRefusal()) }},
+		{"", "Quit", "leave the wizard", func(m *Model) tea.Cmd { return m.quit() }},
 	}
+}
+
+// menuShortcut is the key that picks item i: 1–9, then 0, and q for Quit.
+func menuShortcut(i, n int) string {
+	switch {
+	case i == n-1:
+		return "q"
+	case i < 9:
+		return string(rune('1' + i))
+	case i == 9:
+		return "0"
+	}
+	return " "
 }
 
 func (m *Model) menuKey(s string) tea.Cmd {
@@ -59,8 +79,10 @@ func (m *Model) menuKey(s string) tea.Cmd {
 		m.menu.notice = ""
 		return items[m.menu.cursor].start(m)
 	default:
-		if len(s) == 1 && s[0] >= '1' && int(s[0]-'0') <= len(items) {
-			m.menu.cursor = int(s[0] - '1')
+		for i := range items {
+			if s == menuShortcut(i, len(items)) {
+				m.menu.cursor = i
+			}
 		}
 	}
 	return nil

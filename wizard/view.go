@@ -108,23 +108,29 @@ func (m *Model) readerLine() string {
 
 func (m *Model) menuView() string {
 	var b strings.Builder
-	b.WriteString(styleTitle.Render("Main menu") + "\n\n")
+	b.WriteString(styleTitle.Render("Main menu") + "\n")
 	for _, w := range m.cfg.Warnings {
 		b.WriteString(styleLevel[lvWarn].Render(wrap("Attention: "+w, 78)) + "\n")
 	}
-	for i, it := range menuItems() {
+	items := menuItems()
+	group := "-"
+	for i, it := range items {
+		if it.group != group {
+			group = it.group
+			if group != "" {
+				b.WriteString(styleDim.Render(group) + "\n")
+			}
+		}
 		cur := "  "
 		if i == m.menu.cursor {
 			cur = "> "
 		}
-		fmt.Fprintf(&b, "%s%d  %s\n", cur, i+1, it.title)
-		if i == m.menu.cursor {
-			for _, l := range strings.Split(wrap(it.help, 72), "\n") {
-				b.WriteString(styleDim.Render("     "+strings.TrimRight(l, " ")) + "\n")
-			}
-		}
+		fmt.Fprintf(&b, "%s%s  %s\n", cur, menuShortcut(i, len(items)), it.title)
 	}
-	b.WriteString("\n" + styleDim.Render("↑/↓ choose · Enter OK · ctrl+c quit"))
+	// What the chosen entry does, on one line: the menu fills an 80x24
+	// console.
+	b.WriteString("\n" + styleDim.Render(fitWidth(items[m.menu.cursor].help, 78)) + "\n")
+	b.WriteString("\n" + styleDim.Render("↑/↓ choose · Enter OK · 1–9, 0, q pick · ctrl+c quit"))
 	return b.String()
 }
 
