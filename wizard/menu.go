@@ -31,17 +31,17 @@ const (
 
 func menuItems() []menuItem {
 	return []menuItem{
-		{groupBackupKey, "Install Backup Key", "generate a new Backup Key, write it k-of-n to share cards, read it back into the HSM",
+		{groupBackupKey, "Install Backup Key", "generate a Backup Key, split it k-of-n onto share cards, load it into the HSM",
 			func(m *Model) tea.Cmd { m.setup = newSetup(); m.screen = screenSetup; return nil }},
 		{groupBackupKey, "Load Backup Key", "restore or new cluster node: read k share cards into the HSM",
 			func(m *Model) tea.Cmd { return m.startCeremony(newLoad(m)) }},
-		{groupBackupKey, "Copy a Backup Key share card", "one-to-one copy of a card's share onto another card (a second set for the recovery site)",
+		{groupBackupKey, "Copy a Backup Key share card", "copy a card's share onto another card, e.g. a second set for the recovery site",
 			func(m *Model) tea.Cmd { return m.startTool(newCopyTool(m)) }},
 		{groupBackupKey, "Change the Backup Key share PIN", "change the PIN of a card's Backup Key share slot only",
 			func(m *Model) tea.Cmd { return m.startTool(newPINTool(m, tcos.SlotBackupKey)) }},
-		{groupCard, "Inspect a card", "serial, card type, each slot's PIN tries left (no try spent); the share's details after its PIN",
+		{groupCard, "Inspect a card", "serial, type, PIN tries left (no try spent), the share's details after its PIN",
 			func(m *Model) tea.Cmd { return m.startTool(newInspectTool(m)) }},
-		{groupPKCS11, "Enroll a PKCS#11 slot user card", "a card makes its own key pair; the slot's user PIN, which nobody types, is wrapped to it",
+		{groupPKCS11, "Enroll a PKCS#11 slot user card", "the card makes its own key pair; the slot's user PIN is wrapped to it, unseen",
 			func(m *Model) tea.Cmd { return m.startSlotCardTool(slotEnroll) }},
 		{groupPKCS11, "Activate the PKCS#11 slot", "one enrolled user card and its PIN log the slot's user in; no one else can",
 			func(m *Model) tea.Cmd { return m.startSlotCardTool(slotActivate) }},

@@ -88,3 +88,12 @@ func TestPadShowsSeedPrompts(t *testing.T) {
 		}
 	}
 }
+
+// Each menu entry's help fits its one line of an 80-column console.
+func TestMenuHelpFitsOneLine(t *testing.T) {
+	for _, it := range menuItems() {
+		if n := len([]rune(it.help)); n > 78 {
+			t.Errorf("%q: help of %d characters", it.title, n)
+		}
+	}
+}
