@@ -2,14 +2,12 @@ package wizard
 
 import (
 	"fmt"
-	"os"
-	"sync"
-
-	tea "charm.land/bubbletea/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
@@ -19,9 +17,81 @@ import (
 	"github.com/hsmcards/hsmcards/tcos/simcard"
 )
 
+// program is the wizard running as a real Bubble Tea program (teatest), with
+// the reader watcher and the ticker as in production, driven by keys.
+type program struct {
+	t   *testing.T
+	tm  *teatest.TestModel
+	obs *observed
+}
+
+func startProgram(t *testing.T, cards []cardio.SimulatedCard, h hsm.HSM) *program {
+	sim := cardio.NewSimReader(cards)
+	m := New(Config{Reader: sim, Sim: sim, HSM: h, Tick: 50 * time.Millisecond, Watch: true})
+	obs := &observed{Model: m}
+	return &program{t: t, obs: obs, tm: teatest.NewTestModel(t, obs, teatest.WithInitialTermSize(80, 24))}
+}
+
+// waitFor waits until the screen shows want. It looks at what the model
+// shows: the renderer sends only the cells that changed, so the raw output is
+// no place to look for a sentence.
+func (p *program) waitFor(want string) {
+	p.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	flat := func() string { return strings.Join(strings.Fields(p.obs.screen()), " ") }
+	for !strings.Contains(flat(), want) {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("screen never showed %q:\n%s", want, p.obs.screen())
+		}
+		time.Sleep(5 * time.Millisecond) // polling the program's state, not timing it
+	}
+}
+
+func (p *program) keys(ks ...string) {
+	for _, k := range ks {
+		for _, msg := range keyMsgs(k) {
+			p.tm.Send(msg)
+		}
+	}
+}
+
+// insert puts simulated card f ("f1"…) in the reader and presses OK.
+func (p *program) insert(f string) {
+	p.t.Helper()
+	if !strings.Contains(p.obs.screen(), "Simulated reader · empty") {
+		// Out with the card first: simulated inserts run concurrently.
+		p.keys("f12")
+		p.waitFor("Reader: Simulated reader · empty")
+	}
+	p.keys(f)
+	p.waitFor("card " + f[1:] + " inserted")
+	p.keys("enter")
+}
+
+// menu opens the main-menu entry with the given title.
+func (p *program) menu(title string) {
+	p.t.Helper()
+	for i, it := range menuItems() {
+		if it.title == title {
+			p.keys("1")
+			for ; i > 0; i-- {
+				p.keys("down")
+			}
+			p.keys("enter")
+			return
+		}
+	}
+	p.t.Fatalf("no menu entry %q", title)
+}
+
+// quit leaves the program with ctrl+c and waits for it to end.
+func (p *program) quit() {
+	p.keys("ctrl+c")
+	p.tm.WaitFinished(p.t, teatest.WithFinalTimeout(5*time.Second))
+}
+
 // TestCeremonyInRealProgram runs a whole 2-of-3 install and read-back through
-// a real Bubble Tea program (teatest), with the reader watcher and the ticker
-// running as in production.
+// the real program.
 func TestCeremonyInRealProgram(t *testing.T) {
 	sc := make([]cardio.SimulatedCard, 3)
 	for i := range sc {
@@ -29,65 +99,38 @@ func TestCeremonyInRealProgram(t *testing.T) {
 		copy(s[:], fmt.Sprintf("FLOWCARD%02d", i+1))
 		sc[i] = simcard.New(s)
 	}
-	sim := cardio.NewSimReader(sc)
 	h, err := hsm.OpenSim(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := New(Config{Reader: sim, Sim: sim, HSM: h, Tick: 50 * time.Millisecond, Watch: true})
-	obs := &observed{Model: m}
-	tm := teatest.NewTestModel(t, obs, teatest.WithInitialTermSize(80, 24))
-
-	// Wait on what the model would show. (The renderer sends only the cells
-	// that changed, so the raw output is no place to look for a sentence.)
-	waitFor := func(want string) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		flat := func() string { return strings.Join(strings.Fields(obs.screen()), " ") }
-		for !strings.Contains(flat(), want) {
-			if time.Now().After(deadline) {
-				t.Fatalf("screen never showed %q:\n%s", want, obs.screen())
-			}
-			time.Sleep(5 * time.Millisecond) // polling the program's state, not timing it
-		}
-	}
-	keys := func(ks ...string) {
-		for _, k := range ks {
-			for _, msg := range keyMsgs(k) {
-				tm.Send(msg)
-			}
-		}
-	}
+	p := startProgram(t, sc, h)
 	card := func(f string) {
-		keys(f)
-		waitFor("card " + f[1:] + " inserted")
-		keys("enter")
-		waitFor("Enter PIN")
-		keys("123456", "enter")
+		p.insert(f)
+		p.waitFor("Enter PIN")
+		p.keys("123456", "enter")
 	}
 
-	waitFor("SIMULATION")
-	keys("enter")
-	waitFor("Label")
-	keys("enter", "flow-test", "enter")
-	waitFor("Write New Key")
-	keys("enter")
+	p.waitFor("SIMULATION")
+	p.menu("Install Backup Key")
+	p.waitFor("Label")
+	p.keys("enter", "flow-test", "enter")
+	p.waitFor("Write New Key")
+	p.keys("enter")
 	card("f1")
-	waitFor("Share 1 written")
+	p.waitFor("Share 1 written")
 	card("f2")
-	waitFor("Share 2 written")
+	p.waitFor("Share 2 written")
 	card("f3")
-	waitFor("Read New Key")
-	keys("enter")
+	p.waitFor("Read New Key")
+	p.keys("enter")
 	card("f2")
-	waitFor("share 1 of the 2 needed")
+	p.waitFor("share 1 of the 2 needed")
 	card("f3")
-	waitFor("loaded into the simulated HSM")
-	waitFor(`Backup Key "flow-test", KCV`) // the header asks the HSM again
-	keys("enter")
-	waitFor("Main menu")
-	keys("ctrl+c")
-	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	p.waitFor("loaded into the simulated HSM")
+	p.waitFor(`Backup Key "flow-test", KCV`) // the header asks the HSM again
+	p.keys("enter")
+	p.waitFor("Main menu")
+	p.quit()
 
 	info, ok, err := h.BackupKey(t0ctx())
 	if err != nil || !ok || info.Label != "flow-test" {
@@ -103,9 +146,6 @@ type observed struct {
 }
 
 func (o *observed) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	if os.Getenv("FLOWDEBUG") != "" {
-		fmt.Fprintf(os.Stderr, "%T %v\n", msg, msg)
-	}
 	_, cmd := o.Model.Update(msg)
 	v := ansi.Strip(o.Model.View().Content)
 	o.mu.Lock()

@@ -1,11 +1,7 @@
 package wizard
 
 import (
-	"strings"
 	"testing"
-	"time"
-
-	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/hsm"
@@ -22,56 +18,12 @@ func TestToolsInRealProgram(t *testing.T) {
 	for i, c := range setup.cards {
 		sc[i] = c
 	}
-	sim := cardio.NewSimReader(sc)
 	h, err := hsm.OpenSim(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := New(Config{Reader: sim, Sim: sim, HSM: h, Tick: 50 * time.Millisecond, Watch: true})
-	obs := &observed{Model: m}
-	tm := teatest.NewTestModel(t, obs, teatest.WithInitialTermSize(80, 24))
-
-	waitFor := func(want string) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		flat := func() string { return strings.Join(strings.Fields(obs.screen()), " ") }
-		for !strings.Contains(flat(), want) {
-			if time.Now().After(deadline) {
-				t.Fatalf("screen never showed %q:\n%s", want, obs.screen())
-			}
-			time.Sleep(5 * time.Millisecond) // polling the program's state, not timing it
-		}
-	}
-	keys := func(ks ...string) {
-		for _, k := range ks {
-			for _, msg := range keyMsgs(k) {
-				tm.Send(msg)
-			}
-		}
-	}
-	insert := func(f string) {
-		if !strings.Contains(obs.screen(), "Simulated reader · empty") {
-			// Out with the card first: simulated inserts run concurrently.
-			keys("f12")
-			waitFor("Reader: Simulated reader · empty")
-		}
-		keys(f)
-		waitFor("card " + f[1:] + " inserted")
-		keys("enter")
-	}
-	menu := func(title string) {
-		for i, it := range menuItems() {
-			if it.title == title {
-				keys("1")
-				for ; i > 0; i-- {
-					keys("down")
-				}
-				keys("enter")
-				return
-			}
-		}
-		t.Fatalf("no menu entry %q", title)
-	}
+	p := startProgram(t, sc, h)
+	waitFor, keys, insert, menu := p.waitFor, p.keys, p.insert, p.menu
 
 	waitFor("SIMULATION")
 	menu("Copy a Backup Key share card")
@@ -112,8 +64,7 @@ func TestToolsInRealProgram(t *testing.T) {
 	waitFor("KCV " + kcv)
 	keys("enter")
 	waitFor("Main menu")
-	keys("ctrl+c")
-	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	p.quit()
 
 	if err := setup.verifyPIN(4, tcos.SlotPKCS11, "55667788"); err != nil {
 		t.Fatal(err)
