@@ -17,6 +17,7 @@
 package slotuser
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -53,6 +54,11 @@ var (
 	// ErrCardCannotUnwrap: the card did not decipher a PIN wrapped to its
 	// own public key correctly.
 	ErrCardCannotUnwrap = errors.New("the card could not unwrap a PIN wrapped to its own key")
+	// ErrDamagedAnswer: what the card unwrapped is not a PIN newPIN makes, so
+	// its answer was spoilt on the way. It never reaches C_Login, where it
+	// would count as a wrong user PIN (a token locks its user PIN after a
+	// few, locking out every card) and read as a stale enrollment.
+	ErrDamagedAnswer = errors.New("the card's answer was damaged on its way; nothing was sent to the slot, try again")
 )
 
 // Card is the card's half: a tcos.Session with the slot PIN verified.
@@ -82,6 +88,19 @@ func newPIN() ([]byte, error) {
 	}
 	clear(buf[:])
 	return pin, nil
+}
+
+// wellFormed says whether pin is one newPIN could have made.
+func wellFormed(pin []byte) bool {
+	if len(pin) != PINLength {
+		return false
+	}
+	for _, c := range pin {
+		if !bytes.ContainsRune([]byte(pinAlphabet), rune(c)) {
+			return false
+		}
+	}
+	return true
 }
 
 func wrap(pub *rsa.PublicKey, pin []byte) ([]byte, error) {
@@ -218,6 +237,9 @@ func Activate(ctx context.Context, slot hsm.UserSlot, serial tcos.Serial, card C
 		return err
 	}
 	defer clear(pin)
+	if !wellFormed(pin) {
+		return ErrDamagedAnswer
+	}
 	return slot.Login(ctx, pin)
 }
 

@@ -269,3 +269,47 @@ func TestEnrollProvesTheCard(t *testing.T) {
 		t.Fatalf("a bad card was stored: %v", l)
 	}
 }
+
+// loginSpy counts the logins the slot is asked for.
+type loginSpy struct {
+	hsm.UserSlot
+	logins int
+}
+
+func (s *loginSpy) Login(ctx context.Context, pin []byte) error {
+	s.logins++
+	return s.UserSlot.Login(ctx, pin)
+}
+
+// garbler spoils the card's answer on its way, as a bad contact would.
+type garbler struct{ slotuser.Card }
+
+func (g garbler) Decipher(ctx context.Context, ct []byte) ([]byte, error) {
+	pt, err := g.Card.Decipher(ctx, ct)
+	if err == nil {
+		pt[3] = 0xFF
+	}
+	return pt, err
+}
+
+// A spoilt answer never reaches C_Login, where it would count as a wrong
+// user PIN; the card still activates the slot on the next try.
+func TestActivateRefusesADamagedAnswer(t *testing.T) {
+	w := newWorld(t, 1)
+	inner, err := hsm.OpenSimUserSlot(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	slot := &loginSpy{UserSlot: inner}
+	w.enroll(slot, 1)
+	s, sn := w.session(1)
+	if err := slotuser.Activate(context.Background(), slot, sn, garbler{s}); !errors.Is(err, slotuser.ErrDamagedAnswer) {
+		t.Fatalf("Activate with a spoilt answer: %v", err)
+	}
+	if slot.logins != 0 {
+		t.Fatalf("%d logins with a spoilt PIN", slot.logins)
+	}
+	if err := w.activate(slot, 1); err != nil || slot.logins != 1 {
+		t.Fatalf("activate again: %v, %d logins", err, slot.logins)
+	}
+}

@@ -172,8 +172,10 @@ func (m *Model) presence(msg presenceMsg) tea.Cmd {
 		}
 		m.readerErr = msg.err
 		if m.cfg.Watch {
-			// Back off before asking a failing reader again.
-			return tea.Tick(2*time.Second, func(time.Time) tea.Msg { return presenceMsg{present: m.present} })
+			// Back off, then ask the reader once; the problem stays on
+			// screen until the reader answers.
+			r := m.cfg.Reader
+			return tea.Tick(2*time.Second, func(time.Time) tea.Msg { return presentCmd(r)() })
 		}
 		return nil
 	}

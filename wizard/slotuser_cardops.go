@@ -87,34 +87,8 @@ func slotOpCmd(ctx context.Context, oc *openCard, slot hsm.UserSlot, op slotOp, 
 		}
 		octx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 		defer cancel()
-		return slotOpMsg{err: slotuser.Activate(octx, slot, oc.serial, unwrapCheck{oc.sess})}
+		return slotOpMsg{err: slotuser.Activate(octx, slot, oc.serial, oc.sess)}
 	}
-}
-
-// errUnwrapDamaged: the PIN the card unwrapped cannot be a slot user PIN.
-var errUnwrapDamaged = errors.New("the card's answer was damaged on its way (what it unwrapped is no slot user PIN); nothing was sent to the slot, try again")
-
-// unwrapCheck refuses a deciphered slot user PIN that is not of the form
-// slotuser makes (slotuser.PINLength letters and digits), so that an answer
-// spoilt between card and host never reaches C_Login: there it would count
-// as a wrong user PIN (a token may lock its user PIN after a few, locking out
-// every card) and read as a stale enrollment.
-type unwrapCheck struct{ slotuser.Card }
-
-func (u unwrapCheck) Decipher(ctx context.Context, ciphertext []byte) ([]byte, error) {
-	pin, err := u.Card.Decipher(ctx, ciphertext)
-	if err != nil {
-		return nil, err
-	}
-	ok := len(pin) == slotuser.PINLength
-	for _, c := range pin {
-		ok = ok && ('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z')
-	}
-	if !ok {
-		clear(pin)
-		return nil, errUnwrapDamaged
-	}
-	return pin, nil
 }
 
 // slotRevokeCmd revokes a card; no card is needed.
