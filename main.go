@@ -25,7 +25,11 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stderr); err != nil {
+	err := run(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return // the usage was the answer
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "hsmcards: %v\n", err)
 		var hint interface{ Hint() string }
 		if errors.As(err, &hint) {
@@ -54,6 +58,10 @@ func parseFlags(name string, args []string, out io.Writer) (*options, *flag.Flag
 	o := &options{insertTimeout: flagDuration(wizard.DefaultInsertTimeout), pinTimeout: flagDuration(wizard.DefaultPINTimeout)}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(out, "usage: hsmcards [flags]\n       hsmcards vpcd [flags] CARD [HOST:PORT]   serve a simulated card to pcscd's vpcd\n\n")
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&o.reader, "reader", "sim", "card reader: sim, pcsc (the only reader) or pcsc:NAME")
 	fs.StringVar(&o.simDir, "sim-dir", defaultSimDir(), "where the simulated cards and simulated HSM keep their state")
 	fs.IntVar(&o.simCards, "sim-cards", 5, "number of cards in a new simulated deck")
