@@ -367,7 +367,7 @@ func (c *ceremony) written1(msg writtenMsg) tea.Cmd {
 	c.record(audit.StepWriteCard, serialOf(oc), outcomeOf(msg.err), errText(msg.err), nil)
 	if msg.err != nil {
 		p := c.cardProblem(msg.err, tcos.SlotBackupKey)
-		p.text = "The share was not written completely: " + p.text
+		p.text = "The share was not written completely: " + lowerFirst(p.text)
 		p.next = "Insert this card again (or another) and press OK: it will be written again. " + p.next
 		c.note = p
 		c.toInsert()

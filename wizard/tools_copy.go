@@ -225,7 +225,7 @@ func (t *copyTool) written(err error) tea.Cmd {
 	t.record(audit.StepWriteCard, &serial, outcomeOf(err), errText(err), nil)
 	if err != nil {
 		p := describe(err, t.insertHint)
-		p.text = "The copy was not written completely: " + p.text + " The share is still in memory."
+		p.text = "The copy was not written completely: " + lowerFirst(p.text) + " The share is still in memory."
 		p.next = "Insert the target card again (or another) and press OK: it will be written again. " + p.next
 		t.note = p
 		t.toInsert()

@@ -177,9 +177,10 @@ func (m *Model) padView(pad [2]string, side []string) string {
 	box := stylePad.Render(fitWidth(pad[0], padInner) + "\n" + fitWidth(pad[1], padInner))
 	left := box + "\n OK   Clear Cancel\n Enter Bksp  Esc"
 	body := lipgloss.JoinHorizontal(lipgloss.Top, left, "   ", strings.Join(side, "\n"))
-	help := "Enter OK · Bksp Clear · Esc Cancel · ctrl+c quit"
+	// The pad's keys are labelled under it; the line says the rest.
+	help := "ctrl+c quit"
 	if m.cfg.Sim != nil {
-		help = "F1–F9 card in · F12 out · " + m.instructorHint() + help
+		help = "F1–F9 insert card · F12 take it out · " + m.instructorHint() + help
 	}
 	return body + "\n\n" + styleDim.Render(help)
 }

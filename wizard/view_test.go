@@ -61,6 +61,11 @@ func TestViewFits80x24(t *testing.T) {
 	check("duplicate refused")
 	r.press("esc")
 	check("leave question")
+
+	// With the instructor's fault layer, as main sets it up.
+	r.sim.Faults()
+	r.press("esc")
+	check("instructor hint")
 }
 
 func TestPadShowsSeedPrompts(t *testing.T) {
