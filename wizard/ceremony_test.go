@@ -132,17 +132,7 @@ func TestInstallThreeOfFiveThenLoadFromOtherSubset(t *testing.T) {
 
 func TestReadingRefusesSameCardTwiceAndOtherKeySet(t *testing.T) {
 	r := newRig(t, 6)
-	// Two installs: cards 1–3 (key A) and cards 4–6 (key B, replacing A in the HSM).
-	r.install(0, "key-a")
-	r.press("enter")
-	for i := 1; i <= 3; i++ {
-		r.card(i, "123456")
-	}
-	r.press("enter")
-	r.card(1, "123456")
-	r.card(2, "123456")
-	r.expect("Key loaded")
-	r.press("enter")
+	r.installSet("key-a")
 
 	r.press("2", "enter", "enter") // Load Backup Key
 	r.card(1, "123456")
@@ -270,15 +260,7 @@ func TestTimeoutEndsOnlyTheStep(t *testing.T) {
 
 func TestOverwriteNeedsConfirmation(t *testing.T) {
 	r := newRig(t, 4)
-	r.install(0, "first")
-	r.press("enter")
-	for i := 1; i <= 3; i++ {
-		r.card(i, "123456")
-	}
-	r.press("enter")
-	r.card(1, "123456")
-	r.card(2, "123456")
-	r.press("enter")
+	r.installSet("first")
 	old := r.cardRecord(1)
 
 	r.install(0, "second")

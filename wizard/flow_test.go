@@ -71,17 +71,7 @@ func (p *program) insert(f string) {
 // menu opens the main-menu entry with the given title.
 func (p *program) menu(title string) {
 	p.t.Helper()
-	for i, it := range menuItems() {
-		if it.title == title {
-			p.keys("1")
-			for ; i > 0; i-- {
-				p.keys("down")
-			}
-			p.keys("enter")
-			return
-		}
-	}
-	p.t.Fatalf("no menu entry %q", title)
+	p.keys(menuPath(p.t, title)...)
 }
 
 // quit leaves the program with ctrl+c and waits for it to end.

@@ -21,17 +21,21 @@ import (
 // choose opens the main-menu entry with the given title.
 func (r *rig) choose(title string) {
 	r.t.Helper()
-	for i, it := range menuItems() {
+	r.press(menuPath(r.t, title)...)
+}
+
+// menuPath is the keys that open the main-menu entry with the given title:
+// its shortcut, then OK.
+func menuPath(t *testing.T, title string) []string {
+	t.Helper()
+	items := menuItems()
+	for i, it := range items {
 		if it.title == title {
-			r.press("1")
-			for ; i > 0; i-- {
-				r.press("down")
-			}
-			r.press("enter")
-			return
+			return []string{menuShortcut(i, len(items)), "enter"}
 		}
 	}
-	r.t.Fatalf("no menu entry %q", title)
+	t.Fatalf("no menu entry %q", title)
+	return nil
 }
 
 // installSet installs a 2-of-3 set on cards 1–3 and reads it back from cards
