@@ -187,11 +187,14 @@ func (t *slotCardTool) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		t.done = serial
+		if t.op == slotEnroll {
+			t.cards = append(t.cards, hsm.UserCard{Serial: serial}) // for the count on screen
+		}
 		t.step, t.deadline = tDone, time.Time{}
 		t.event(audit.StepSummary, serial, audit.OutcomeOK, t.doneWord())
 		if t.op == slotEnroll {
 			t.note = notice{lvGood, fmt.Sprintf("Card %s is enrolled for %s (%d of at most %d user cards). The slot has a new user PIN, wrapped to each enrolled card; nobody saw it.",
-				serial, t.slot.SlotName(), len(t.cards)+1, slotuser.MaxCards),
+				serial, t.slot.SlotName(), len(t.cards), slotuser.MaxCards),
 				"The card's PKCS#11 slot user PIN protects the slot from now on: change it from the factory PIN. Press OK for the main menu."}
 		} else {
 			t.note = notice{lvGood, fmt.Sprintf("%s is ACTIVE: its user is logged in, activated by card %s at %s.", t.slot.SlotName(), serial, t.now.UTC().Format("15:04 MST")),

@@ -101,7 +101,7 @@ func TestSlotUserEnrollActivateRevoke(t *testing.T) {
 		s.menuTo(menuEnroll)
 		s.expect("Enroll User Card", "Insert card", "Enrolled user cards: "+string(rune('0'+i-1))+" of 5")
 		s.useCard(i, "123456")
-		s.expect("Card enrolled", "Card "+s.serial(i)+" is enrolled", "nobody saw it")
+		s.expect("Card enrolled", "Card "+s.serial(i)+" is enrolled", "nobody saw it", "Enrolled user cards: "+string(rune('0'+i))+" of 5")
 		s.do("enter")
 		s.expect("Main menu")
 	}
