@@ -352,3 +352,35 @@ func TestAuditTrailTellsTheStory(t *testing.T) {
 		}
 	}
 }
+
+// A quit asked for while a card command runs waits for its result: the
+// command must not find the ceremony's state wiped under it.
+func TestQuitWaitsForTheRunningStep(t *testing.T) {
+	r := newRig(t, 3)
+	r.install(0, "lab")
+	r.press("enter")
+	r.card(1, "")
+	r.press("123456")
+	_, running := r.m.Update(keyMsgs("enter")[0]) // the PIN check starts; its command is held
+	if !r.m.act.working() {
+		t.Fatal("no step running")
+	}
+	r.press("ctrl+c")
+	r.expect("Quit now?")
+	r.press("enter")
+	r.expect("Quitting as soon as the running step ends")
+	if r.quit || r.m.act == nil {
+		t.Fatal("quit while the card command ran")
+	}
+	writes := strings.Count(r.apdus(), "> 00 D6")
+	r.run(running) // the card answers; the write that would follow is dropped, and the wizard quits
+	if !r.quit {
+		t.Fatal("no quit once the step ended")
+	}
+	if r.m.act != nil {
+		t.Fatal("the ceremony outlived the quit")
+	}
+	if strings.Count(r.apdus(), "> 00 D6") != writes {
+		t.Fatal("a share was written after the operator quit")
+	}
+}

@@ -85,6 +85,7 @@ type Model struct {
 	hsmKnown   bool
 	simCard    int
 	quitReturn screen
+	quitting   bool // quit once the running step is done
 	trail      *trail
 	instr      instructor // the trainer's fault menu (instructor.go)
 }
@@ -119,26 +120,55 @@ func (m *Model) Init() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// Update handles one message.
+// Update handles one message. A quit asked for while a step runs happens
+// once the step's result is in: the card or HSM command must not find its
+// state wiped under it.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := m.handle(msg)
+	if !m.quitting {
+		return m, cmd
+	}
+	if m.act != nil && m.act.working() {
+		if !stepResult(msg) {
+			return m, cmd
+		}
+		// The step answered and the activity would go on with another
+		// command: that command is dropped, not run.
+		cmd = nil
+	}
+	m.quitting = false
+	return m, tea.Batch(cmd, m.quitNow())
+}
+
+// stepResult says whether msg is the answer of an activity's card or HSM
+// command (everything the root model does not handle itself).
+func stepResult(msg tea.Msg) bool {
+	switch msg.(type) {
+	case tea.WindowSizeMsg, tickMsg, hsmInfoMsg, presenceMsg, readerOpenedMsg, simMsg, tea.KeyPressMsg, closedMsg:
+		return false
+	}
+	return true
+}
+
+func (m *Model) handle(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
-		return m, nil
+		return nil
 	case tickMsg:
 		m.now = time.Time(msg)
 		var cmd tea.Cmd
 		if m.act != nil {
 			cmd = m.act.tick(m.now)
 		}
-		return m, tea.Batch(cmd, tickCmd(m.cfg.Tick))
+		return tea.Batch(cmd, tickCmd(m.cfg.Tick))
 	case hsmInfoMsg:
 		m.hsmInfo, m.hsmKnown = msg, true
-		return m, nil
+		return nil
 	case presenceMsg:
-		return m, m.presence(msg)
+		return m.presence(msg)
 	case readerOpenedMsg:
-		return m, m.readerOpened(msg)
+		return m.readerOpened(msg)
 	case simMsg:
 		if msg.err != nil {
 			m.readerErr = msg.err
@@ -147,21 +177,21 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		// The watcher reports the change itself; without one, ask.
 		if !m.cfg.Watch {
-			return m, presentCmd(m.cfg.Reader)
+			return presentCmd(m.cfg.Reader)
 		}
-		return m, nil
+		return nil
 	case tea.KeyPressMsg:
-		return m, m.key(msg)
+		return m.key(msg)
 	case loadedMsg:
 		// Show what the HSM itself now says it holds.
 		if m.act != nil {
-			return m, tea.Batch(m.act.update(msg), hsmInfoCmd(m.cfg.HSM))
+			return tea.Batch(m.act.update(msg), hsmInfoCmd(m.cfg.HSM))
 		}
 	}
 	if m.act != nil {
-		return m, m.act.update(msg)
+		return m.act.update(msg)
 	}
-	return m, nil
+	return nil
 }
 
 // presence records a card coming or going and re-arms the watcher.
@@ -220,7 +250,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		case "enter":
 			return m.quit()
 		case "esc":
-			m.screen = m.quitReturn
+			m.screen, m.quitting = m.quitReturn, false
 		}
 		return nil
 	case screenMenu:
@@ -241,11 +271,22 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// quit wipes what is in memory and ends the program.
+// quit wipes what is in memory and ends the program; while a step runs it
+// only says so, and Update quits when the step is done.
 func (m *Model) quit() tea.Cmd {
+	if m.act != nil && m.act.working() {
+		m.quitting = true
+		return nil
+	}
+	return m.quitNow()
+}
+
+// quitNow wipes, releases the card and ends the program.
+func (m *Model) quitNow() tea.Cmd {
 	var release tea.Cmd
 	if m.act != nil {
 		release = m.act.abandon()
+		m.act = nil
 	}
 	m.cancel()
 	// Release the card and write the audit trail out before the program
@@ -277,6 +318,8 @@ type activity interface {
 	abandon() tea.Cmd
 	// finished: the operator is done; back to the menu.
 	finished() bool
+	// working: a card or HSM command of the activity is running.
+	working() bool
 	// screen is the activity's part of the view: the pad's two lines and
 	// the side panel.
 	screen() (pad [2]string, side []string)

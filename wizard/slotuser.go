@@ -389,6 +389,7 @@ func (t *slotListTool) holdsKey() bool             { return false }
 func (t *slotListTool) lossWarning() string        { return "" }
 func (t *slotListTool) abandon() tea.Cmd           { return nil }
 func (t *slotListTool) finished() bool             { return t.left }
+func (t *slotListTool) working() bool              { return t.busy != "" }
 
 func (t *slotListTool) screen() ([2]string, []string) {
 	pad := [2]string{"User cards", fmt.Sprintf("%d enrolled", len(t.cards))}

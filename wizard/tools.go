@@ -281,6 +281,8 @@ func (b *toolBase) cancelPIN() tea.Cmd {
 
 func (b *toolBase) finished() bool { return b.left }
 
+func (b *toolBase) working() bool { return b.busy != "" }
+
 // tick advances the countdown; a step that runs out of time ends alone and
 // releases the card.
 func (b *toolBase) tick(now time.Time) tea.Cmd {
@@ -505,6 +507,7 @@ func (t *infoTool) holdsKey() bool         { return false }
 func (t *infoTool) lossWarning() string    { return "" }
 func (t *infoTool) abandon() tea.Cmd       { return nil }
 func (t *infoTool) finished() bool         { return t.left }
+func (t *infoTool) working() bool          { return false }
 func (t *infoTool) screen() ([2]string, []string) {
 	side := append([]string{styleTitle.Render(fitWidth(t.title, sideWidth)), ""}, t.note.lines()...)
 	return [2]string{t.pad, "press OK"}, side

@@ -17,6 +17,9 @@ type trail struct {
 	done chan struct{}
 	mu   sync.Mutex
 	err  error // the last write failure, shown in the header
+
+	sendMu sync.Mutex // guards closed and sends on ch
+	closed bool
 }
 
 func newTrail(l *audit.Log) *trail {
@@ -44,19 +47,30 @@ func newTrail(l *audit.Log) *trail {
 	return t
 }
 
-// record queues e; a nil trail records nothing.
+// record queues e; a nil or closed trail records nothing.
 func (t *trail) record(e audit.Event) {
-	if t != nil {
+	if t == nil {
+		return
+	}
+	t.sendMu.Lock()
+	defer t.sendMu.Unlock()
+	if !t.closed {
 		t.ch <- e
 	}
 }
 
-// close writes what is queued and stops.
+// close writes what is queued and stops; it may be called more than once.
 func (t *trail) close() {
-	if t != nil {
-		close(t.ch)
-		<-t.done
+	if t == nil {
+		return
 	}
+	t.sendMu.Lock()
+	if !t.closed {
+		t.closed = true
+		close(t.ch)
+	}
+	t.sendMu.Unlock()
+	<-t.done
 }
 
 // failure is the last write error, if any.

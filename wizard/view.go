@@ -53,6 +53,10 @@ func (m *Model) View() tea.View {
 		pad, side := m.act.screen()
 		b.WriteString(m.padView(pad, side))
 	case screenQuit:
+		if m.quitting {
+			b.WriteString(wrap("Quitting as soon as the running step ends: waiting for the card (or the HSM) to answer. The key is wiped then.", 78))
+			break
+		}
 		b.WriteString(wrap(styleLevel[lvWarn].Render("Quit now?")+" "+m.act.lossWarning(), 78))
 		b.WriteString("\n\nPress OK (Enter) to quit and wipe the key from memory, or Cancel (Esc) to go back.")
 	}
