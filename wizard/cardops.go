@@ -110,19 +110,13 @@ func connectCmd(r cardio.Reader, slot tcos.Slot, apduLog io.Writer, pinTimeout t
 // every other failure it is closed.
 func verifyCmd(ctx context.Context, oc *openCard, pin []byte) tea.Cmd {
 	return func() tea.Msg {
-		var err error
-		if pin == nil {
-			err = oc.sess.VerifyPINOnPad(ctx, tcos.SlotBackupKey)
-		} else {
-			// A PIN typed on screen needs no human at the card: bound it
-			// like any card work, so a mute card cannot hang the step.
-			vctx, cancel := context.WithTimeout(ctx, stepTimeout)
-			err = oc.sess.VerifyPIN(vctx, tcos.SlotBackupKey, pin)
-			cancel()
-			wipe(pin)
-		}
-		var wrong *tcos.WrongPINError
-		if errors.As(err, &wrong) && wrong.TriesLeft > 0 || isPadRetry(err) {
+		keep, err := pinStep(ctx, pin != nil, func(ctx context.Context) error {
+			if pin == nil {
+				return oc.sess.VerifyPINOnPad(ctx, tcos.SlotBackupKey)
+			}
+			return oc.sess.VerifyPIN(ctx, tcos.SlotBackupKey, pin)
+		}, pin)
+		if keep {
 			return pinDoneMsg{err: err}
 		}
 		if err != nil {
@@ -140,6 +134,25 @@ func verifyCmd(ctx context.Context, oc *openCard, pin []byte) tea.Cmd {
 		wipe(raw)
 		return pinDoneMsg{rec: rec, recErr: recErr}
 	}
+}
+
+// pinStep runs one PIN command and wipes the PINs once sent. A PIN typed on
+// screen needs no human at the card, so it is bounded like any card work (a
+// mute card cannot hang the step); on the reader's keypad ctx bounds it. keep
+// says the card stays open for another try: a wrong PIN with tries left, or a
+// PIN-pad outcome after which the same card can be asked again.
+func pinStep(ctx context.Context, onHost bool, run func(context.Context) error, pins ...[]byte) (keep bool, err error) {
+	if onHost {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, stepTimeout)
+		defer cancel()
+	}
+	err = run(ctx)
+	for _, p := range pins {
+		wipe(p)
+	}
+	var wrong *tcos.WrongPINError
+	return errors.As(err, &wrong) && wrong.TriesLeft > 0 || isPadRetry(err), err
 }
 
 // isPadRetry reports PIN-pad outcomes after which the same card can simply be

@@ -70,11 +70,13 @@ type notice struct {
 // shared with the card tools; the ceremony adds the phases and questions.
 type ceremony struct {
 	toolBase
-	kind    opKind
-	scheme  quorum.Scheme
-	label   string
-	hsmKey  *hsmInfoMsg // the HSM's key when the ceremony started
-	replace bool        // the operator agreed to replace the HSM's key
+	kind   opKind
+	scheme quorum.Scheme
+	label  string
+	hsmKey *hsmInfoMsg // the HSM's key when the ceremony started
+	// agreed is the KCV of the HSM key the operator agreed to replace, when
+	// they did: a load replaces that key and no other without asking.
+	agreed *[3]byte
 
 	newKey   *quorum.Key      // install: the generated key, until it is in the HSM
 	records  []*quorum.Record // install: one share record per card
@@ -100,8 +102,12 @@ func newInstall(m *Model, s quorum.Scheme, label string, replace bool) (*ceremon
 		return nil, err
 	}
 	id := recs[0].KeySetID
-	c := &ceremony{kind: opInstall, scheme: s, label: label, hsmKey: m.hsmLoaded(), replace: replace,
-		newKey: key, records: recs, coll: quorum.NewCollector(&id), phase: phaseWrite}
+	var agreed *[3]byte
+	if h := m.hsmLoaded(); replace && h != nil {
+		agreed = &h.info.KCV // the key the setup screen showed
+	}
+	c := &ceremony{kind: opInstall, scheme: s, label: label, hsmKey: m.hsmLoaded(),
+		newKey: key, records: recs, coll: quorum.NewCollector(&id), phase: phaseWrite, agreed: agreed}
 	c.setup(m)
 	return c, nil
 }
@@ -165,9 +171,20 @@ func (c *ceremony) wipeSecrets() {
 		c.combined = nil
 	}
 	for _, r := range c.records {
-		wipe(r.Share)
+		r.Wipe()
 	}
 	c.records = nil
+	c.coll.Wipe()
+	c.forgetExisting()
+}
+
+// forgetExisting drops what the card being written held before; its share
+// may belong to a key still in use, so it is wiped.
+func (c *ceremony) forgetExisting() {
+	if c.existing != nil {
+		c.existing.Wipe()
+	}
+	c.existing, c.existingErr = nil, nil
 }
 
 // cardNo is the number the pad shows in "Insert N. card".
@@ -193,7 +210,7 @@ func (c *ceremony) toInsert() {
 
 // endCard releases the open card and forgets what it held.
 func (c *ceremony) endCard() tea.Cmd {
-	c.existing, c.existingErr = nil, nil
+	c.forgetExisting()
 	return c.toolBase.endCard()
 }
 
@@ -244,8 +261,9 @@ func (c *ceremony) answer(yes bool) tea.Cmd {
 		return cmd
 	case qReplace:
 		if yes {
-			c.busy = "loading the key into the HSM"
-			return loadCmd(c.cfg.HSM, c.combined, c.keyInfo(), true)
+			kcv := c.other.KCV
+			c.agreed = &kcv
+			return c.load(true)
 		}
 		c.record(audit.StepLoadHSM, nil, audit.OutcomeRefused, "the operator kept the HSM's key", nil)
 		c.finish(audit.OutcomeRefused, notice{lvWarn, "Nothing was loaded: the HSM keeps its Backup Key " + kcvString(c.other.KCV) + ".",
@@ -254,10 +272,16 @@ func (c *ceremony) answer(yes bool) tea.Cmd {
 		if !yes {
 			return c.askLeave()
 		}
-		c.busy = "loading the key into the HSM"
-		return loadCmd(c.cfg.HSM, c.combined, c.keyInfo(), c.replace)
+		return c.load(false)
 	}
 	return nil
+}
+
+// load hands the rebuilt key to the HSM; replace only when the operator
+// agreed to replace the key the HSM was seen to hold.
+func (c *ceremony) load(replace bool) tea.Cmd {
+	c.busy = "loading the key into the HSM"
+	return loadCmd(c.cfg.HSM, c.combined, c.keyInfo(), replace)
 }
 
 func (c *ceremony) insertHint() string {
@@ -339,6 +363,8 @@ func (c *ceremony) pinDone(msg pinDoneMsg) tea.Cmd {
 func (c *ceremony) overwriteNotice() notice {
 	var what string
 	switch {
+	case errors.Is(c.existingErr, quorum.ErrUnknownVersion):
+		what = "This card holds a Backup Key share in a format this hsmcards does not know (made by a newer version?). Overwriting it is irreversible: that share is lost for good."
 	case c.existingErr != nil:
 		what = "This card holds a damaged share record (an interrupted write leaves one)."
 	case c.existing.KeySetID == c.records[0].KeySetID:
@@ -363,7 +389,7 @@ func (c *ceremony) write() tea.Cmd {
 func (c *ceremony) written1(msg writtenMsg) tea.Cmd {
 	oc := c.oc
 	c.oc = nil
-	c.existing, c.existingErr = nil, nil
+	c.forgetExisting()
 	c.record(audit.StepWriteCard, serialOf(oc), outcomeOf(msg.err), errText(msg.err), nil)
 	if msg.err != nil {
 		p := c.cardProblem(msg.err, tcos.SlotBackupKey)
@@ -389,6 +415,9 @@ func (c *ceremony) written1(msg writtenMsg) tea.Cmd {
 
 // collect takes the record read from a card into the quorum.
 func (c *ceremony) collect(rec *quorum.Record, recErr error) tea.Cmd {
+	if rec != nil {
+		defer rec.Wipe() // the Collector keeps its own copy
+	}
 	oc := c.oc
 	cmd := c.endCard()
 	refuse := func(text string) tea.Cmd {
@@ -407,6 +436,9 @@ func (c *ceremony) collect(rec *quorum.Record, recErr error) tea.Cmd {
 		switch {
 		case errors.Is(err, quorum.ErrOtherKeySet):
 			set, _ := c.coll.KeySet()
+			if c.kind == opInstall { // the set being read back is the one just written
+				set = quorum.KeySet{Label: c.label, KCV: c.records[0].KCV}
+			}
 			cmd := refuse(fmt.Sprintf("Card %s holds a share of a different Backup Key (%q, KCV %s), not of %q (KCV %s).",
 				oc.serial, rec.Label, kcvString(rec.KCV), set.Label, kcvString(set.KCV)))
 			if c.kind == opLoad {
@@ -443,6 +475,7 @@ func (c *ceremony) combine() tea.Cmd {
 	if err != nil {
 		c.record(audit.StepReadCard, nil, audit.OutcomeError, "the key could not be rebuilt: "+err.Error(), nil)
 		// Start the reading over; in an install the generated key is still here.
+		c.coll.Wipe()
 		c.coll = quorum.NewCollector(c.wantSet())
 		c.read = nil
 		c.ask(qStart)
@@ -451,10 +484,10 @@ func (c *ceremony) combine() tea.Cmd {
 		return nil
 	}
 	c.combined = key
+	c.coll.Wipe() // the shares did their job
 	c.phase = phaseLoad
 	c.deadline = time.Time{}
-	c.busy = "loading the key into the HSM"
-	return loadCmd(c.cfg.HSM, key, c.keyInfo(), c.replace)
+	return c.load(false)
 }
 
 func (c *ceremony) wantSet() *quorum.KeySetID {
@@ -472,6 +505,8 @@ func (c *ceremony) keyInfo() hsm.KeyInfo {
 func (c *ceremony) loadedKey(msg loadedMsg) tea.Cmd {
 	var diff *hsm.DifferentKeyError
 	switch {
+	case errors.As(msg.err, &diff) && c.agreed != nil && *c.agreed == diff.Loaded.KCV:
+		return c.load(true) // the very key the operator agreed to replace
 	case errors.As(msg.err, &diff):
 		c.record(audit.StepLoadHSM, nil, audit.OutcomeRefused, "the HSM holds a different Backup Key", nil)
 		c.other = diff.Loaded

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/tcos"
 )
@@ -383,4 +384,36 @@ func TestQuitWaitsForTheRunningStep(t *testing.T) {
 	if strings.Count(r.apdus(), "> 00 D6") != writes {
 		t.Fatal("a share was written after the operator quit")
 	}
+}
+
+// Agreeing at the start to replace the HSM's key covers that key only: if the
+// HSM holds another one by the time the new key is read back, the operator
+// sees both KCVs and is asked again.
+func TestReplaceConsentCoversTheKeyShown(t *testing.T) {
+	r := newRig(t, 6)
+	r.installSet("first")
+	r.install(0, "second")
+	r.expect("already holds Backup Key")
+	r.press("enter", "enter")
+	for i := 4; i <= 6; i++ {
+		r.card(i, "123456")
+	}
+	// Meanwhile another key lands in the HSM.
+	other, _, err := quorum.Generate("meanwhile", quorum.TwoOfThree, r.clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := hsm.KeyInfo{Label: "meanwhile", KCV: other.KCV()}
+	if _, err := r.hsm.LoadBackupKey(t0ctx(), other.Bytes(), info, true); err != nil {
+		t.Fatal(err)
+	}
+	r.press("enter")
+	r.card(4, "123456")
+	r.card(5, "123456")
+	r.expect("Replace HSM key?", "KCV "+kcvString(other.KCV()), `"meanwhile"`)
+	if got := r.hsmKCV(); got != kcvString(other.KCV()) {
+		t.Fatalf("the HSM's key was replaced without asking: %s", got)
+	}
+	r.press("enter")
+	r.expect("loaded into the simulated HSM")
 }

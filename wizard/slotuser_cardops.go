@@ -5,7 +5,6 @@ package wizard
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -64,15 +63,13 @@ func slotListCmd(slot hsm.UserSlot) tea.Cmd {
 // only inside slotuser, for the moment it is wrapped or handed to C_Login.
 func slotOpCmd(ctx context.Context, oc *openCard, slot hsm.UserSlot, op slotOp, pin []byte, now time.Time) tea.Cmd {
 	return func() tea.Msg {
-		var err error
-		if pin == nil {
-			err = oc.sess.VerifyPINOnPad(ctx, tcos.SlotPKCS11)
-		} else {
-			err = oc.sess.VerifyPIN(ctx, tcos.SlotPKCS11, pin)
-			wipe(pin)
-		}
-		var wrong *tcos.WrongPINError
-		if errors.As(err, &wrong) && wrong.TriesLeft > 0 || isPadRetry(err) {
+		keep, err := pinStep(ctx, pin != nil, func(ctx context.Context) error {
+			if pin == nil {
+				return oc.sess.VerifyPINOnPad(ctx, tcos.SlotPKCS11)
+			}
+			return oc.sess.VerifyPIN(ctx, tcos.SlotPKCS11, pin)
+		}, pin)
+		if keep {
 			return slotOpMsg{pinErr: err}
 		}
 		defer oc.card.Close()

@@ -163,6 +163,9 @@ func (b *toolBase) setInsert(pad, what, hint string) {
 // endCard forgets the open card and returns the command that closes it.
 func (b *toolBase) endCard() tea.Cmd {
 	b.clearPIN()
+	if w, ok := b.hooks.(interface{ wipeStep() }); ok {
+		w.wipeStep() // PINs a tool keeps beside the pad entry
+	}
 	if b.padCancel != nil {
 		b.padCancel()
 		b.padCancel = nil
@@ -390,7 +393,10 @@ func (b *toolBase) verifyKey(s string) tea.Cmd {
 // pinFailed handles a PIN step that did not succeed. It reports whether it
 // handled msg; a wrong PIN with tries left asks again on the same card.
 func (b *toolBase) pinFailed(err error, slot tcos.Slot, again func() tea.Cmd) (tea.Cmd, bool) {
-	b.padCancel = nil
+	if b.padCancel != nil {
+		b.padCancel() // the pad's command is done: release its timer
+		b.padCancel = nil
+	}
 	var wrong *tcos.WrongPINError
 	if err != nil {
 		var tries *int

@@ -24,16 +24,13 @@ type pinChangedMsg struct{ err error }
 // crosses the host. The PIN copies are wiped once sent.
 func changePINCmd(ctx context.Context, oc *openCard, slot tcos.Slot, oldPIN, newPIN []byte) tea.Cmd {
 	return func() tea.Msg {
-		var err error
-		if oldPIN == nil {
-			err = oc.sess.ChangePINOnPad(ctx, slot)
-		} else {
-			err = oc.sess.ChangePIN(ctx, slot, oldPIN, newPIN)
-			wipe(oldPIN)
-			wipe(newPIN)
-		}
-		var wrong *tcos.WrongPINError
-		if errors.As(err, &wrong) && wrong.TriesLeft > 0 || isPadRetry(err) {
+		keep, err := pinStep(ctx, oldPIN != nil, func(ctx context.Context) error {
+			if oldPIN == nil {
+				return oc.sess.ChangePINOnPad(ctx, slot)
+			}
+			return oc.sess.ChangePIN(ctx, slot, oldPIN, newPIN)
+		}, oldPIN, newPIN)
+		if keep {
 			return pinChangedMsg{err: err}
 		}
 		oc.card.Close()

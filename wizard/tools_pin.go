@@ -61,6 +61,9 @@ func (t *pinTool) connect() tea.Cmd {
 func (t *pinTool) holdsKey() bool      { return false }
 func (t *pinTool) lossWarning() string { return "" }
 
+// wipeStep wipes the PINs typed so far when the card's step ends early.
+func (t *pinTool) wipeStep() { t.wipePINs() }
+
 func (t *pinTool) wipePINs() {
 	t.clearPIN()
 	wipe(t.cur)
