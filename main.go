@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -161,6 +162,7 @@ func run(args []string, stderr io.Writer) error {
 
 	m := wizard.New(cfg)
 	_, err = tea.NewProgram(m).Run()
+	cfg.Reader = m.Reader() // the one chosen in the wizard, if so, is closed too
 	if errors.Is(err, tea.ErrInterrupted) {
 		return nil
 	}
@@ -190,5 +192,5 @@ func defaultSimDir() string {
 // interrupted returns a context that ends on SIGINT/SIGTERM (for subcommands
 // without a terminal UI).
 func interrupted() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt)
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }

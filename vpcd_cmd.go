@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 
 	"github.com/hsmcards/hsmcards/tcos/simcard"
 	"github.com/hsmcards/hsmcards/vpcd"
@@ -17,11 +18,10 @@ func runVPCD(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_ = fs
 	card := 1
 	addr := "localhost:35963"
 	if fs.NArg() > 0 {
-		if _, err := fmt.Sscanf(fs.Arg(0), "%d", &card); err != nil {
+		if card, err = strconv.Atoi(fs.Arg(0)); err != nil {
 			return fmt.Errorf("usage: hsmcards vpcd [--sim-dir DIR] CARD [HOST:PORT]")
 		}
 	}

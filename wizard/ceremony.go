@@ -231,16 +231,6 @@ func (c *ceremony) connect() tea.Cmd {
 	return connectCmd(c.cfg.Reader, tcos.SlotBackupKey, c.cfg.APDULog, c.cfg.PINTimeout)
 }
 
-func (c *ceremony) key(k tea.KeyPressMsg) tea.Cmd {
-	s := k.String()
-	if c.step == tTimedOut && s == "enter" && c.busy == "" {
-		c.toInsert()
-		c.note = notice{lvInfo, "", c.insertHint()}
-		return nil
-	}
-	return c.toolBase.key(k)
-}
-
 // answer is OK (yes) or Cancel to the ceremony's question.
 func (c *ceremony) answer(yes bool) tea.Cmd {
 	switch c.question {
@@ -325,9 +315,7 @@ func (c *ceremony) cardReady(msg cardReadyMsg) tea.Cmd {
 			out = audit.OutcomeBlocked
 		}
 		c.record(audit.StepIdentify, &oc.serial, out, text, audit.Tries(oc.status.TriesLeft))
-		cmd := c.refuse(text)
-		c.toInsert() // the refusal may have changed the card number
-		return cmd
+		return c.refuse(text)
 	}
 	if c.phase == phaseWrite {
 		if i := indexOf(c.written, oc.serial); i >= 0 {

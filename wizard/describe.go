@@ -19,7 +19,7 @@ func describe(err error, hint string) notice {
 	var pad *cardio.PINPadError
 	switch {
 	case errors.As(err, &wrong) && wrong.TriesLeft == 0, errors.Is(err, tcos.ErrBlocked):
-		return notice{lvError, "Three wrong PINs: the Backup Key slot of this card is now blocked and cannot be used.", "Take this card out. " + hint}
+		return notice{lvError, "Three wrong PINs: this slot of the card is now blocked and cannot be used.", "Take this card out. " + hint}
 	case errors.Is(err, tcos.ErrForeignCard):
 		return notice{lvError, "This is not an appliance smart card: " + sentenceTail(err) + ". Nothing was written to it.", "Take it out. " + hint}
 	case errors.Is(err, cardio.ErrNoCard):

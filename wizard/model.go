@@ -110,6 +110,9 @@ func New(cfg Config) *Model {
 	return m
 }
 
+// Reader is the reader in use: Config.Reader, or the one the operator chose.
+func (m *Model) Reader() cardio.Reader { return m.cfg.Reader }
+
 // Init starts the ticker, asks the HSM what it holds, and starts watching the
 // reader.
 func (m *Model) Init() tea.Cmd {

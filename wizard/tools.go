@@ -42,6 +42,9 @@ type toolHooks interface {
 	abandon() tea.Cmd
 	// answer is OK (yes) or Cancel to the tool's question in tConfirm.
 	answer(yes bool) tea.Cmd
+	// toInsert waits for the card the tool wants next (toolBase.toInsert,
+	// unless the tool says which card on the pad).
+	toInsert()
 }
 
 // toolBase is the state and behaviour the card tools share.
@@ -180,7 +183,7 @@ func (b *toolBase) endCard() tea.Cmd {
 func (b *toolBase) connectFailed(err error, slot tcos.Slot) tea.Cmd {
 	b.record(audit.StepIdentify, nil, outcomeOf(err), err.Error(), nil)
 	b.note = b.cardProblem(err, slot)
-	b.toInsert()
+	b.hooks.toInsert()
 	return nil
 }
 
@@ -188,7 +191,7 @@ func (b *toolBase) connectFailed(err error, slot tcos.Slot) tea.Cmd {
 func (b *toolBase) refuse(text string) tea.Cmd {
 	b.note = notice{lvError, text, "Take this card out. " + b.insertHint}
 	cmd := b.endCard()
-	b.toInsert()
+	b.hooks.toInsert()
 	return cmd
 }
 
@@ -215,8 +218,8 @@ func (b *toolBase) commonKey(s string) (cmd tea.Cmd, done bool) {
 	case tTimedOut:
 		switch s {
 		case "enter":
+			b.hooks.toInsert()
 			b.note = notice{lvInfo, "", b.insertHint}
-			b.toInsert()
 		case "esc":
 			return b.askLeave(), true
 		}
@@ -229,7 +232,7 @@ func (b *toolBase) commonKey(s string) (cmd tea.Cmd, done bool) {
 		case "esc":
 			b.step = b.leaveReturn
 			if b.step == tInsert {
-				b.toInsert()
+				b.hooks.toInsert()
 			}
 		}
 		return nil, true
@@ -278,7 +281,7 @@ func (b *toolBase) cancelPIN() tea.Cmd {
 	b.record(audit.StepVerifyPIN, serialOf(b.oc), audit.OutcomeCancelled, "PIN entry cancelled", nil)
 	b.note = notice{lvInfo, "PIN entry cancelled; the card was not used.", b.insertHint}
 	cmd := b.endCard()
-	b.toInsert()
+	b.hooks.toInsert()
 	return cmd
 }
 
@@ -326,7 +329,7 @@ func (b *toolBase) presence(present bool) tea.Cmd {
 	b.record(audit.StepVerifyPIN, serialOf(b.oc), audit.OutcomeRemoved, "card taken out", nil)
 	b.note = notice{lvError, "The card was taken out before its step was done; nothing was written to it.", b.insertHint}
 	cmd := b.endCard()
-	b.toInsert()
+	b.hooks.toInsert()
 	return cmd
 }
 
@@ -417,13 +420,13 @@ func (b *toolBase) pinFailed(err error, slot tcos.Slot, again func() tea.Cmd) (t
 	case isPadRetry(err):
 		b.note = notice{lvWarn, sentence(err.Error()) + ".", "No PIN try was spent. " + b.insertHint}
 		cmd := b.endCard()
-		b.toInsert()
+		b.hooks.toInsert()
 		return cmd, true
 	}
 	// The command closed the card.
 	b.note = b.cardProblem(err, slot)
 	b.oc = nil
-	b.toInsert()
+	b.hooks.toInsert()
 	return nil, true
 }
 
