@@ -54,7 +54,15 @@ func (t *Transport) Transmit(ctx context.Context, cmd Command) (Response, error)
 	if resp.SW&0xFF00 != SWBytesAvailable {
 		return resp, nil
 	}
-	data := append([]byte(nil), resp.Data...)
+	// Room for the whole chain up front: a growing append would leave a
+	// copy of a secret response behind in the array it outgrew.
+	data := append(make([]byte, 0, (maxChain+1)*MaxNe), resp.Data...)
+	forget := func(b []byte) {
+		if cmd.SecretResponse {
+			wipe(b)
+		}
+	}
+	forget(resp.Data)
 	for range maxChain {
 		get := Command{CLA: 0x00, INS: 0xC0, Ne: leToNe(byte(resp.SW)), SecretResponse: cmd.SecretResponse}
 		if resp, err = t.transmit(ctx, get); err != nil {
@@ -62,6 +70,7 @@ func (t *Transport) Transmit(ctx context.Context, cmd Command) (Response, error)
 			return Response{}, err
 		}
 		data = append(data, resp.Data...)
+		forget(resp.Data)
 		if resp.SW&0xFF00 != SWBytesAvailable {
 			return Response{Data: data, SW: resp.SW}, nil
 		}
