@@ -136,10 +136,14 @@ func run(args []string, stderr io.Writer) error {
 		}
 	}()
 
-	if cfg.HSM, err = openHSM(o, terminalPIN(stderr)); err != nil {
+	if err := configureHSM(&cfg, o); err != nil {
 		return err
 	}
-	defer cfg.HSM.Close()
+	defer func() {
+		if cfg.HSM != nil {
+			cfg.HSM.Close()
+		}
+	}()
 
 	if o.apduLog != "" {
 		f, err := os.OpenFile(o.apduLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
@@ -163,6 +167,7 @@ func run(args []string, stderr io.Writer) error {
 	m := wizard.New(cfg)
 	_, err = tea.NewProgram(m).Run()
 	cfg.Reader = m.Reader() // the one chosen in the wizard, if so, is closed too
+	cfg.HSM = m.HSM()       // and so is the HSM opened in the wizard
 	if errors.Is(err, tea.ErrInterrupted) {
 		return nil
 	}

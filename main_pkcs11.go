@@ -1,105 +1,117 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
-	"golang.org/x/term"
-
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/wizard"
 )
 
-// pinPrompt reads a PIN without echo; ok is false when it cannot ask (no
-// terminal).
-type pinPrompt func(prompt string) (pin []byte, ok bool, err error)
-
-// terminalPIN asks on the controlling terminal, masked, before the wizard
-// takes the screen.
-func terminalPIN(stderr io.Writer) pinPrompt {
-	return func(prompt string) ([]byte, bool, error) {
-		fd := int(os.Stdin.Fd())
-		if !term.IsTerminal(fd) {
-			return nil, false, nil
-		}
-		fmt.Fprint(stderr, prompt)
-		pin, err := term.ReadPassword(fd)
-		fmt.Fprintln(stderr)
-		if err != nil {
-			return nil, true, fmt.Errorf("reading the PIN: %w", err)
-		}
-		return pin, true, nil
-	}
-}
-
-// openHSM opens the HSM that --hsm chooses, with its slot for PKCS#11 user
-// cards: the simulated HSM's own slot (state under --sim-dir), or for
-// --hsm pkcs11 the token --pkcs11-user-token, if given. The token PIN comes
-// from $HSMCARDS_PKCS11_PIN or is asked masked; the user card token's SO PIN
-// (needed only to enroll and revoke) from $HSMCARDS_PKCS11_SO_PIN or asked
-// masked, where an empty answer means activating only.
-func openHSM(o *options, ask pinPrompt) (hsm.HSM, error) {
+// configureHSM sets up the HSM that --hsm chooses, with its slot for PKCS#11
+// user cards: the simulated HSM's own slot (state under --sim-dir), or for
+// --hsm pkcs11 the token --pkcs11-user-token, if given.
+//
+// With $HSMCARDS_PKCS11_PIN set, the token is opened here (cfg.HSM), so an
+// unattended run needs no terminal; the user card token's SO PIN then comes
+// from $HSMCARDS_PKCS11_SO_PIN or is absent (activating only). Without it,
+// cfg.HSM stays nil and cfg.OpenHSM opens the token with the PIN the
+// operator types in the wizard, masked; the SO PIN is asked on the same
+// screen unless $HSMCARDS_PKCS11_SO_PIN is set.
+func configureHSM(cfg *wizard.Config, o *options) error {
 	switch o.hsm {
 	case "sim":
 		h, err := hsm.OpenSim(o.simDir)
 		if err != nil {
-			return nil, fmt.Errorf("opening the simulated HSM: %w", err)
+			return fmt.Errorf("opening the simulated HSM: %w", err)
 		}
 		slot, err := hsm.OpenSimUserSlot(o.simDir)
 		if err != nil {
 			h.Close()
-			return nil, fmt.Errorf("opening the simulated HSM: %w", err)
+			return fmt.Errorf("opening the simulated HSM: %w", err)
 		}
-		return hsm.WithUserSlot(h, slot), nil
+		cfg.HSM = hsm.WithUserSlot(h, slot)
+		return nil
 	case "pkcs11":
 	default:
-		return nil, fmt.Errorf("unknown HSM %q: use sim or pkcs11", o.hsm)
+		return fmt.Errorf("unknown HSM %q: use sim or pkcs11", o.hsm)
 	}
 	if o.pkcs11Module == "" {
-		return nil, errors.New("--hsm pkcs11 needs --pkcs11-module PATH (e.g. /usr/lib/softhsm/libsofthsm2.so)")
+		return errors.New("--hsm pkcs11 needs --pkcs11-module PATH (e.g. /usr/lib/softhsm/libsofthsm2.so)")
 	}
 	sel, err := hsm.ParseTokenSelector(o.pkcs11Token)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	var usel *hsm.TokenSelector
+	if o.pkcs11UserToken != "" {
+		s, err := hsm.ParseTokenSelector(o.pkcs11UserToken)
+		if err != nil {
+			return err
+		}
+		usel = &s
+	}
+	open := pkcs11Opener(o.pkcs11Module, sel, usel)
+
 	pin, ok := hsm.PINFromEnv()
 	if !ok {
-		pin, ok, err = ask(fmt.Sprintf("User PIN of PKCS#11 token %s (for the Backup Key): ", sel))
+		cfg.OpenHSM, cfg.HSMName = open, tokenName(sel)
+		if so, ok := soPINFromEnv(); ok {
+			// The SO PIN from the environment, the token PIN typed in.
+			cfg.OpenHSM = func(ctx context.Context, pin, _ []byte) (hsm.HSM, error) {
+				return open(ctx, pin, so)
+			}
+		} else if usel != nil {
+			cfg.SOPINFor = tokenName(*usel)
+		}
+		return nil
+	}
+	defer clear(pin)
+	so, _ := soPINFromEnv()
+	defer clear(so)
+	cfg.HSM, err = open(context.Background(), pin, so)
+	return err
+}
+
+// pkcs11Opener opens the Backup Key's token sel with the user PIN pin and,
+// when usel is set, the user card token usel with soPIN (empty: activating
+// only). It keeps no copy of pin; the user card slot keeps its own of soPIN.
+func pkcs11Opener(module string, sel hsm.TokenSelector, usel *hsm.TokenSelector) func(ctx context.Context, pin, soPIN []byte) (hsm.HSM, error) {
+	return func(ctx context.Context, pin, soPIN []byte) (hsm.HSM, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		h, err := hsm.OpenPKCS11(module, sel, pin)
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
-			return nil, fmt.Errorf("no token PIN: set $%s or run hsmcards in a terminal", hsm.PKCS11PINEnv)
+		if usel == nil {
+			return h, nil
 		}
-	}
-	h, err := hsm.OpenPKCS11(o.pkcs11Module, sel, pin)
-	clear(pin)
-	if err != nil {
-		return nil, err
-	}
-	if o.pkcs11UserToken == "" {
-		return h, nil
-	}
-	usel, err := hsm.ParseTokenSelector(o.pkcs11UserToken)
-	if err != nil {
-		h.Close()
-		return nil, err
-	}
-	so, ok := soPINFromEnv()
-	if !ok {
-		if so, _, err = ask(fmt.Sprintf("SO PIN of PKCS#11 token %s, to enroll and revoke user cards (Enter: activate only): ", usel)); err != nil {
+		if len(soPIN) == 0 {
+			soPIN = nil // activate only
+		}
+		slot, err := hsm.OpenPKCS11UserSlot(module, *usel, soPIN)
+		if err != nil {
 			h.Close()
 			return nil, err
 		}
+		return hsm.WithUserSlot(h, slot), nil
 	}
-	slot, err := hsm.OpenPKCS11UserSlot(o.pkcs11Module, usel, so)
-	clear(so)
-	if err != nil {
-		h.Close()
-		return nil, err
+}
+
+// tokenName names a token for the wizard before it is open, the way the
+// open token names itself ("PKCS#11 token LABEL").
+func tokenName(sel hsm.TokenSelector) string {
+	switch {
+	case sel.BySlot:
+		return fmt.Sprintf("PKCS#11 token in slot %d", sel.SlotID)
+	case sel.Label != "":
+		return "PKCS#11 token " + sel.Label
 	}
-	return hsm.WithUserSlot(h, slot), nil
+	return "PKCS#11 token (the module's only one)"
 }
 
 // soPINFromEnv returns $HSMCARDS_PKCS11_SO_PIN, if set and not empty.

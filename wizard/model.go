@@ -38,6 +38,18 @@ type Config struct {
 	Warnings []string
 	// HSM receives the Backup Key.
 	HSM hsm.HSM
+	// OpenHSM, when HSM is nil, opens the HSM with the token's user PIN the
+	// operator types in the wizard (after the reader chooser, before the
+	// menu) and soPIN, the SO PIN of the user card token when SOPINFor is
+	// set (empty: activating only). The wizard wipes both after the call:
+	// OpenHSM keeps no copy of pin (the user card slot may keep its own of
+	// soPIN, to enroll).
+	OpenHSM func(ctx context.Context, pin, soPIN []byte) (hsm.HSM, error)
+	// HSMName names the HSM until it is open, e.g. "PKCS#11 token appliance".
+	HSMName string
+	// SOPINFor, if set, names the user card token whose SO PIN OpenHSM
+	// also takes.
+	SOPINFor string
 	// APDULog, if set, receives the masked APDU log.
 	APDULog io.Writer
 	// InsertTimeout and PINTimeout bound the operator's steps.
@@ -61,6 +73,7 @@ const (
 	screenActivity // a ceremony or a card tool
 	screenQuit     // asking whether to quit while a key is in memory
 	screenReader   // choosing among several readers
+	screenHSMPIN   // the HSM token's PIN, before the HSM is open (hsmpin.go)
 )
 
 // Model is the root model; it alone builds the view.
@@ -77,6 +90,7 @@ type Model struct {
 	setup   setup
 	act     activity
 	chooser chooser
+	login   login
 
 	// what the reader and HSM look like, for the status lines
 	present    bool
@@ -103,6 +117,10 @@ func New(cfg Config) *Model {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Model{cfg: cfg, ctx: ctx, cancel: cancel, now: cfg.Now(), width: 80, height: 24, trail: newTrail(cfg.Audit)}
+	if cfg.HSM == nil {
+		m.screen = screenHSMPIN
+		m.login = newLogin()
+	}
 	if cfg.Reader == nil {
 		m.screen = screenReader
 		m.chooser = chooser{names: cfg.ReaderChoices}
@@ -113,10 +131,10 @@ func New(cfg Config) *Model {
 // Reader is the reader in use: Config.Reader, or the one the operator chose.
 func (m *Model) Reader() cardio.Reader { return m.cfg.Reader }
 
-// Init starts the ticker, asks the HSM what it holds, and starts watching the
+// Init starts the ticker, asks the HSM what it holds (if it is open yet), and starts watching the
 // reader.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{tickCmd(m.cfg.Tick), hsmInfoCmd(m.cfg.HSM)}
+	cmds := []tea.Cmd{tickCmd(m.cfg.Tick), m.askHSMCmd()}
 	if m.cfg.Reader != nil {
 		cmds = append(cmds, presentCmd(m.cfg.Reader))
 	}
@@ -131,7 +149,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if !m.quitting {
 		return m, cmd
 	}
-	if m.act != nil && m.act.working() {
+	if (m.act != nil && m.act.working()) || m.login.busy {
 		if !stepResult(msg) {
 			return m, cmd
 		}
@@ -171,7 +189,13 @@ func (m *Model) handle(msg tea.Msg) tea.Cmd {
 	case presenceMsg:
 		return m.presence(msg)
 	case readerOpenedMsg:
-		return m.readerOpened(msg)
+		cmd := m.readerOpened(msg)
+		if m.screen == screenMenu {
+			m.screen = m.afterReader()
+		}
+		return cmd
+	case hsmOpenedMsg:
+		return m.hsmOpened(msg)
 	case simMsg:
 		if msg.err != nil {
 			m.readerErr = msg.err
@@ -188,7 +212,7 @@ func (m *Model) handle(msg tea.Msg) tea.Cmd {
 	case loadedMsg:
 		// Show what the HSM itself now says it holds.
 		if m.act != nil {
-			return tea.Batch(m.act.update(msg), hsmInfoCmd(m.cfg.HSM))
+			return tea.Batch(m.act.update(msg), m.askHSMCmd())
 		}
 	}
 	if m.act != nil {
@@ -260,6 +284,8 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		return m.menuKey(s)
 	case screenReader:
 		return m.chooserKey(s)
+	case screenHSMPIN:
+		return m.loginKey(k)
 	case screenSetup:
 		return m.setupKey(k)
 	case screenActivity:
@@ -267,7 +293,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		if m.act.finished() {
 			m.act = nil
 			m.screen = screenMenu
-			return tea.Batch(cmd, hsmInfoCmd(m.cfg.HSM))
+			return tea.Batch(cmd, m.askHSMCmd())
 		}
 		return cmd
 	}
@@ -277,7 +303,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 // quit wipes what is in memory and ends the program; while a step runs it
 // only says so, and Update quits when the step is done.
 func (m *Model) quit() tea.Cmd {
-	if m.act != nil && m.act.working() {
+	if (m.act != nil && m.act.working()) || m.login.busy {
 		m.quitting = true
 		return nil
 	}
@@ -291,6 +317,7 @@ func (m *Model) quitNow() tea.Cmd {
 		release = m.act.abandon()
 		m.act = nil
 	}
+	m.login.wipe()
 	m.cancel()
 	// Release the card and write the audit trail out before the program
 	// ends, not beside it.

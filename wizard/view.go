@@ -47,6 +47,8 @@ func (m *Model) View() tea.View {
 		b.WriteString(m.menuView())
 	case screenReader:
 		b.WriteString(m.chooserView())
+	case screenHSMPIN:
+		b.WriteString(m.loginView())
 	case screenSetup:
 		b.WriteString(m.setupView())
 	case screenActivity:
@@ -72,8 +74,10 @@ func (m *Model) header() string {
 	} else {
 		lines = append(lines, styleTitle.Render("hsmcards")+" · HSM appliance smart cards")
 	}
-	hsmLine := "HSM: " + m.cfg.HSM.Name() + " · "
+	hsmLine := "HSM: " + m.hsmName() + " · "
 	switch {
+	case m.cfg.HSM == nil:
+		hsmLine += "not logged in"
 	case !m.hsmKnown:
 		hsmLine += "asking…"
 	case m.hsmInfo.err != nil:
