@@ -131,8 +131,8 @@ func New(cfg Config) *Model {
 // Reader is the reader in use: Config.Reader, or the one the operator chose.
 func (m *Model) Reader() cardio.Reader { return m.cfg.Reader }
 
-// Init starts the ticker, asks the HSM what it holds (if it is open yet), and starts watching the
-// reader.
+// Init starts the ticker, asks the HSM what it holds (if it is open yet),
+// and starts watching the reader.
 func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{tickCmd(m.cfg.Tick), m.askHSMCmd()}
 	if m.cfg.Reader != nil {
