@@ -1,11 +1,9 @@
 package wizard
 
 import (
-	"context"
 	"strings"
 	"testing"
 
-	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/tcos"
 )
@@ -22,88 +20,51 @@ const newTestPIN = "654321"
 
 func (o *operator) drivePIN() *pinTool {
 	o.t.Helper()
-	var last *pinTool
 	interrupted, tryNew := false, false
-	for step := 0; step < 100; step++ {
-		if o.f.Unplugged() {
-			o.f.Replug()
-		}
-		t, _ := o.r.m.act.(*pinTool)
-		if t == nil {
-			return last
-		}
-		last = t
-		if t.busy != "" {
-			o.t.Fatalf("tool busy (%s) with no command running", t.busy)
-		}
-		if o.before != nil {
-			o.before(o.actions)
-			if o.r.m.act != t || t.busy != "" {
-				continue
-			}
-		}
-		o.actions++
+	see := func() *pinTool { t, _ := o.r.m.act.(*pinTool); return t }
+	return driveFlow(o, flowLoop[*pinTool]{limit: 100, see: see, act: func(t *pinTool) bool {
 		switch t.step {
-		case tTimedOut:
-			o.r.press("enter")
 		case tInsert:
 			if strings.Contains(t.note.next, "type the NEW PIN as the current one") {
 				interrupted = true // as the side panel says
 			}
-			o.cur = 1
-			o.r.press("f1", "enter")
+			o.insert(1)
+			return true
 		case tPIN:
 			pin := "123456"
 			if tryNew {
 				pin = newTestPIN
 			}
-			o.typed[1]++
-			o.r.press(pin, "enter")
-			if t.step == tPIN && t.note.level == lvWarn && interrupted {
-				tryNew = !tryNew // refused after an interruption: the other one
-			}
+			o.typePIN(pin)
 		case tNewPIN, tNewPINAgain:
 			o.r.press(newTestPIN, "enter")
-			if t.step == tPIN && t.note.level == lvWarn && interrupted {
-				tryNew = !tryNew
-			}
-		case tDone:
-			o.r.press("enter")
 		default:
-			o.t.Fatalf("unexpected step %d: %s / %s", t.step, t.note.text, t.note.next)
+			return false
 		}
-	}
-	o.t.Fatalf("no end after 100 actions")
-	return nil
+		if t.step == tPIN && t.note.level == lvWarn && interrupted {
+			tryNew = !tryNew // refused after an interruption: the other one
+		}
+		return true
+	}})
 }
 
 // verifies reports whether pin verifies on card i's slot, spending a try
 // only if it does not.
 func (o *operator) verifies(i int, slot tcos.Slot, pin string) bool {
 	o.t.Helper()
-	rd := cardio.NewSimReader([]cardio.SimulatedCard{o.r.cards[i-1]})
-	rd.Insert(1)
-	ctx := context.Background()
-	card, err := rd.Connect(ctx)
-	if err != nil {
-		o.t.Fatal(err)
-	}
-	defer card.Close()
-	s := tcos.Open(card, tcos.Options{})
-	st, err := s.PINStatus(ctx, slot)
-	if err != nil || st.Blocked {
-		o.t.Fatalf("card %d %s slot: %+v %v", i, slot, st, err)
-	}
-	return s.VerifyPIN(ctx, slot, []byte(pin)) == nil
+	s, done := o.session(i, slot)
+	defer done()
+	return s.VerifyPIN(t0ctx(), slot, []byte(pin)) == nil
 }
 
 func runPINCase(t *testing.T, slot tcos.Slot, arm func(o *operator)) (apdus, actions int) {
 	t.Helper()
 	o := newOperator(t, 2, quorum.TwoOfThree)
+	o.cur = 1 // the card whose PIN changes
 	base := o.f.Count()
-	item := "Change the Backup Key share PIN"
+	item, other := "Change the Backup Key share PIN", tcos.SlotPKCS11
 	if slot == tcos.SlotPKCS11 {
-		item = "Change the PKCS#11 slot user PIN"
+		item, other = "Change the PKCS#11 slot user PIN", tcos.SlotBackupKey
 	}
 	o.r.choose(item)
 	if _, ok := o.r.m.act.(*pinTool); !ok {
@@ -116,16 +77,8 @@ func runPINCase(t *testing.T, slot tcos.Slot, arm func(o *operator)) (apdus, act
 	if tool == nil || tool.step != tDone || tool.changed != o.serial(1) {
 		t.Fatalf("the PIN change did not end in success")
 	}
-	for card, n := range o.reached {
-		if n > o.typed[card] {
-			t.Errorf("card %d got %d PINs but the operator typed %d", card, n, o.typed[card])
-		}
-	}
+	o.checkTries()
 	apdus, actions = o.f.Count()-base, o.actions
-	other := tcos.SlotPKCS11
-	if slot == tcos.SlotPKCS11 {
-		other = tcos.SlotBackupKey
-	}
 	if !o.verifies(1, slot, newTestPIN) {
 		t.Fatalf("success reported, but the new PIN does not verify")
 	}
@@ -135,23 +88,12 @@ func runPINCase(t *testing.T, slot tcos.Slot, arm func(o *operator)) (apdus, act
 	return apdus, actions
 }
 
+// No prop cards: the card whose PIN changes is the one named, and a refusal
+// of a prop is the right end, covered by the tools' tests.
 func TestFaultMatrixPINChange(t *testing.T) {
 	for _, slot := range []tcos.Slot{tcos.SlotBackupKey, tcos.SlotPKCS11} {
-		name := "pin-" + map[tcos.Slot]string{tcos.SlotBackupKey: "backup", tcos.SlotPKCS11: "pkcs11"}[slot]
-		var apdus, actions int
-		if !t.Run(name+"/clean", func(t *testing.T) { apdus, actions = runPINCase(t, slot, nil) }) {
-			t.Errorf("%s fails without faults", name)
-			continue
-		}
-		t.Logf("%s: %d APDUs, %d operator actions", name, apdus, actions)
-		// No prop cards: the card whose PIN changes is the one named, and a
-		// refusal of a prop is the right end, covered by the tools' tests.
-		fl := matrixFlow{deck: 0}
-		for _, mc := range matrixCasesFor(t, fl, apdus, actions) {
-			matrixCases.Add(1)
-			if t.Run(name+"/"+mc.name, func(t *testing.T) { runPINCase(t, slot, mc.arm) }) {
-				matrixSurvived.Add(1)
-			}
-		}
+		name := map[tcos.Slot]string{tcos.SlotBackupKey: "pin-backup", tcos.SlotPKCS11: "pin-pkcs11"}[slot]
+		run := func(t *testing.T, arm func(o *operator)) (int, int) { return runPINCase(t, slot, arm) }
+		runMatrix(t, name, false, run, nil)
 	}
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/hsm"
-	"github.com/hsmcards/hsmcards/scenario"
 	"github.com/hsmcards/hsmcards/slotuser"
 	"github.com/hsmcards/hsmcards/tcos"
 	"github.com/hsmcards/hsmcards/tcos/simcard"
@@ -124,13 +123,13 @@ func withSession(c cardio.SimulatedCard, f func(s *tcos.Session) error) error {
 // slotOperator drives the enroll and activate tools.
 type slotOperator struct {
 	*operator
-	spy      *slotSpy
-	op       slotOp
-	want     int // the card the operator uses now
-	spare    int
-	initial  []hsm.UserCard // the slot's cards when the case started
-	screens  []string
-	restarts int
+	spy     *slotSpy
+	op      slotOp
+	want    int // the card the operator uses now
+	spare   int
+	initial []hsm.UserCard // the slot's cards when the case started
+	screens []string
+	tries   map[int]int // insertions per card
 }
 
 // newSlotOperator is a rig on a copy of the keyed deck, with a simulated
@@ -166,15 +165,8 @@ func newSlotOperator(t *testing.T, deck string, op slotOp, enrolled int) *slotOp
 			t.Fatalf("enrolling card %d: %v", i, err)
 		}
 	}
-	o := &operator{t: t, r: r, f: r.sim.Faults(), typed: map[int]int{}, reached: map[int]int{}, bad: map[int]bool{}, perCard: map[int]int{}}
-	o.f.MuteWaits = false
-	o.f.Trace = func(card int, cmd []byte) {
-		o.perCard[card]++
-		if len(cmd) > 5 && cmd[1] == 0x20 {
-			o.reached[card]++
-		}
-	}
-	so := &slotOperator{operator: o, spy: spy, op: op}
+	so := &slotOperator{operator: operatorOn(t, r), spy: spy, op: op, tries: map[int]int{}}
+	so.restart = func() { r.choose(so.menu()) }
 	so.initial, err = spy.UserCards(t0ctx())
 	if err != nil {
 		t.Fatal(err)
@@ -210,81 +202,48 @@ func (o *slotOperator) sameCards() bool {
 // drive runs the tool to its success and returns it.
 func (o *slotOperator) drive() *slotCardTool {
 	o.t.Helper()
-	var last *slotCardTool
-	tries := map[int]int{}
-	for step := 0; step < 150; step++ {
-		if o.f.Unplugged() {
-			o.f.Replug()
+	return driveFlow(o.operator, flowLoop[*slotCardTool]{limit: 150, see: o.tool, act: o.act,
+		ended: func(t *slotCardTool) bool { return t.done != (tcos.Serial{}) },
+		check: func(t *slotCardTool) {
+			if t.done == (tcos.Serial{}) && !o.sameCards() {
+				o.t.Fatalf("the slot's cards changed, but the tool reports no success: %s / %s", t.note.text, t.note.next)
+			}
+		}})
+}
+
+func (o *slotOperator) act(t *slotCardTool) bool {
+	switch t.step {
+	case tInsert:
+		if o.tries[o.want]++; o.tries[o.want] > 6 {
+			o.t.Fatalf("card %d tried %d times; wizard says: %s / %s", o.want, o.tries[o.want]-1, t.note.text, t.note.next)
 		}
-		t := o.tool()
-		if t == nil {
-			if last != nil && last.done != (tcos.Serial{}) {
-				return last
+		o.insert(o.want)
+		if sentAway(&t.toolBase) {
+			if o.want == o.spare {
+				o.t.Fatalf("the wizard sent away the spare card %d too: %s / %s", o.cur, t.note.text, t.note.next)
 			}
-			if o.restarts++; o.restarts > 3 {
-				o.t.Fatalf("the tool was left %d times", o.restarts)
-			}
-			o.r.choose(o.menu())
-			continue
+			o.want = o.spare
 		}
-		last = t
-		if t.busy != "" {
-			o.t.Fatalf("tool busy (%s) with no command running", t.busy)
+	case tPIN:
+		o.typePIN("123456")
+		// No card of the matrix is stale or changed: advice to revoke or
+		// enroll a card anew would have the operator undo a good card.
+		if flat := strings.Join(strings.Fields(t.note.text+" "+t.note.next), " "); strings.Contains(flat, "evoke") || strings.Contains(flat, "enroll it again") {
+			o.t.Fatalf("after a fault the wizard advises to revoke a good card: %s / %s", t.note.text, t.note.next)
 		}
-		if t.done == (tcos.Serial{}) && !o.sameCards() {
-			o.t.Fatalf("the slot's cards changed, but the tool reports no success: %s / %s", t.note.text, t.note.next)
-		}
-		if o.before != nil {
-			o.before(o.actions)
-			if o.r.m.act != t || t.busy != "" {
-				continue
+		if t.step == tDone && t.done != (tcos.Serial{}) && o.op == slotActivate {
+			o.spy.mu.Lock()
+			n := len(o.spy.logins)
+			ok := n > 0 && o.spy.logins[n-1].err == nil && bytes.Equal(o.spy.logins[n-1].pin, o.spy.pins[len(o.spy.pins)-1])
+			o.spy.mu.Unlock()
+			if !ok || !o.spy.Active() {
+				o.t.Fatalf("activation reported, but the slot's Login did not succeed with its user PIN")
 			}
 		}
-		o.actions++
-		switch t.step {
-		case tTimedOut:
-			o.r.press("enter")
-		case tInsert:
-			o.cur = o.want
-			if tries[o.cur]++; tries[o.cur] > 6 {
-				o.t.Fatalf("card %d tried %d times; wizard says: %s / %s", o.cur, tries[o.cur]-1, t.note.text, t.note.next)
-			}
-			o.r.press(fmt.Sprintf("f%d", o.cur), "enter")
-			if t.step == tInsert && t.note.level == lvError &&
-				(strings.HasPrefix(t.note.next, "Take this card out") || strings.HasPrefix(t.note.next, "Take it out. ")) {
-				if o.want == o.spare {
-					o.t.Fatalf("the wizard sent away the spare card %d too: %s / %s", o.cur, t.note.text, t.note.next)
-				}
-				o.want = o.spare
-			}
-		case tPIN:
-			o.typed[o.cur]++
-			o.r.press("123456", "enter")
-			// No card of the matrix is stale or changed: advice to revoke or
-			// enroll a card anew would have the operator undo a good card.
-			if flat := strings.Join(strings.Fields(t.note.text+" "+t.note.next), " "); strings.Contains(flat, "evoke") || strings.Contains(flat, "enroll it again") {
-				o.t.Fatalf("after a fault the wizard advises to revoke a good card: %s / %s", t.note.text, t.note.next)
-			}
-			if t.step == tDone && t.done != (tcos.Serial{}) && o.op == slotActivate {
-				o.spy.mu.Lock()
-				n := len(o.spy.logins)
-				ok := n > 0 && o.spy.logins[n-1].err == nil && bytes.Equal(o.spy.logins[n-1].pin, o.spy.pins[len(o.spy.pins)-1])
-				o.spy.mu.Unlock()
-				if !ok || !o.spy.Active() {
-					o.t.Fatalf("activation reported, but the slot's Login did not succeed with its user PIN")
-				}
-			}
-		case tDone:
-			if t.done == (tcos.Serial{}) {
-				o.t.Fatalf("the tool ended without success: %s / %s", t.note.text, t.note.next)
-			}
-			o.r.press("enter")
-		default:
-			o.t.Fatalf("unexpected step %d: %s / %s", t.step, t.note.text, t.note.next)
-		}
+	default:
+		return false
 	}
-	o.t.Fatalf("no end after 150 actions")
-	return nil
+	return true
 }
 
 // activates has card i activate the slot directly (not through the wizard).
@@ -348,11 +307,7 @@ func runSlotCase(t *testing.T, fl slotFlow, arm func(o *slotOperator)) (apdus, a
 	if tool == nil || tool.done != o.serial(o.cur) {
 		t.Fatalf("the tool did not end in success with card %d", o.cur)
 	}
-	for card, n := range o.reached {
-		if n > o.typed[card] {
-			t.Errorf("card %d got %d PINs but the operator typed %d", card, n, o.typed[card])
-		}
-	}
+	o.checkTries()
 	cards, err := o.spy.UserCards(t0ctx())
 	if err != nil {
 		t.Fatal(err)
@@ -428,50 +383,14 @@ func TestFaultMatrixSlotUser(t *testing.T) {
 	deck := makeKeyedDeck(t)
 	for _, fl := range flows {
 		fl.deck = deck
-		var apdus, actions int
-		if !t.Run(fl.name+"/clean", func(t *testing.T) { apdus, actions = runSlotCase(t, fl, nil) }) {
-			t.Errorf("%s fails without faults", fl.name)
-			continue
-		}
-		t.Logf("%s: %d APDUs, %d operator actions", fl.name, apdus, actions)
-		type slotCase struct {
-			name string
-			arm  func(o *slotOperator)
-		}
-		var cases []slotCase
-		for _, mc := range matrixCasesFor(t, matrixFlow{deck: 0}, apdus, actions) {
-			cases = append(cases, slotCase{mc.name, func(o *slotOperator) { mc.arm(o.operator) }})
-		}
-		props := map[string]func(o *slotOperator) (cardio.SimulatedCard, error){
-			"foreign": func(*slotOperator) (cardio.SimulatedCard, error) { return scenario.ForeignProp(), nil },
-			"blocked": func(o *slotOperator) (cardio.SimulatedCard, error) { return pkcs11BlockedProp(o.serial(fl.want)) },
-		}
-		for _, name := range []string{"foreign", "blocked"} {
-			mk := props[name]
-			cases = append(cases, slotCase{fmt.Sprintf("%s@card%d", name, fl.want), func(o *slotOperator) {
-				p, err := mk(o)
-				if err != nil {
-					o.t.Fatal(err)
-				}
-				if err := o.f.Substitute(fl.want, p); err != nil {
-					o.t.Fatal(err)
-				}
-			}})
-		}
+		run := func(t *testing.T, arm func(o *slotOperator)) (int, int) { return runSlotCase(t, fl, arm) }
+		blocked := func(o *operator) (cardio.SimulatedCard, error) { return pkcs11BlockedProp(o.serial(fl.want)) }
 		// In parallel: an enrollment makes an RSA key pair on card 3 in
 		// every case.
-		t.Run(fl.name, func(t *testing.T) {
-			for _, c := range cases {
-				matrixCases.Add(1)
-				t.Run(c.name, func(t *testing.T) {
-					t.Parallel()
-					defer func() {
-						if !t.Failed() {
-							matrixSurvived.Add(1)
-						}
-					}()
-					runSlotCase(t, fl, c.arm)
-				})
+		runMatrix(t, fl.name, true, run, func(int) []matrixCase[*slotOperator] {
+			return []matrixCase[*slotOperator]{
+				propCase[*slotOperator](fmt.Sprintf("foreign@card%d", fl.want), fl.want, foreignProp),
+				propCase[*slotOperator](fmt.Sprintf("blocked@card%d", fl.want), fl.want, blocked),
 			}
 		})
 	}

@@ -65,7 +65,8 @@ type matrixFlow struct {
 	start   func(o *operator)
 }
 
-// operator drives a ceremony the way a person at the console would.
+// operator drives a flow the way a person at the console would; each
+// flow's operator embeds it.
 type operator struct {
 	t       *testing.T
 	r       *rig
@@ -84,8 +85,15 @@ type operator struct {
 }
 
 func newOperator(t *testing.T, deck int, s quorum.Scheme) *operator {
-	r := newRig(t, deck)
-	o := &operator{t: t, r: r, f: r.sim.Faults(), scheme: s,
+	o := operatorOn(t, newRig(t, deck))
+	o.scheme = s
+	return o
+}
+
+// operatorOn is an operator at rig r, counting the commands and PINs that
+// reach each card.
+func operatorOn(t *testing.T, r *rig) *operator {
+	o := &operator{t: t, r: r, f: r.sim.Faults(),
 		typed: map[int]int{}, reached: map[int]int{}, bad: map[int]bool{}, perCard: map[int]int{}}
 	o.f.MuteWaits = false // a mute card answers ErrCardMute at once, as after the step's deadline
 	o.f.Trace = func(card int, cmd []byte) {
@@ -97,7 +105,114 @@ func newOperator(t *testing.T, deck int, s quorum.Scheme) *operator {
 	return o
 }
 
+// base is the operator every flow's operator embeds.
+func (o *operator) base() *operator { return o }
+
 func (o *operator) serial(i int) tcos.Serial { return o.r.cards[i-1].Serial() }
+
+// insert puts deck card i in the reader.
+func (o *operator) insert(i int) {
+	o.cur = i
+	o.r.press(fmt.Sprintf("f%d", i), "enter")
+}
+
+// typePIN types pin for the card in the reader.
+func (o *operator) typePIN(pin string) {
+	o.typed[o.cur]++
+	o.r.press(pin, "enter")
+}
+
+// checkTries fails if a PIN reached a card more often than it was typed for
+// that card (invariant 3).
+func (o *operator) checkTries() {
+	o.t.Helper()
+	for card, n := range o.reached {
+		if n > o.typed[card] {
+			o.t.Errorf("card %d got %d PINs but the operator typed %d", card, n, o.typed[card])
+		}
+	}
+}
+
+// sentAway reports whether the wizard said to take the card out for good
+// (refused: blocked, foreign, not of this key set, read already).
+func sentAway(b *toolBase) bool {
+	return b.step == tInsert && b.note.level == lvError &&
+		(strings.HasPrefix(b.note.next, "Take this card out") || strings.HasPrefix(b.note.next, "Take it out. "))
+}
+
+// matrixActivity is the ceremony or a card tool: each runs on toolBase.
+type matrixActivity interface {
+	comparable
+	faultBase() *toolBase
+}
+
+// faultBase lets the matrix's drive loop read any activity's toolBase.
+func (b *toolBase) faultBase() *toolBase { return b }
+
+// flowLoop is what one flow's operator does its own way in driveFlow.
+type flowLoop[A matrixActivity] struct {
+	limit int      // actions before the flow counts as stuck
+	see   func() A // the activity on screen; nil once it is left
+	// ended reports whether the activity succeeded. nil: every end ends the
+	// drive; else an activity left before success is started again
+	// (o.restart), at most three times, and an end without success fails.
+	ended func(A) bool
+	check func(A)      // invariants that hold before every action
+	act   func(A) bool // the flow's action; false leaves the step to driveFlow
+}
+
+// driveFlow runs a flow to its end and returns its activity as it ended.
+// Before each action it plugs an unplugged reader back in (as the side panel
+// says), fails while a step still runs, checks the flow's invariants and
+// runs the operator-time fault; then it counts the action and takes it: the
+// flow's own, else OK on a timeout or at the end.
+func driveFlow[A matrixActivity](o *operator, l flowLoop[A]) A {
+	o.t.Helper()
+	var last, none A
+	restarts := 0
+	for range l.limit {
+		if o.f.Unplugged() {
+			o.f.Replug()
+		}
+		a := l.see()
+		if a == none {
+			if l.ended == nil || last != none && l.ended(last) {
+				return last
+			}
+			if restarts++; restarts > 3 {
+				o.t.Fatalf("the flow was left %d times", restarts)
+			}
+			o.restart()
+			continue
+		}
+		last = a
+		b := a.faultBase()
+		if b.busy != "" {
+			o.t.Fatalf("busy (%s) with no command running", b.busy)
+		}
+		if l.check != nil {
+			l.check(a)
+		}
+		if o.before != nil {
+			o.before(o.actions)
+			if l.see() != a || b.busy != "" {
+				continue
+			}
+		}
+		o.actions++
+		switch {
+		case l.act(a):
+		case b.step == tDone && l.ended != nil && !l.ended(a):
+			o.t.Fatalf("the flow ended without success: %s / %s", b.note.text, b.note.next)
+		case b.step == tTimedOut, b.step == tDone:
+			o.r.press("enter")
+		default:
+			o.t.Fatalf("unexpected step %d: %s / %s", b.step, b.note.text, b.note.next)
+		}
+	}
+	o.t.Fatalf("no end after %d actions", l.limit)
+	return last
+}
 
 func (o *operator) ceremony() *ceremony {
 	c, _ := o.r.m.act.(*ceremony)
@@ -124,128 +239,109 @@ func (o *operator) pick(c *ceremony) int {
 // drive runs the ceremony to its end and returns it, or fails.
 func (o *operator) drive() *ceremony {
 	o.t.Helper()
-	var last *ceremony
-	for step := 0; step < 200; step++ {
-		if o.f.Unplugged() {
-			o.f.Replug() // the side panel said: plug the reader back in
-		}
-		c := o.ceremony()
-		if c == nil {
-			return last
-		}
-		last = c
-		if c.busy != "" {
-			o.t.Fatalf("ceremony busy (%s) with no command running", c.busy)
-		}
-		if c.kind == opInstall && c.phase != phaseDone && c.newKey == nil {
-			o.t.Fatalf("the generated key left memory before it was in the HSM")
-		}
-		if o.before != nil {
-			o.before(o.actions)
-			if o.ceremony() != c || c.busy != "" {
-				continue
+	return driveFlow(o, flowLoop[*ceremony]{limit: 200, see: o.ceremony, act: o.actCeremony,
+		check: func(c *ceremony) {
+			if c.kind == opInstall && c.phase != phaseDone && c.newKey == nil {
+				o.t.Fatalf("the generated key left memory before it was in the HSM")
 			}
-		}
-		o.actions++
-		switch {
-		case c.asking(qStart), c.step == tTimedOut:
-			o.r.press("enter")
-		case c.step == tInsert:
-			i := o.pick(c)
-			if i == 0 && c.kind == opLoad && len(o.readBy) > 0 && o.restart != nil {
-				// The reading locked on to the key set of the first card,
-				// and the rest of the cards are of another: as the side
-				// panel says, leave and start again without that card.
-				for _, b := range o.readBy {
-					o.bad[b] = true
+		}})
+}
+
+func (o *operator) actCeremony(c *ceremony) bool {
+	switch {
+	case c.asking(qStart):
+		o.r.press("enter")
+	case c.step == tInsert:
+		i := o.pick(c)
+		if i == 0 && c.kind == opLoad && len(o.readBy) > 0 && o.restart != nil {
+			// The reading locked on to the key set of the first card,
+			// and the rest of the cards are of another: as the side
+			// panel says, leave and start again without that card.
+			for _, b := range o.readBy {
+				o.bad[b] = true
+			}
+			for k := range o.bad {
+				if !slices.Contains(o.readBy, k) {
+					delete(o.bad, k)
 				}
-				for k := range o.bad {
-					if !slices.Contains(o.readBy, k) {
-						delete(o.bad, k)
-					}
-				}
-				o.readBy = nil
-				o.r.press("esc")
-				if o.ceremony() != nil {
-					o.t.Fatalf("leaving a load that holds no key asked first")
-				}
-				o.restart()
-				continue
 			}
-			if i == 0 {
-				o.t.Fatalf("no usable card left; wizard says: %s / %s", c.note.text, c.note.next)
+			o.readBy = nil
+			o.r.press("esc")
+			if o.ceremony() != nil {
+				o.t.Fatalf("leaving a load that holds no key asked first")
 			}
-			o.cur = i
-			o.r.press(fmt.Sprintf("f%d", i), "enter")
-			o.sendAway(c)
-		case c.step == tPIN:
-			o.typed[o.cur]++
-			n := len(c.read)
-			o.r.press("123456", "enter")
-			if len(c.read) > n {
-				o.readBy = append(o.readBy, o.cur)
-			}
-			o.sendAway(c)
-		case c.asking(qOverwrite):
-			if c.existingErr == nil && c.existing.KeySetID != c.records[0].KeySetID {
-				// A share of another Backup Key: keep it, use another card.
-				o.bad[o.cur] = true
-				o.r.press("esc")
-			} else {
-				o.r.press("enter") // damaged, or already this key's: write again
-			}
-		case c.step == tDone:
-			o.r.press("enter")
-		default:
-			o.t.Fatalf("unexpected step %d: %s / %s", c.step, c.note.text, c.note.next)
+			o.restart()
+			return true
 		}
+		if i == 0 {
+			o.t.Fatalf("no usable card left; wizard says: %s / %s", c.note.text, c.note.next)
+		}
+		o.insert(i)
+		o.sendAway(c)
+	case c.step == tPIN:
+		n := len(c.read)
+		o.typePIN("123456")
+		if len(c.read) > n {
+			o.readBy = append(o.readBy, o.cur)
+		}
+		o.sendAway(c)
+	case c.asking(qOverwrite):
+		if c.existingErr == nil && c.existing.KeySetID != c.records[0].KeySetID {
+			// A share of another Backup Key: keep it, use another card.
+			o.bad[o.cur] = true
+			o.r.press("esc")
+		} else {
+			o.r.press("enter") // damaged, or already this key's: write again
+		}
+	default:
+		return false
 	}
-	o.t.Fatalf("no end after 200 actions")
-	return nil
+	return true
 }
 
 // sendAway marks the card unusable when the wizard said to take it out for
-// good (refused: blocked, foreign, not of this key set, read already).
+// good.
 func (o *operator) sendAway(c *ceremony) {
-	if c.step != tInsert || c.note.level != lvError {
-		return
-	}
-	if strings.HasPrefix(c.note.next, "Take this card out") || strings.HasPrefix(c.note.next, "Take it out. ") {
+	if sentAway(&c.toolBase) {
 		o.bad[o.cur] = true
 	}
 }
 
-// records reads every deck card's share record the way the wizard does,
-// with the factory PIN: the record, or the parse error.
+// session opens card i in a reader of its own, failing if slot's PIN is
+// blocked; done closes it.
+func (o *operator) session(i int, slot tcos.Slot) (s *tcos.Session, done func()) {
+	o.t.Helper()
+	s, done = o.r.session(i)
+	if st, err := s.PINStatus(t0ctx(), slot); err != nil || st.Blocked {
+		done()
+		o.t.Fatalf("card %d %s PIN: %+v %v", i, slot, st, err)
+	}
+	return s, done
+}
+
+// shareEF reads card i's share EF as the wizard would, with the factory PIN.
+func (o *operator) shareEF(i int) []byte {
+	o.t.Helper()
+	s, done := o.session(i, tcos.SlotBackupKey)
+	defer done()
+	if err := s.VerifyPIN(t0ctx(), tcos.SlotBackupKey, []byte("123456")); err != nil {
+		o.t.Fatalf("card %d: %v", i, err)
+	}
+	raw, err := s.ReadShareRecord(t0ctx())
+	if err != nil {
+		o.t.Fatalf("card %d: %v", i, err)
+	}
+	return raw
+}
+
+// records reads every deck card's share record the way the wizard does:
+// the records that parse.
 func (o *operator) records() map[int]*quorum.Record {
 	o.t.Helper()
 	out := map[int]*quorum.Record{}
-	for i, sc := range o.r.cards {
-		rd := cardio.NewSimReader([]cardio.SimulatedCard{sc})
-		rd.Insert(1)
-		ctx := context.Background()
-		card, err := rd.Connect(ctx)
-		if err != nil {
-			o.t.Fatal(err)
-		}
-		s := tcos.Open(card, tcos.Options{})
-		if _, err := s.Identify(ctx); err != nil {
-			o.t.Fatalf("card %d: %v", i+1, err)
-		}
-		st, err := s.PINStatus(ctx, tcos.SlotBackupKey)
-		if err != nil || st.Blocked {
-			o.t.Fatalf("card %d: PIN status %+v %v", i+1, st, err)
-		}
-		if err := s.VerifyPIN(ctx, tcos.SlotBackupKey, []byte("123456")); err != nil {
-			o.t.Fatalf("card %d: %v", i+1, err)
-		}
-		raw, err := s.ReadShareRecord(ctx)
-		card.Close()
-		if err != nil {
-			o.t.Fatalf("card %d: %v", i+1, err)
-		}
-		if rec, err := quorum.Parse(raw); err == nil {
-			out[i+1] = rec
+	for i := 1; i <= len(o.r.cards); i++ {
+		if rec, err := quorum.Parse(o.shareEF(i)); err == nil {
+			out[i] = rec
 		}
 	}
 	return out
@@ -267,11 +363,7 @@ func (o *operator) check(c *ceremony, before map[int]*quorum.Record) {
 	if len(c.read) < o.scheme.K {
 		o.t.Fatalf("success after reading %d cards of %d needed", len(c.read), o.scheme.K)
 	}
-	for card, n := range o.reached {
-		if n > o.typed[card] {
-			o.t.Errorf("card %d got %d PINs but the operator typed %d", card, n, o.typed[card])
-		}
-	}
+	o.checkTries()
 	recs := o.records() // after the tries check: a right PIN resets the counter
 	for i, rec := range recs {
 		if rec.KeySetID == info.KeySetID {
@@ -327,21 +419,17 @@ func matrixFlows() []matrixFlow {
 }
 
 // runCase runs one flow with arm applied at its start.
-func runCase(t *testing.T, fl matrixFlow, arm func(o *operator)) (apdus, actions int, perCard map[int]int) {
+func runCase(t *testing.T, fl matrixFlow, arm func(o *operator)) (apdus, actions int) {
 	t.Helper()
 	o := newOperator(t, fl.deck, fl.scheme)
-	if fl.prepare != nil {
-		fl.prepare(o)
-	}
-	for k := range o.typed {
-		delete(o.typed, k)
-	}
-	clear(o.reached)
-	clear(o.perCard)
 	before := map[int]*quorum.Record{}
 	if fl.prepare != nil {
+		fl.prepare(o)
 		before = o.records()
 	}
+	clear(o.typed)
+	clear(o.reached)
+	clear(o.perCard)
 	base := o.f.Count()
 	o.actions = 0
 	o.readBy = nil
@@ -352,92 +440,129 @@ func runCase(t *testing.T, fl matrixFlow, arm func(o *operator)) (apdus, actions
 	}
 	c := o.drive()
 	o.check(c, before)
-	return o.f.Count() - base, o.actions, o.perCard
+	if arm == nil {
+		t.Logf("APDUs per card: %v", o.perCard)
+	}
+	return o.f.Count() - base, o.actions
 }
 
-type matrixCase struct {
+// matrixOperator is a flow's operator: *operator, or one that embeds it.
+type matrixOperator interface{ base() *operator }
+
+// matrixCase is one case of a flow: arm sets its fault up at the start.
+type matrixCase[O matrixOperator] struct {
 	name string
-	arm  func(o *operator)
+	arm  func(o O)
 }
 
-func matrixCasesFor(t *testing.T, fl matrixFlow, apdus, actions int) []matrixCase {
-	var cases []matrixCase
-	for i := 0; i < apdus; i++ {
+// faultCases are the cases every flow runs: every fault at every APDU index
+// and every operator-time fault before every action of the clean run.
+func faultCases[O matrixOperator](apdus, actions int) []matrixCase[O] {
+	var cases []matrixCase[O]
+	arm := func(name string, r cardio.Rule) {
+		cases = append(cases, matrixCase[O]{name, func(o O) { o.base().f.Arm(r) }})
+	}
+	for i := range apdus {
 		for _, k := range cardio.FaultKinds() {
-			cases = append(cases, matrixCase{fmt.Sprintf("%s@apdu%d", k, i), func(o *operator) {
-				o.f.Arm(cardio.Rule{Kind: k, After: i})
-			}})
+			arm(fmt.Sprintf("%s@apdu%d", k, i), cardio.Rule{Kind: k, After: i})
 		}
 		// A tear late in a write: the whole record landed (it is shorter than
 		// the padded EF), only the answer was lost.
-		cases = append(cases, matrixCase{fmt.Sprintf("tear-late@apdu%d", i), func(o *operator) {
-			o.f.Arm(cardio.Rule{Kind: cardio.FaultTear, After: i, Keep: tcos.ShareEFSize - 1})
-		}})
+		arm(fmt.Sprintf("tear-late@apdu%d", i), cardio.Rule{Kind: cardio.FaultTear, After: i, Keep: tcos.ShareEFSize - 1})
 	}
-	for a := 0; a < actions; a++ {
+	for a := range actions {
 		cases = append(cases,
-			matrixCase{fmt.Sprintf("timeout@action%d", a), func(o *operator) {
-				o.before = func(n int) {
-					if n == a {
-						o.r.advance(DefaultInsertTimeout + DefaultPINTimeout)
-					}
-				}
-			}},
-			matrixCase{fmt.Sprintf("f12@action%d", a), func(o *operator) {
-				o.before = func(n int) {
-					if n == a {
-						o.r.press("f12")
-					}
-				}
-			}})
-	}
-	for j := 1; j <= fl.deck; j++ {
-		props := map[string]func(o *operator) (cardio.SimulatedCard, error){
-			"foreign": func(*operator) (cardio.SimulatedCard, error) { return scenario.ForeignProp(), nil },
-			"blocked": func(o *operator) (cardio.SimulatedCard, error) { return scenario.BlockedProp(o.serial(j)) },
-			"otherset": func(o *operator) (cardio.SimulatedCard, error) {
-				var sn tcos.Serial
-				copy(sn[:], "OTHERSET01")
-				return scenario.OtherKeySetProp(sn, "elsewhere")
-			},
-		}
-		for _, name := range []string{"foreign", "blocked", "otherset"} {
-			mk := props[name]
-			cases = append(cases, matrixCase{fmt.Sprintf("%s@card%d", name, j), func(o *operator) {
-				p, err := mk(o)
-				if err != nil {
-					o.t.Fatal(err)
-				}
-				if err := o.f.Substitute(j, p); err != nil {
-					o.t.Fatal(err)
-				}
-			}})
-		}
+			beforeCase(fmt.Sprintf("timeout@action%d", a), a, func(o O) {
+				o.base().r.advance(DefaultInsertTimeout + DefaultPINTimeout)
+			}),
+			beforeCase(fmt.Sprintf("f12@action%d", a), a, func(o O) { o.base().r.press("f12") }))
 	}
 	return cases
 }
 
-func TestFaultMatrix(t *testing.T) {
-	total, survived := 0, 0
-	for _, fl := range matrixFlows() {
-		var apdus, actions int
-		var perCard map[int]int
-		if !t.Run(fl.name+"/clean", func(t *testing.T) {
-			apdus, actions, perCard = runCase(t, fl, nil)
-		}) {
-			t.Errorf("%s fails without faults", fl.name)
-			continue
-		}
-		t.Logf("%s: %d APDUs (per card %v), %d operator actions", fl.name, apdus, perCard, actions)
-		for _, mc := range matrixCasesFor(t, fl, apdus, actions) {
-			total++
-			matrixCases.Add(1)
-			ok := t.Run(fl.name+"/"+mc.name, func(t *testing.T) { runCase(t, fl, mc.arm) })
-			if ok {
-				survived++
-				matrixSurvived.Add(1)
+// beforeCase has the operator do what do does before action a.
+func beforeCase[O matrixOperator](name string, a int, do func(o O)) matrixCase[O] {
+	return matrixCase[O]{name, func(o O) {
+		o.base().before = func(n int) {
+			if n == a {
+				do(o)
 			}
 		}
+	}}
+}
+
+// propCase puts the prop card mk makes in place of deck card j.
+func propCase[O matrixOperator](name string, j int, mk func(o *operator) (cardio.SimulatedCard, error)) matrixCase[O] {
+	return matrixCase[O]{name, func(o O) {
+		p, err := mk(o.base())
+		if err == nil {
+			err = o.base().f.Substitute(j, p)
+		}
+		if err != nil {
+			o.base().t.Fatal(err)
+		}
+	}}
+}
+
+func foreignProp(*operator) (cardio.SimulatedCard, error) { return scenario.ForeignProp(), nil }
+
+// blockedProp is card j with its Backup Key PIN blocked.
+func blockedProp(j int) func(o *operator) (cardio.SimulatedCard, error) {
+	return func(o *operator) (cardio.SimulatedCard, error) { return scenario.BlockedProp(o.serial(j)) }
+}
+
+// otherSetProp holds a share of another key set.
+func otherSetProp(*operator) (cardio.SimulatedCard, error) {
+	var sn tcos.Serial
+	copy(sn[:], "OTHERSET01")
+	return scenario.OtherKeySetProp(sn, "elsewhere")
+}
+
+// runMatrix runs flow name clean, then once for each of its faultCases and
+// the cases more (if any) adds, counting every case for TestMain's line. Parallel
+// cases suit a flow whose every case is slow.
+func runMatrix[O matrixOperator](t *testing.T, name string, parallel bool,
+	run func(t *testing.T, arm func(o O)) (apdus, actions int), more func(actions int) []matrixCase[O]) {
+	t.Helper()
+	var apdus, actions int
+	if !t.Run(name+"/clean", func(t *testing.T) { apdus, actions = run(t, nil) }) {
+		t.Errorf("%s fails without faults", name)
+		return
 	}
-	t.Logf("fault matrix: %d cases, %d survived", total, survived)
+	t.Logf("%s: %d APDUs, %d operator actions", name, apdus, actions)
+	cases := faultCases[O](apdus, actions)
+	if more != nil {
+		cases = append(cases, more(actions)...)
+	}
+	t.Run(name, func(t *testing.T) {
+		for _, mc := range cases {
+			matrixCases.Add(1)
+			t.Run(mc.name, func(t *testing.T) {
+				if parallel {
+					t.Parallel()
+				}
+				defer func() {
+					if !t.Failed() {
+						matrixSurvived.Add(1)
+					}
+				}()
+				run(t, mc.arm)
+			})
+		}
+	})
+}
+
+func TestFaultMatrix(t *testing.T) {
+	for _, fl := range matrixFlows() {
+		run := func(t *testing.T, arm func(o *operator)) (int, int) { return runCase(t, fl, arm) }
+		runMatrix(t, fl.name, false, run, func(int) (cases []matrixCase[*operator]) {
+			for j := 1; j <= fl.deck; j++ {
+				cases = append(cases,
+					propCase[*operator](fmt.Sprintf("foreign@card%d", j), j, foreignProp),
+					propCase[*operator](fmt.Sprintf("blocked@card%d", j), j, blockedProp(j)),
+					propCase[*operator](fmt.Sprintf("otherset@card%d", j), j, otherSetProp))
+			}
+			return cases
+		})
+	}
 }
