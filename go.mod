@@ -12,7 +12,6 @@ require (
 	github.com/hashicorp/vault v1.21.4
 	github.com/miekg/pkcs11 v1.1.2
 	golang.org/x/sys v0.47.0
-	golang.org/x/term v0.38.0
 )
 
 require (
