@@ -205,7 +205,7 @@ func (m *Model) loginView() string {
 	case l.problem != "":
 		b.WriteString("\n" + styleLevel[lvError].Render(wrap("Problem: "+l.problem, 78)) + "\n")
 		if l.detail != "" {
-			b.WriteString(styleDim.Render(wrap(sentence(l.detail)+".", 78)) + "\n")
+			b.WriteString(styleDim.Render(wrap("Details: "+l.detail+".", 78)) + "\n")
 		}
 	}
 	help := "type the PIN · Backspace delete · Enter OK · Esc quit"
