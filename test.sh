@@ -21,6 +21,8 @@ if ((${#missing[@]})); then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 go vet -tags pcsc ./...
+go tool staticcheck ./...             # pinned in go.mod (tool directive)
+go tool staticcheck -tags pcsc ./...
 CGO_ENABLED=0 go build -o /dev/null .   # `go run .` needs only Go
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
