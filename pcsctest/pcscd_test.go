@@ -41,6 +41,14 @@ const (
 var daemon *pcscd
 
 func TestMain(m *testing.M) {
+	// pcscd's socket path is fixed: two test runs on one machine (two
+	// checkouts, say) would stop each other's pcscd. The second waits.
+	unlock, err := machineLock()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pcsctest:", err)
+		os.Exit(1)
+	}
+	defer unlock()
 	d, err := setup()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pcsctest:", err)
@@ -53,7 +61,22 @@ func TestMain(m *testing.M) {
 	}
 	os.RemoveAll(daemon.dir)
 	os.Remove(filepath.Join(os.TempDir(), pidFile))
+	unlock()
 	os.Exit(code)
+}
+
+// machineLock waits for, then holds, the lock that makes the pcscd tests of
+// this machine run one at a time. The lock goes with the process.
+func machineLock() (func(), error) {
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "hsmcards-pcsctest.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("locking %s: %w", f.Name(), err)
+	}
+	return func() { f.Close() }, nil
 }
 
 // setup checks the machine, clears a pcscd left over by an earlier run of
