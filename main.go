@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -132,7 +133,7 @@ func run(args []string, stderr io.Writer) error {
 	}
 	defer func() {
 		if cfg.Reader != nil {
-			cfg.Reader.Close()
+			closeWithin(closeWait, cfg.Reader)
 		}
 	}()
 
@@ -141,7 +142,7 @@ func run(args []string, stderr io.Writer) error {
 	}
 	defer func() {
 		if cfg.HSM != nil {
-			cfg.HSM.Close()
+			closeWithin(closeWait, cfg.HSM)
 		}
 	}()
 
@@ -172,6 +173,24 @@ func run(args []string, stderr io.Writer) error {
 		return nil
 	}
 	return err
+}
+
+// closeWait bounds how long quitting waits for the reader or the HSM to
+// close: one stalled in a command (the operator quit with a second ctrl+c)
+// must not keep the program from ending.
+const closeWait = 2 * time.Second
+
+// closeWithin closes c, giving up after d.
+func closeWithin(d time.Duration, c io.Closer) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.Close()
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
 }
 
 // simulated hands the deck's cards to the simulated reader.

@@ -83,9 +83,9 @@ type tickMsg time.Time
 // connectCmd connects to the card in the reader, identifies it and asks the
 // slot's PIN state without spending a try. On success the card stays open
 // for the step; on failure it is closed.
-func connectCmd(r cardio.Reader, slot tcos.Slot, apduLog io.Writer, pinTimeout time.Duration) tea.Cmd {
+func connectCmd(parent context.Context, r cardio.Reader, slot tcos.Slot, apduLog io.Writer, pinTimeout time.Duration) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+		ctx, cancel := context.WithTimeout(parent, stepTimeout)
 		defer cancel()
 		card, err := r.Connect(ctx)
 		if err != nil {
@@ -105,10 +105,11 @@ func connectCmd(r cardio.Reader, slot tcos.Slot, apduLog io.Writer, pinTimeout t
 }
 
 // verifyCmd verifies the Backup Key slot PIN (typed on screen, or on the
-// reader's keypad when pin is nil) and reads the share record. The PIN copy is
+// reader's keypad when pin is nil, within ctx) and reads the share record
+// (within root, which ends when the operator quits). The PIN copy is
 // wiped once sent. On a wrong PIN the card stays open for another try; on
 // every other failure it is closed.
-func verifyCmd(ctx context.Context, oc *openCard, pin []byte) tea.Cmd {
+func verifyCmd(root, ctx context.Context, oc *openCard, pin []byte) tea.Cmd {
 	return func() tea.Msg {
 		keep, err := pinStep(ctx, pin != nil, func(ctx context.Context) error {
 			if pin == nil {
@@ -123,7 +124,7 @@ func verifyCmd(ctx context.Context, oc *openCard, pin []byte) tea.Cmd {
 			oc.card.Close()
 			return pinDoneMsg{err: err}
 		}
-		rctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+		rctx, cancel := context.WithTimeout(root, stepTimeout)
 		defer cancel()
 		raw, err := oc.sess.ReadShareRecord(rctx)
 		if err != nil {
@@ -163,7 +164,7 @@ func isPadRetry(err error) bool {
 }
 
 // writeCmd writes one share record, reads it back, and closes the card.
-func writeCmd(oc *openCard, rec *quorum.Record) tea.Cmd {
+func writeCmd(parent context.Context, oc *openCard, rec *quorum.Record) tea.Cmd {
 	return func() tea.Msg {
 		defer oc.card.Close()
 		b, err := rec.Marshal()
@@ -171,7 +172,7 @@ func writeCmd(oc *openCard, rec *quorum.Record) tea.Cmd {
 			return writtenMsg{err: err}
 		}
 		defer wipe(b)
-		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+		ctx, cancel := context.WithTimeout(parent, stepTimeout)
 		defer cancel()
 		return writtenMsg{err: oc.sess.WriteShareRecord(ctx, b)}
 	}
@@ -190,9 +191,9 @@ func closeCmd(oc *openCard) tea.Cmd {
 
 // loadCmd loads the rebuilt key into the HSM. The key stays the caller's to
 // wipe: a refused replace must leave it in memory for the operator's answer.
-func loadCmd(h hsm.HSM, key *quorum.Key, info hsm.KeyInfo, replace bool) tea.Cmd {
+func loadCmd(parent context.Context, h hsm.HSM, key *quorum.Key, info hsm.KeyInfo, replace bool) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+		ctx, cancel := context.WithTimeout(parent, stepTimeout)
 		defer cancel()
 		already, err := h.LoadBackupKey(ctx, key.Bytes(), info, replace)
 		runtime.KeepAlive(key) // its memory is unmapped once it is unreachable

@@ -228,7 +228,7 @@ func (c *ceremony) ask(q question) {
 func (c *ceremony) asking(q question) bool { return c.step == tConfirm && c.question == q }
 
 func (c *ceremony) connect() tea.Cmd {
-	return connectCmd(c.cfg.Reader, tcos.SlotBackupKey, c.cfg.APDULog, c.cfg.PINTimeout)
+	return connectCmd(c.ctx, c.cfg.Reader, tcos.SlotBackupKey, c.cfg.APDULog, c.cfg.PINTimeout)
 }
 
 // answer is OK (yes) or Cancel to the ceremony's question.
@@ -271,7 +271,7 @@ func (c *ceremony) answer(yes bool) tea.Cmd {
 // agreed to replace the key the HSM was seen to hold.
 func (c *ceremony) load(replace bool) tea.Cmd {
 	c.busy = "loading the key into the HSM"
-	return loadCmd(c.cfg.HSM, c.combined, c.keyInfo(), replace)
+	return loadCmd(c.ctx, c.cfg.HSM, c.combined, c.keyInfo(), replace)
 }
 
 func (c *ceremony) insertHint() string {
@@ -371,7 +371,7 @@ func (c *ceremony) overwriteNotice() notice {
 
 func (c *ceremony) write() tea.Cmd {
 	c.busy = "writing the share"
-	return writeCmd(c.oc, c.records[len(c.written)])
+	return writeCmd(c.ctx, c.oc, c.records[len(c.written)])
 }
 
 func (c *ceremony) written1(msg writtenMsg) tea.Cmd {
@@ -601,3 +601,6 @@ func indexOf(list []tcos.Serial, s tcos.Serial) int {
 }
 
 func kcvString(k [3]byte) string { return fmt.Sprintf("%X", k[:]) }
+
+// holdsShare: a ceremony holds a key, not a single share.
+func (c *ceremony) holdsShare() bool { return false }

@@ -130,7 +130,8 @@ func keyMsgs(k string) []tea.KeyPressMsg {
 	named := map[string]tea.KeyPressMsg{
 		"enter": {Code: tea.KeyEnter}, "esc": {Code: tea.KeyEscape}, "backspace": {Code: tea.KeyBackspace},
 		"up": {Code: tea.KeyUp}, "down": {Code: tea.KeyDown}, "ctrl+c": {Code: 'c', Mod: tea.ModCtrl},
-		"f12": {Code: tea.KeyF12},
+		"ctrl+f": {Code: 'f', Mod: tea.ModCtrl},
+		"f12":    {Code: tea.KeyF12},
 	}
 	if m, ok := named[k]; ok {
 		return []tea.KeyPressMsg{m}
@@ -188,5 +189,3 @@ func (r *rig) card(i int, pin string) {
 }
 
 func (r *rig) apdus() string { return r.log.String() }
-
-func simDir(t *testing.T) string { return filepath.Join(t.TempDir(), "sim") }

@@ -199,7 +199,7 @@ func (m *Model) loginView() string {
 	}
 	switch {
 	case m.quitting:
-		b.WriteString("\n" + wrap("Quitting as soon as the HSM answers.", 78) + "\n")
+		b.WriteString("\n" + wrap("Quitting as soon as the HSM answers; ctrl+c again quits at once.", 78) + "\n")
 	case l.busy:
 		b.WriteString("\n" + wrap("Logging in to the token…", 78) + "\n")
 	case l.problem != "":

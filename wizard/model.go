@@ -74,6 +74,7 @@ const (
 	screenQuit     // asking whether to quit while a key is in memory
 	screenReader   // choosing among several readers
 	screenHSMPIN   // the HSM token's PIN, before the HSM is open (hsmpin.go)
+	screenGone     // quitting: secrets wiped, the program ends
 )
 
 // Model is the root model; it alone builds the view.
@@ -100,8 +101,12 @@ type Model struct {
 	simCard    int
 	quitReturn screen
 	quitting   bool // quit once the running step is done
-	trail      *trail
-	instr      instructor // the trainer's fault menu (instructor.go)
+	// quitLoss is what the quit question said leaving would lose, and
+	// quitShare whether that is a share (not the key).
+	quitLoss  string
+	quitShare bool
+	trail     *trail
+	instr     instructor // the trainer's fault menu (instructor.go)
 }
 
 // New builds the wizard.
@@ -149,7 +154,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if !m.quitting {
 		return m, cmd
 	}
-	if (m.act != nil && m.act.working()) || m.login.busy {
+	if m.busy() {
 		if !stepResult(msg) {
 			return m, cmd
 		}
@@ -159,6 +164,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	m.quitting = false
 	return m, tea.Batch(cmd, m.quitNow())
+}
+
+// busy says whether a card, reader or HSM command of the wizard runs now.
+func (m *Model) busy() bool {
+	return (m.act != nil && m.act.working()) || m.login.busy
 }
 
 // stepResult says whether msg is the answer of an activity's card or HSM
@@ -253,12 +263,19 @@ func (m *Model) presence(msg presenceMsg) tea.Cmd {
 // current screen.
 func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	s := k.String()
+	if m.screen == screenGone {
+		return nil // the wizard is ending
+	}
 	if s == "ctrl+c" {
-		if m.screen == screenQuit {
+		switch {
+		case m.quitting:
+			// A second ctrl+c while a step runs: the card or HSM may never
+			// answer (a stalled reader), so quit now.
+			return m.quitNow()
+		case m.screen == screenQuit:
 			return m.quit()
-		}
-		if m.act != nil && m.act.holdsKey() {
-			m.quitReturn, m.screen = m.screen, screenQuit
+		case m.act != nil && m.act.holdsKey():
+			m.askQuit()
 			return nil
 		}
 		return m.quit()
@@ -277,7 +294,9 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		case "enter":
 			return m.quit()
 		case "esc":
-			m.screen, m.quitting = m.quitReturn, false
+			if !m.quitting {
+				m.screen = m.quitReturn
+			}
 		}
 		return nil
 	case screenMenu:
@@ -300,17 +319,32 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
+// askQuit asks whether to quit while the activity holds a secret.
+func (m *Model) askQuit() {
+	m.quitReturn, m.screen = m.screen, screenQuit
+	m.quitLoss, m.quitShare = m.act.lossWarning(), m.act.holdsShare()
+}
+
 // quit wipes what is in memory and ends the program; while a step runs it
-// only says so, and Update quits when the step is done.
+// only says so, and Update quits when the step is done (or at a second
+// ctrl+c).
 func (m *Model) quit() tea.Cmd {
-	if (m.act != nil && m.act.working()) || m.login.busy {
+	if m.busy() {
 		m.quitting = true
+		if m.screen == screenActivity {
+			m.quitReturn, m.screen = m.screen, screenQuit
+		}
 		return nil
 	}
 	return m.quitNow()
 }
 
-// quitNow wipes, releases the card and ends the program.
+// releaseWait bounds how long quitting waits for a card to be released: a
+// stalled reader must not hold the quit for ever.
+const releaseWait = 2 * time.Second
+
+// quitNow wipes every secret, records how the activity ended, releases the
+// card and ends the program. The wipe comes first, in Update itself.
 func (m *Model) quitNow() tea.Cmd {
 	var release tea.Cmd
 	if m.act != nil {
@@ -318,13 +352,23 @@ func (m *Model) quitNow() tea.Cmd {
 		m.act = nil
 	}
 	m.login.wipe()
+	m.quitting = false
+	m.screen = screenGone
 	m.cancel()
 	// Release the card and write the audit trail out before the program
 	// ends, not beside it.
 	t := m.trail
 	return func() tea.Msg {
 		if release != nil {
-			release()
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				release()
+			}()
+			select {
+			case <-done:
+			case <-time.After(releaseWait):
+			}
 		}
 		t.close()
 		return tea.QuitMsg{}
@@ -341,9 +385,11 @@ type activity interface {
 	// presence reports a card coming into or leaving the reader.
 	presence(present bool) tea.Cmd
 	// holdsKey says whether leaving now would lose a secret held in memory;
-	// lossWarning then says what.
+	// lossWarning then says what, and holdsShare whether it is a share
+	// rather than the key.
 	holdsKey() bool
 	lossWarning() string
+	holdsShare() bool
 	// abandon wipes every secret and releases the card.
 	abandon() tea.Cmd
 	// finished: the operator is done; back to the menu.

@@ -58,7 +58,7 @@ type slotCardTool struct {
 }
 
 func (t *slotCardTool) connect() tea.Cmd {
-	return connectCmd(t.cfg.Reader, tcos.SlotPKCS11, t.cfg.APDULog, t.cfg.PINTimeout)
+	return connectCmd(t.ctx, t.cfg.Reader, tcos.SlotPKCS11, t.cfg.APDULog, t.cfg.PINTimeout)
 }
 
 func (t *slotCardTool) holdsKey() bool      { return false }
@@ -119,7 +119,7 @@ func (t *slotCardTool) askPIN() tea.Cmd {
 
 // run verifies the PIN (nil: on the reader's keypad) and does the operation.
 func (t *slotCardTool) run(pin []byte) tea.Cmd {
-	ctx := context.Background()
+	ctx := t.ctx
 	if pin == nil {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, t.cfg.PINTimeout+5*time.Second)
@@ -130,7 +130,7 @@ func (t *slotCardTool) run(pin []byte) tea.Cmd {
 	} else {
 		t.busy = "checking the PIN; the card unwraps the slot's user PIN and the slot logs in"
 	}
-	return slotOpCmd(ctx, t.oc, t.slot, t.op, pin, t.now)
+	return slotOpCmd(t.ctx, ctx, t.oc, t.slot, t.op, pin, t.now)
 }
 
 func (t *slotCardTool) update(msg tea.Msg) tea.Cmd {
@@ -419,3 +419,7 @@ func (t *slotListTool) screen() ([2]string, []string) {
 	}
 	return pad, side
 }
+
+func (t *slotCardTool) holdsShare() bool { return false }
+
+func (t *slotListTool) holdsShare() bool { return false }

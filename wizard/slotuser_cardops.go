@@ -61,7 +61,7 @@ func slotListCmd(slot hsm.UserSlot) tea.Cmd {
 // the reader's keypad when pin is nil; the copy is wiped once sent), then
 // enrolls the card or activates the slot with it. The slot's user PIN exists
 // only inside slotuser, for the moment it is wrapped or handed to C_Login.
-func slotOpCmd(ctx context.Context, oc *openCard, slot hsm.UserSlot, op slotOp, pin []byte, now time.Time) tea.Cmd {
+func slotOpCmd(root, ctx context.Context, oc *openCard, slot hsm.UserSlot, op slotOp, pin []byte, now time.Time) tea.Cmd {
 	return func() tea.Msg {
 		keep, err := pinStep(ctx, pin != nil, func(ctx context.Context) error {
 			if pin == nil {
@@ -77,12 +77,12 @@ func slotOpCmd(ctx context.Context, oc *openCard, slot hsm.UserSlot, op slotOp, 
 			return slotOpMsg{pinErr: err}
 		}
 		if op == slotEnroll {
-			octx, cancel := context.WithTimeout(context.Background(), keyGenTimeout)
+			octx, cancel := context.WithTimeout(root, keyGenTimeout)
 			defer cancel()
 			u, err := slotuser.Enroll(octx, slot, oc.serial, oc.sess, now)
 			return slotOpMsg{card: u, err: err}
 		}
-		octx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+		octx, cancel := context.WithTimeout(root, stepTimeout)
 		defer cancel()
 		return slotOpMsg{err: slotuser.Activate(octx, slot, oc.serial, oc.sess)}
 	}

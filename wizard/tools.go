@@ -50,6 +50,7 @@ type toolHooks interface {
 // toolBase is the state and behaviour the card tools share.
 type toolBase struct {
 	cfg   Config
+	ctx   context.Context // ends when the operator quits
 	hooks toolHooks
 	title string
 
@@ -82,7 +83,7 @@ type toolBase struct {
 }
 
 func (b *toolBase) init(m *Model, hooks toolHooks, title string) {
-	b.cfg, b.hooks, b.title = m.cfg, hooks, title
+	b.cfg, b.hooks, b.title, b.ctx = m.cfg, hooks, title, m.ctx
 	b.now, b.present = m.now, m.present
 	b.trail = m.trail
 	b.secret, b.leaveWhat = "share", "this tool"
@@ -375,10 +376,10 @@ func (b *toolBase) askVerify() tea.Cmd {
 }
 
 func (b *toolBase) padVerify() tea.Cmd {
-	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.PINTimeout+5*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, b.cfg.PINTimeout+5*time.Second)
 	b.padCancel = cancel
 	b.busy = "waiting for the PIN on the reader"
-	return verifyCmd(ctx, b.oc, nil)
+	return verifyCmd(b.ctx, ctx, b.oc, nil)
 }
 
 // verifyKey is the on-screen pad of askVerify.
@@ -390,7 +391,7 @@ func (b *toolBase) verifyKey(s string) tea.Cmd {
 		return nil
 	}
 	b.busy = "checking the PIN"
-	return verifyCmd(context.Background(), b.oc, b.takePIN())
+	return verifyCmd(b.ctx, b.ctx, b.oc, b.takePIN())
 }
 
 // pinFailed handles a PIN step that did not succeed. It reports whether it
@@ -521,3 +522,5 @@ func (t *infoTool) screen() ([2]string, []string) {
 	side := append([]string{styleTitle.Render(fitWidth(t.title, sideWidth)), ""}, t.note.lines()...)
 	return [2]string{t.pad, "press OK"}, side
 }
+
+func (t *infoTool) holdsShare() bool { return false }

@@ -53,9 +53,9 @@ type probeMsg struct {
 
 // probeCmd connects, identifies the card and asks both slots' PIN state with
 // VERIFY without data (00 20 00 81): no try is spent (DESIGN facts).
-func probeCmd(r cardio.Reader, apduLog io.Writer, pinTimeout time.Duration) tea.Cmd {
+func probeCmd(parent context.Context, r cardio.Reader, apduLog io.Writer, pinTimeout time.Duration) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+		ctx, cancel := context.WithTimeout(parent, stepTimeout)
 		defer cancel()
 		card, err := r.Connect(ctx)
 		if err != nil {

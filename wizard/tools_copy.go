@@ -60,7 +60,7 @@ func newCopyTool(m *Model) *copyTool {
 }
 
 func (t *copyTool) connect() tea.Cmd {
-	return connectCmd(t.cfg.Reader, tcos.SlotBackupKey, t.cfg.APDULog, t.cfg.PINTimeout)
+	return connectCmd(t.ctx, t.cfg.Reader, tcos.SlotBackupKey, t.cfg.APDULog, t.cfg.PINTimeout)
 }
 
 // holdsKey: the source's share is in memory and not yet on a target card.
@@ -88,7 +88,7 @@ func (t *copyTool) answer(yes bool) tea.Cmd {
 	if yes {
 		t.busy = "writing the copy"
 		t.deadline = time.Time{}
-		return writeCmd(t.oc, t.src)
+		return writeCmd(t.ctx, t.oc, t.src)
 	}
 	t.note = notice{lvInfo, "The target card was not written.", "Take it out. " + t.insertHint}
 	cmd := t.endCard()
@@ -281,3 +281,6 @@ func setOf(r *quorum.Record) quorum.KeySet {
 func describeSet(s quorum.KeySet) string {
 	return fmt.Sprintf("%q, created %s, %d of %d, KCV %s", s.Label, s.Created.UTC().Format("2006-01-02 15:04 MST"), s.Scheme.K, s.Scheme.N, kcvString(s.KCV))
 }
+
+// holdsShare: what the copy tool holds is one card's share.
+func (t *copyTool) holdsShare() bool { return true }

@@ -37,7 +37,7 @@ func newInspectTool(m *Model) *inspectTool {
 
 func (t *inspectTool) connect() tea.Cmd {
 	t.rep, t.set, t.rec = nil, nil, ""
-	return probeCmd(t.cfg.Reader, t.cfg.APDULog, t.cfg.PINTimeout)
+	return probeCmd(t.ctx, t.cfg.Reader, t.cfg.APDULog, t.cfg.PINTimeout)
 }
 
 func (t *inspectTool) holdsKey() bool      { return false }
@@ -181,3 +181,5 @@ func (t *inspectTool) screen() ([2]string, []string) {
 	}
 	return [2]string{l1, l2}, t.side(t.report(), "")
 }
+
+func (t *inspectTool) holdsShare() bool { return false }

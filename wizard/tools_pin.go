@@ -54,7 +54,7 @@ func slotName(s tcos.Slot) string {
 }
 
 func (t *pinTool) connect() tea.Cmd {
-	return connectCmd(t.cfg.Reader, t.slot, t.cfg.APDULog, t.cfg.PINTimeout)
+	return connectCmd(t.ctx, t.cfg.Reader, t.slot, t.cfg.APDULog, t.cfg.PINTimeout)
 }
 
 // holdsKey: nothing worth asking about; PINs in memory are simply wiped.
@@ -157,7 +157,7 @@ func (t *pinTool) askCurrent() tea.Cmd {
 	if !t.onHost {
 		t.note = t.pinNotice(t.slot, "")
 		t.note.next = "On the reader's keypad type the current PIN, OK; the new PIN, OK; the new PIN again, OK. No PIN passes through this computer. Do not choose 123456, the factory PIN."
-		ctx, cancel := context.WithTimeout(context.Background(), 3*t.cfg.PINTimeout+5*time.Second)
+		ctx, cancel := context.WithTimeout(t.ctx, 3*t.cfg.PINTimeout+5*time.Second)
 		t.padCancel = cancel
 		t.busy = "waiting for the PINs on the reader"
 		return changePINCmd(ctx, t.oc, t.slot, nil, nil)
@@ -171,7 +171,7 @@ func (t *pinTool) send() tea.Cmd {
 	cur, fresh := t.cur, t.fresh
 	t.cur, t.fresh = nil, nil // the command wipes them once sent
 	t.busy = "changing the PIN"
-	return changePINCmd(context.Background(), t.oc, t.slot, cur, fresh)
+	return changePINCmd(t.ctx, t.oc, t.slot, cur, fresh)
 }
 
 func (t *pinTool) update(msg tea.Msg) tea.Cmd {
@@ -259,3 +259,5 @@ func answerLost(err error) bool {
 		errors.Is(err, cardio.ErrReaderGone) || errors.Is(err, cardio.ErrCardMute) ||
 		errors.Is(err, context.DeadlineExceeded)
 }
+
+func (t *pinTool) holdsShare() bool { return false }

@@ -36,7 +36,7 @@ func (m *Model) View() tea.View {
 	var b strings.Builder
 	b.WriteString(m.header())
 	b.WriteString("\n\n")
-	if menu := m.instructorMenu(); menu != "" {
+	if menu := m.instructorMenu(); menu != "" && m.screen != screenGone {
 		b.WriteString(menu)
 		v := tea.NewView(b.String())
 		v.AltScreen = true
@@ -52,19 +52,38 @@ func (m *Model) View() tea.View {
 	case screenSetup:
 		b.WriteString(m.setupView())
 	case screenActivity:
-		pad, side := m.act.screen()
-		b.WriteString(m.padView(pad, side))
-	case screenQuit:
-		if m.quitting {
-			b.WriteString(wrap("Quitting as soon as the running step ends: waiting for the card (or the HSM) to answer. The key is wiped then.", 78))
-			break
+		if m.act != nil {
+			pad, side := m.act.screen()
+			b.WriteString(m.padView(pad, side))
 		}
-		b.WriteString(wrap(styleLevel[lvWarn].Render("Quit now?")+" "+m.act.lossWarning(), 78))
-		b.WriteString("\n\nPress OK (Enter) to quit and wipe the key from memory, or Cancel (Esc) to go back.")
+	case screenQuit:
+		b.WriteString(m.quitView())
+	case screenGone:
+		b.WriteString("Secrets wiped from memory. Quitting…")
 	}
 	v := tea.NewView(b.String())
 	v.AltScreen = true
 	return v
+}
+
+// quitView asks whether to quit while a secret is held, or says that the
+// wizard quits once the running step answers.
+func (m *Model) quitView() string {
+	if m.quitting {
+		what := "Secrets in memory are wiped then."
+		if m.quitLoss != "" && !m.quitShare {
+			what = "The key is wiped from memory then."
+		} else if m.quitLoss != "" {
+			what = "The share is wiped from memory then."
+		}
+		return wrap("Quitting as soon as the running step ends: waiting for the card (or the HSM) to answer. "+what, 78) +
+			"\n\n" + styleDim.Render(wrap("ctrl+c again quits at once, without waiting.", 78))
+	}
+	next := "Press OK (Enter) to quit and wipe the key from memory, or Cancel (Esc) to go back."
+	if m.quitShare {
+		next = "Press OK (Enter) to quit and wipe the share from memory, or Cancel (Esc) to go back."
+	}
+	return wrap(styleLevel[lvWarn].Render("Quit now?")+" "+m.quitLoss, 78) + "\n\n" + wrap(next, 78)
 }
 
 func (m *Model) header() string {
