@@ -21,6 +21,7 @@ import (
 
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/scenario"
 	"github.com/hsmcards/hsmcards/secmem"
 	"github.com/hsmcards/hsmcards/tcos/simcard"
 	"github.com/hsmcards/hsmcards/wizard"
@@ -116,6 +117,7 @@ func run(args []string, stderr io.Writer) error {
 		if err := startTraining(sim, deck.Cards(), o.scenario); err != nil {
 			return err
 		}
+		cfg.Instructor = scenario.NewInstructor(sim)
 	case o.reader == "pcsc" || strings.HasPrefix(o.reader, "pcsc:"):
 		r, err := cardio.OpenPCSC(context.Background(), strings.TrimPrefix(strings.TrimPrefix(o.reader, "pcsc"), ":"))
 		var several *cardio.MultipleReadersError

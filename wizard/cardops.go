@@ -213,7 +213,7 @@ func hsmInfoCmd(h hsm.HSM) tea.Cmd {
 
 // simInsertCmd puts simulated card i into the simulated reader (0 takes the
 // card out).
-func simInsertCmd(sim *cardio.SimReader, i int) tea.Cmd {
+func simInsertCmd(sim SimDeck, i int) tea.Cmd {
 	return func() tea.Msg {
 		if i == 0 {
 			sim.Remove()

@@ -96,20 +96,16 @@ type ceremony struct {
 	existingErr error
 }
 
-func newInstall(m *Model, s quorum.Scheme, label string, replace bool) (*ceremony, error) {
-	key, recs, err := quorum.Generate(label, s, m.now)
-	if err != nil {
-		return nil, err
-	}
-	id := recs[0].KeySetID
+func newInstall(m *Model, k keyMadeMsg) *ceremony {
+	id := k.records[0].KeySetID
 	var agreed *[3]byte
-	if h := m.hsmLoaded(); replace && h != nil {
+	if h := m.hsmLoaded(); k.replace && h != nil {
 		agreed = &h.info.KCV // the key the setup screen showed
 	}
-	c := &ceremony{kind: opInstall, scheme: s, label: label, hsmKey: m.hsmLoaded(),
-		newKey: key, records: recs, coll: quorum.NewCollector(&id), phase: phaseWrite, agreed: agreed}
+	c := &ceremony{kind: opInstall, scheme: k.scheme, label: k.label, hsmKey: m.hsmLoaded(),
+		newKey: k.key, records: k.records, coll: quorum.NewCollector(&id), phase: phaseWrite, agreed: agreed}
 	c.setup(m)
-	return c, nil
+	return c
 }
 
 func newLoad(m *Model) *ceremony {

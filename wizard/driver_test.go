@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/scenario"
 	"github.com/hsmcards/hsmcards/tcos"
 	"github.com/hsmcards/hsmcards/tcos/simcard"
 )
@@ -36,6 +38,25 @@ type rig struct {
 	auditPath string
 	// screens, when set, collects the screen after every key.
 	screens *[]string
+	// touched, when set, counts calls into the reader, the deck and the
+	// instructor: update fails if Update or View makes one.
+	touched *atomic.Int64
+}
+
+// update is Update and View, as the program calls them, checking that
+// neither touches the reader, the deck or the instructor.
+func (r *rig) update(msg tea.Msg) tea.Cmd {
+	r.t.Helper()
+	var before int64
+	if r.touched != nil {
+		before = r.touched.Load()
+	}
+	_, cmd := r.m.Update(msg)
+	r.m.View()
+	if r.touched != nil && r.touched.Load() != before {
+		r.t.Fatalf("Update or View of %T called the reader, the deck or the instructor", msg)
+	}
+	return cmd
 }
 
 // auditEvents flushes the audit trail and returns its events.
@@ -90,6 +111,24 @@ func newRigWith(t *testing.T, cards []*simcard.Card, sc []cardio.SimulatedCard, 
 	return r
 }
 
+// train gives the rig the trainer's instructor menu, as main does on the
+// simulated reader: the model starts anew with it.
+func (r *rig) train() *cardio.Faults {
+	r.t.Helper()
+	cfg := r.m.cfg
+	cfg.Instructor = scenario.NewInstructor(r.sim)
+	r.m.trail.close()
+	al, err := audit.Open(r.auditPath)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Cleanup(func() { al.Close() })
+	cfg.Audit = al
+	r.m = New(cfg)
+	r.run(r.m.Init())
+	return r.sim.FaultLayer()
+}
+
 // run executes cmd and everything it leads to.
 func (r *rig) run(cmd tea.Cmd) {
 	r.t.Helper()
@@ -106,7 +145,7 @@ func (r *rig) run(cmd tea.Cmd) {
 	case tea.QuitMsg:
 		r.quit = true
 	default:
-		_, next := r.m.Update(msg)
+		next := r.update(msg)
 		r.run(next)
 	}
 }
@@ -117,7 +156,7 @@ func (r *rig) press(keys ...string) {
 	r.t.Helper()
 	for _, k := range keys {
 		for _, msg := range keyMsgs(k) {
-			_, cmd := r.m.Update(msg)
+			cmd := r.update(msg)
 			r.run(cmd)
 			if r.screens != nil {
 				*r.screens = append(*r.screens, r.screen())
@@ -150,7 +189,7 @@ func keyMsgs(k string) []tea.KeyPressMsg {
 func (r *rig) advance(d time.Duration) {
 	r.t.Helper()
 	r.clock = r.clock.Add(d)
-	_, cmd := r.m.Update(tickMsg(r.clock))
+	cmd := r.update(tickMsg(r.clock))
 	r.run(cmd)
 }
 

@@ -11,8 +11,8 @@ import (
 
 	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/quorum"
-	"github.com/hsmcards/hsmcards/scenario"
 	"github.com/hsmcards/hsmcards/tcos"
+	"github.com/hsmcards/hsmcards/tcos/simcard"
 )
 
 // The fault matrix (issue 6 part 3): every flow is run clean once to count
@@ -504,18 +504,20 @@ func propCase[O matrixOperator](name string, j int, mk func(o *operator) (cardio
 	}}
 }
 
-func foreignProp(*operator) (cardio.SimulatedCard, error) { return scenario.ForeignProp(), nil }
+func foreignProp(*operator) (cardio.SimulatedCard, error) { return simcard.Foreign{}, nil }
 
 // blockedProp is card j with its Backup Key PIN blocked.
 func blockedProp(j int) func(o *operator) (cardio.SimulatedCard, error) {
-	return func(o *operator) (cardio.SimulatedCard, error) { return scenario.BlockedProp(o.serial(j)) }
+	return func(o *operator) (cardio.SimulatedCard, error) {
+		return simcard.BlockedTwin(o.serial(j), tcos.SlotBackupKey)
+	}
 }
 
 // otherSetProp holds a share of another key set.
 func otherSetProp(*operator) (cardio.SimulatedCard, error) {
 	var sn tcos.Serial
 	copy(sn[:], "OTHERSET01")
-	return scenario.OtherKeySetProp(sn, "elsewhere")
+	return simcard.OtherKeySet(sn, "elsewhere")
 }
 
 // runMatrix runs flow name clean, then once for each of its faultCases and

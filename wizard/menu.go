@@ -2,6 +2,7 @@ package wizard
 
 import (
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -90,10 +91,11 @@ func (m *Model) menuKey(s string) tea.Cmd {
 
 // setup asks for the quorum and the label of a new Backup Key.
 type setup struct {
-	scheme  int // index into schemes
-	label   []rune
-	field   int // 0 scheme, 1 label, 2 confirm replacing the HSM's key
-	problem string
+	scheme     int // index into schemes
+	label      []rune
+	field      int // 0 scheme, 1 label, 2 confirm replacing the HSM's key
+	problem    string
+	generating bool // the key is being generated
 }
 
 // schemes are the seed's two quorum choices.
@@ -106,6 +108,9 @@ func newSetup() setup { return setup{} }
 func (m *Model) setupKey(k tea.KeyPressMsg) tea.Cmd {
 	st := &m.setup
 	s := k.String()
+	if st.generating {
+		return nil
+	}
 	switch st.field {
 	case 0:
 		switch s {
@@ -156,16 +161,48 @@ func (m *Model) setupKey(k tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// startInstall generates the key and starts the ceremony. replace says the
-// operator already agreed to replace the HSM's current Backup Key.
+// startInstall has the key generated, then starts the ceremony. replace says
+// the operator already agreed to replace the HSM's current Backup Key.
 func (m *Model) startInstall(replace bool) tea.Cmd {
 	label := strings.TrimSpace(string(m.setup.label))
-	c, err := newInstall(m, schemes[m.setup.scheme], label, replace)
-	if err != nil {
-		m.setup.problem = err.Error()
+	m.setup.generating = true
+	return generateCmd(label, schemes[m.setup.scheme], m.now, replace)
+}
+
+// keyMadeMsg: a new Backup Key was generated and split into share records.
+type keyMadeMsg struct {
+	key     *quorum.Key
+	records []*quorum.Record
+	err     error
+	label   string
+	scheme  quorum.Scheme
+	replace bool
+}
+
+// generateCmd generates a Backup Key and its share records.
+func generateCmd(label string, s quorum.Scheme, now time.Time, replace bool) tea.Cmd {
+	return func() tea.Msg {
+		key, recs, err := quorum.Generate(label, s, now)
+		return keyMadeMsg{key: key, records: recs, err: err, label: label, scheme: s, replace: replace}
+	}
+}
+
+// keyMade starts the install with the generated key, or wipes it when the
+// operator has left the setup screen meanwhile.
+func (m *Model) keyMade(msg keyMadeMsg) tea.Cmd {
+	m.setup.generating = false
+	if msg.err != nil {
+		m.setup.problem = msg.err.Error()
 		return nil
 	}
-	return m.startCeremony(c)
+	if m.screen != screenSetup {
+		msg.key.Wipe()
+		for _, r := range msg.records {
+			r.Wipe()
+		}
+		return nil
+	}
+	return m.startCeremony(newInstall(m, msg))
 }
 
 func (m *Model) startCeremony(c *ceremony) tea.Cmd {

@@ -26,10 +26,13 @@ const (
 
 // Config is what the wizard runs against.
 type Config struct {
-	// Reader is the card reader. Sim is the same reader when it is the
-	// simulated one (F1–F9 and F12 drive it), else nil.
+	// Reader is the card reader. Sim is its deck when it is the simulated
+	// one (F1–F9 insert a card, F12 takes it out), else nil.
 	Reader cardio.Reader
-	Sim    *cardio.SimReader
+	Sim    SimDeck
+	// Instructor, when set, is the trainer's fault menu (ctrl+f) on the
+	// simulated reader.
+	Instructor Instructor
 	// ReaderChoices, when Reader is nil, are the connected readers the
 	// operator chooses from first; OpenReader opens the chosen one.
 	ReaderChoices []string
@@ -65,6 +68,16 @@ type Config struct {
 	Audit *audit.Log
 }
 
+// SimDeck is the simulated reader's deck of cards (*cardio.SimReader). Len
+// is read once; Insert, Remove and Inserted may wait for the reader, so the
+// wizard calls them only from commands.
+type SimDeck interface {
+	Len() int
+	Insert(i int) error
+	Remove()
+	Inserted() int
+}
+
 type screen int
 
 const (
@@ -98,7 +111,8 @@ type Model struct {
 	readerErr  error
 	hsmInfo    hsmInfoMsg
 	hsmKnown   bool
-	simCard    int
+	simCard    int // the simulated card in the reader, 0: none
+	deckSize   int // the simulated deck's cards (F1…Fn)
 	quitReturn screen
 	quitting   bool // quit once the running step is done
 	// quitLoss is what the quit question said leaving would lose, and
@@ -106,6 +120,7 @@ type Model struct {
 	quitLoss  string
 	quitShare bool
 	trail     *trail
+	trailErr  error      // the audit trail's last write failure
 	instr     instructor // the trainer's fault menu (instructor.go)
 }
 
@@ -121,7 +136,11 @@ func New(cfg Config) *Model {
 		cfg.PINTimeout = DefaultPINTimeout
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Model{cfg: cfg, ctx: ctx, cancel: cancel, now: cfg.Now(), width: 80, height: 24, trail: newTrail(cfg.Audit)}
+	m := &Model{cfg: cfg, ctx: ctx, cancel: cancel, now: cfg.Now(), width: 80, height: 24, trail: newTrail(cfg.Audit),
+		instr: newInstructor(cfg.Instructor)}
+	if cfg.Sim != nil {
+		m.deckSize = cfg.Sim.Len()
+	}
 	if cfg.HSM == nil {
 		m.screen = screenHSMPIN
 		m.login = newLogin()
@@ -140,6 +159,10 @@ func (m *Model) Reader() cardio.Reader { return m.cfg.Reader }
 // and starts watching the reader.
 func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{tickCmd(m.cfg.Tick), m.askHSMCmd()}
+	if m.cfg.Instructor != nil {
+		m.instr.pending = true
+		cmds = append(cmds, m.instructorCmd(""))
+	}
 	if m.cfg.Reader != nil {
 		cmds = append(cmds, presentCmd(m.cfg.Reader))
 	}
@@ -150,7 +173,10 @@ func (m *Model) Init() tea.Cmd {
 // once the step's result is in: the card or HSM command must not find its
 // state wiped under it.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	cmd := m.handle(msg)
+	cmd := tea.Batch(m.handle(msg), m.refreshInstructor(msg))
+	if err := m.trail.failure(); err != nil {
+		m.trailErr = err
+	}
 	if !m.quitting {
 		return m, cmd
 	}
@@ -168,14 +194,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // busy says whether a card, reader or HSM command of the wizard runs now.
 func (m *Model) busy() bool {
-	return (m.act != nil && m.act.working()) || m.login.busy
+	return (m.act != nil && m.act.working()) || m.login.busy || m.setup.generating
 }
 
 // stepResult says whether msg is the answer of an activity's card or HSM
 // command (everything the root model does not handle itself).
 func stepResult(msg tea.Msg) bool {
 	switch msg.(type) {
-	case tea.WindowSizeMsg, tickMsg, hsmInfoMsg, presenceMsg, readerOpenedMsg, simMsg, tea.KeyPressMsg, closedMsg:
+	case tea.WindowSizeMsg, tickMsg, hsmInfoMsg, presenceMsg, readerOpenedMsg, simMsg, tea.KeyPressMsg, closedMsg,
+		instructorMsg:
 		return false
 	}
 	return true
@@ -206,6 +233,10 @@ func (m *Model) handle(msg tea.Msg) tea.Cmd {
 		return cmd
 	case hsmOpenedMsg:
 		return m.hsmOpened(msg)
+	case instructorMsg:
+		return m.instructorReport(msg)
+	case keyMadeMsg:
+		return m.keyMade(msg)
 	case simMsg:
 		if msg.err != nil {
 			m.readerErr = msg.err
@@ -249,6 +280,9 @@ func (m *Model) presence(msg presenceMsg) tea.Cmd {
 	m.readerErr = nil
 	changed := msg.present != m.present
 	m.present = msg.present
+	if changed {
+		m.instr.said = "" // it was about the card that came or went
+	}
 	var cmd tea.Cmd
 	if m.act != nil && changed {
 		cmd = m.act.presence(msg.present)
@@ -402,7 +436,7 @@ type activity interface {
 }
 
 // simKey maps F1–F9 to simulated cards 1–9 and F12 to taking the card out
-// (DESIGN "Keys in the wizard").
+// (docs/wizard.md, Keys).
 func simKey(s string) (int, bool) {
 	if s == "f12" {
 		return 0, true

@@ -20,6 +20,7 @@ import (
 	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/quorum"
+	"github.com/hsmcards/hsmcards/scenario"
 	"github.com/hsmcards/hsmcards/tcos"
 	"github.com/hsmcards/hsmcards/tcos/simcard"
 )
@@ -157,8 +158,9 @@ func startLive(t *testing.T, o liveOptions) *live {
 		sc[i] = l.cards[i]
 	}
 	l.sim = cardio.NewSimReader(sc)
+	var in Instructor
 	if o.faults {
-		l.sim.Faults()
+		in = scenario.NewInstructor(l.sim)
 	}
 	l.hsm = o.hsm
 	if l.hsm == nil {
@@ -174,7 +176,7 @@ func startLive(t *testing.T, o liveOptions) *live {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { al.Close() })
-	cfg := Config{Reader: l.sim, Sim: l.sim, HSM: l.hsm, Audit: al, Tick: 50 * time.Millisecond, Watch: true}
+	cfg := Config{Reader: l.sim, Sim: l.sim, Instructor: in, HSM: l.hsm, Audit: al, Tick: 50 * time.Millisecond, Watch: true}
 	if o.cfg != nil {
 		o.cfg(t, &cfg)
 	}
@@ -407,7 +409,9 @@ func quitScreens() []quitScreen {
 			l.see("Label")
 			l.keys("enter", "second", "enter")
 			l.see("already holds Backup Key")
-			l.keys("enter", "enter")
+			l.keys("enter")
+			l.see("Write New Key")
+			l.keys("enter")
 			l.card(1, "123456")
 			l.see("Overwrite card?")
 		}, holds: true, summary: audit.OpInstall, back: "Overwrite card?"},

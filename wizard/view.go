@@ -109,7 +109,7 @@ func (m *Model) header() string {
 	lines = append(lines, fitWidth(hsmLine, 78))
 	lines = append(lines, fitWidth("Reader: "+m.readerLine(), 78))
 	lines = append(lines, m.instructorStatus()...)
-	if err := m.trail.failure(); err != nil {
+	if err := m.trailErr; err != nil {
 		lines = append(lines, styleLevel[lvError].Render(fitWidth("Audit log: cannot write: "+err.Error(), 78)))
 	}
 	return strings.Join(lines, "\n")
@@ -128,7 +128,7 @@ func (m *Model) readerLine() string {
 	case m.present:
 		return s + " · card inserted"
 	case m.cfg.Sim != nil:
-		return s + " · empty (F1–F9 insert simulated card 1–9)"
+		return fmt.Sprintf("%s · empty (%s insert simulated card 1–%d)", s, m.simKeysHelp(), m.deckSize)
 	}
 	return s + " · empty"
 }
@@ -182,6 +182,9 @@ func (m *Model) setupView() string {
 	if st.problem != "" {
 		b.WriteString("\n" + styleLevel[lvWarn].Render(wrap(sentence(st.problem), 78)) + "\n")
 	}
+	if st.generating {
+		b.WriteString("\nGenerating the Backup Key…\n")
+	}
 	b.WriteString("\n")
 	switch st.field {
 	case 0:
@@ -207,7 +210,7 @@ func (m *Model) padView(pad [2]string, side []string) string {
 	// The pad's keys are labelled under it; the line says the rest.
 	help := "ctrl+c quit"
 	if m.cfg.Sim != nil {
-		help = "F1–F9 insert card · F12 take it out · " + m.instructorHint() + help
+		help = m.simKeysHelp() + " insert card · F12 take it out · " + m.instructorHint() + help
 	}
 	return body + "\n\n" + styleDim.Render(help)
 }
@@ -331,6 +334,14 @@ func (c *ceremony) lossWarning() string {
 	default:
 		return "The Backup Key rebuilt from the cards is not yet in the HSM. Leaving wipes it; the cards would have to be read again."
 	}
+}
+
+// simKeysHelp names the keys that insert the simulated deck's cards.
+func (m *Model) simKeysHelp() string {
+	if m.deckSize <= 1 {
+		return "F1"
+	}
+	return fmt.Sprintf("F1–F%d", min(m.deckSize, 9))
 }
 
 func wrap(s string, w int) string { return lipgloss.NewStyle().Width(w).Render(s) }
