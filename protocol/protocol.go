@@ -131,7 +131,10 @@ func Build(t *audit.Trail, name string) *Protocol {
 // add takes in one event of the ceremony.
 func (c *Ceremony) add(e audit.Event) {
 	c.End = e.Time
-	for _, f := range []struct{ dst *string; v string }{
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{
 		{&c.Label, e.Label}, {&c.KeySetID, e.KeySetID}, {&c.KCV, e.KCV}, {&c.Scheme, e.Scheme},
 		{&c.HSM, e.HSM}, {&c.Reader, e.Reader},
 	} {
