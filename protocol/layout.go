@@ -32,6 +32,8 @@ type block struct {
 	// (and, for bFields, values) that hold hex.
 	weights []float64
 	code    []bool
+	// keep is how many of the blocks after a heading belong on its page.
+	keep int
 }
 
 // Time formats: the protocol says once that every time is UTC.
@@ -47,7 +49,7 @@ func day(t time.Time) string { return t.UTC().Format(dayFormat) }
 // span writes a time range, with the day once when both are on it.
 func span(a, b time.Time) string {
 	switch {
-	case b.IsZero() || a.Equal(b):
+	case b.IsZero() || day(a)+clock(a) == day(b)+clock(b):
 		return day(a) + " " + clock(a)
 	case day(a) == day(b):
 		return day(a) + " " + clock(a) + " to " + clock(b)
@@ -152,23 +154,7 @@ func (c *Ceremony) layout(n string) []block {
 	}
 	bs = append(bs, fields)
 	if len(c.Cards) > 0 {
-		t := block{kind: bTable, weights: []float64{3, 1, 1.2, 4}, code: []bool{true, false, false, false},
-			rows: [][]string{{"Card serial", "Share x", "Tries left", "Done with it"}}}
-		for _, card := range c.Cards {
-			x, tries := "not recorded", "not recorded"
-			if card.ShareX != 0 {
-				x = strconv.Itoa(card.ShareX)
-			}
-			if card.TriesLeft != nil {
-				tries = strconv.Itoa(*card.TriesLeft)
-			}
-			done := strings.Join(card.Done, ", ")
-			if done == "" {
-				done = "nothing completed"
-			}
-			t.rows = append(t.rows, []string{card.Serial, x, tries, done})
-		}
-		bs = append(bs, t)
+		bs = append(bs, c.cardTable())
 	}
 	if len(c.Problems) == 0 {
 		return append(bs, block{kind: bText, text: "Failures: none."})
@@ -197,16 +183,62 @@ func (c *Ceremony) layout(n string) []block {
 // signatures lays out the people present at session n: every card holder,
 // the operator and a witness, each with room for a name and a signature.
 func (s *Session) signatures(n int) []block {
-	t := block{kind: bSignatures, weights: []float64{1.6, 2.4, 3, 3}, code: []bool{false, true, false, false},
+	t := block{kind: bSignatures, weights: []float64{1.5, 2.9, 2.8, 2.8}, code: []bool{false, true, false, false},
 		rows: [][]string{{"Role", "Card", "Name", "Signature"}}}
 	for _, serial := range s.Holders() {
 		t.rows = append(t.rows, []string{"Card holder", serial, "", ""})
 	}
 	t.rows = append(t.rows, []string{"Operator", "", "", ""}, []string{"Witness", "", "", ""})
 	return []block{
-		{kind: bSubsection, text: fmt.Sprintf("People present at session %d", n)},
+		{kind: bSubsection, text: fmt.Sprintf("People present at session %d", n), keep: 2},
 		{kind: bText, text: "By signing, each person confirms that the ceremonies above happened as written, " +
 			"with the cards named, and that no PIN, share or key was written down or shown to anyone else."},
 		t,
 	}
+}
+
+// cardTable lists the ceremony's cards; the share x and tries left columns
+// only when the trail says them for some card.
+func (c *Ceremony) cardTable() block {
+	var withX, withTries bool
+	for _, card := range c.Cards {
+		withX = withX || card.ShareX != 0
+		withTries = withTries || card.TriesLeft != nil
+	}
+	t := block{kind: bTable, weights: []float64{3}, code: []bool{true}, rows: [][]string{{"Card serial"}}}
+	col := func(header string, weight float64) {
+		t.rows[0] = append(t.rows[0], header)
+		t.weights = append(t.weights, weight)
+		t.code = append(t.code, false)
+	}
+	if withX {
+		col("Share x", 1)
+	}
+	if withTries {
+		col("PIN tries left", 1.3)
+	}
+	col("Done with it", 4)
+	for _, card := range c.Cards {
+		row := []string{card.Serial}
+		if withX {
+			x := "not recorded"
+			if card.ShareX != 0 {
+				x = strconv.Itoa(card.ShareX)
+			}
+			row = append(row, x)
+		}
+		if withTries {
+			tries := "not recorded"
+			if card.TriesLeft != nil {
+				tries = strconv.Itoa(*card.TriesLeft)
+			}
+			row = append(row, tries)
+		}
+		done := strings.Join(card.Done, ", ")
+		if done == "" {
+			done = "nothing completed"
+		}
+		t.rows = append(t.rows, append(row, done))
+	}
+	return t
 }

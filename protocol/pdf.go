@@ -35,6 +35,7 @@ func (p *Protocol) WritePDF(w io.Writer) error {
 	pdf.SetProducer("hsmcards report", true)
 	_, last := p.period()
 	pdf.SetCreationDate(last) // the same trail makes the same file
+	pdf.SetModificationDate(last)
 	pdf.SetCatalogSort(true)
 	pdf.AliasNbPages("")
 	r := &pdfWriter{pdf: pdf, tr: translator(pdf)}
@@ -47,7 +48,15 @@ func (p *Protocol) WritePDF(w io.Writer) error {
 		pdf.SetTextColor(0, 0, 0)
 	})
 	pdf.AddPage()
-	for _, b := range p.layout() {
+	blocks := p.layout()
+	for i, b := range blocks {
+		if b.keep > 0 {
+			h := 0.0
+			for _, next := range blocks[i+1 : min(len(blocks), i+1+b.keep)] {
+				h += r.height(next)
+			}
+			r.room(h + 15)
+		}
 		r.block(b)
 	}
 	return pdf.Output(w)
@@ -124,6 +133,20 @@ func (r *pdfWriter) block(b block) {
 	case bSignatures:
 		r.table(b, signatureRow)
 	}
+}
+
+// height estimates how tall b is drawn, to keep it on one page.
+func (r *pdfWriter) height(b block) float64 {
+	switch b.kind {
+	case bText:
+		r.font("", bodySize)
+		return float64(len(r.pdf.SplitText(r.tr(b.text), r.width())))*lineH + 1.5
+	case bTable:
+		return float64(len(b.rows))*(lineH+1) + 2
+	case bSignatures:
+		return lineH + 1.5 + float64(len(b.rows)-1)*signatureRow + 2
+	}
+	return 2 * lineH
 }
 
 // field writes "label  value", the value wrapped in its column; an empty

@@ -193,9 +193,13 @@ func (c *Ceremony) recover(e audit.Event) {
 		}
 		if pr.Card == "" || pr.Card == e.CardSerial || pr.Outcome == audit.OutcomeRefused || pr.Outcome == audit.OutcomeBlocked {
 			pr.Recovered = e.Time
-			pr.RecoveredBy = stepWord(e.Step)
-			if e.CardSerial != "" {
-				pr.RecoveredBy += " on card " + e.CardSerial
+			switch {
+			case e.CardSerial != "" && e.CardSerial == pr.Card:
+				pr.RecoveredBy = stepWord(e.Step) + ", tried again"
+			case e.CardSerial != "":
+				pr.RecoveredBy = stepWord(e.Step) + " with card " + e.CardSerial
+			default:
+				pr.RecoveredBy = stepWord(e.Step)
 			}
 		}
 	}
