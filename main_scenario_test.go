@@ -11,7 +11,8 @@ import (
 )
 
 func TestScenarioFlagRefusals(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "sim") // t.TempDir is open to others (0755)
+	os.Mkdir(dir, 0o700)
 	bad := filepath.Join(dir, "bad.txt")
 	os.WriteFile(bad, []byte("pull card=2\nexplode\n"), 0o600)
 	far := filepath.Join(dir, "far.txt")
