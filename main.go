@@ -250,7 +250,12 @@ func runWizard(e *env, o *options, args []string) error {
 	s.cfg.Reader = m.Reader() // the one chosen in the wizard, if so, is closed too
 	s.cfg.HSM = m.HSM()       // and so is the HSM opened in the wizard
 	if errors.Is(err, tea.ErrInterrupted) {
-		return nil
+		err = nil
+	}
+	if err != nil && s.cfg.Audit != nil {
+		// The error's words stay out of the trail: a recovered panic says
+		// whatever the code that panicked held.
+		s.endOutcome, s.endDetail = audit.OutcomeError, "the wizard stopped on an error"
 	}
 	return err
 }
@@ -259,6 +264,10 @@ func runWizard(e *env, o *options, args []string) error {
 type session struct {
 	cfg     wizard.Config
 	closers []func() error
+	// endOutcome and endDetail close the audit trail's session (ok when
+	// empty).
+	endOutcome audit.Outcome
+	endDetail  string
 }
 
 // close closes the reader, the HSM, the files and the locks, the last
@@ -337,7 +346,12 @@ func prepareWizard(o *options) (*session, error) {
 		if err != nil {
 			return s, err
 		}
-		s.onClose(l.Close)
+		s.onClose(func() error {
+			if s.endOutcome != "" {
+				return l.CloseWith(s.endOutcome, s.endDetail)
+			}
+			return l.Close()
+		})
 		s.cfg.Audit = l
 	}
 	return s, nil

@@ -96,9 +96,6 @@ var verifyCommand = &command{
 				if chain.Text != "" {
 					fmt.Fprintf(e.stderr, "line %d: %s\n", chain.Line, safetext.Clean(chain.Text))
 				}
-				if len(t.Lines) > 0 {
-					fmt.Fprintf(e.stderr, "lines 1 to %d fit; line %d's hash is %s\n", t.Head.Line, t.Head.Line, t.Head)
-				}
 				return &exitError{code: exitFailure}
 			}
 			if err != nil {

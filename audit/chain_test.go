@@ -276,3 +276,22 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A session that failed says so in its end line.
+func TestCloseWith(t *testing.T) {
+	l, path := openTemp(t)
+	if err := l.CloseWith(OutcomeError, "stopped \x1b[2Jon an error, PIN 123456"); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := tr.Lines[len(tr.Lines)-1]
+	if end.Step != StepEnd || end.Outcome != OutcomeError || end.Detail != "" {
+		t.Errorf("end line %+v", end)
+	}
+	if err := l.CloseWith(OutcomeError, ""); err != nil {
+		t.Errorf("closing twice: %v", err)
+	}
+}

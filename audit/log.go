@@ -207,14 +207,22 @@ func (l *Log) Head() Head {
 	return l.head
 }
 
-// Close writes the session's end line and closes the file, which also lets
-// its lock go. Closing a nil or closed Log does nothing.
-func (l *Log) Close() error {
+// Close writes the session's end line (outcome ok) and closes the file,
+// which also lets its lock go. Closing a nil or closed Log does nothing.
+func (l *Log) Close() error { return l.CloseWith(OutcomeOK, "") }
+
+// CloseWith is Close with the session's outcome and words for its end line,
+// e.g. OutcomeError when the program failed. detail is checked and cleaned
+// as Record does; one it refuses is left out.
+func (l *Log) CloseWith(out Outcome, detail string) error {
 	if l == nil {
 		return nil
 	}
 	end := Line{}
-	end.Time, end.Operation, end.Step, end.Outcome = l.now(), OpSession, StepEnd, OutcomeOK
+	end.Time, end.Operation, end.Step, end.Outcome, end.Detail = l.now(), OpSession, StepEnd, out, safetext.Clean(detail)
+	if hasDigitRun(end.Detail, minPINDigits) {
+		end.Detail = ""
+	}
 	werr := l.write(end)
 	if errors.Is(werr, ErrClosed) {
 		return nil

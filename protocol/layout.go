@@ -71,6 +71,13 @@ func (p *Protocol) layout() []block {
 	for i, s := range p.Sessions {
 		add(block{kind: bSection, text: fmt.Sprintf("Session %d: %s", i+1, span(s.Start, s.End))})
 		ended := clock(s.End)
+		if s.Failed {
+			why := s.EndDetail
+			if why == "" {
+				why = "on an error"
+			}
+			ended += " (" + why + ")"
+		}
 		if s.End.IsZero() {
 			ended = "no end recorded (the program did not close the trail: it was killed, or crashed)"
 		}

@@ -31,10 +31,13 @@ type Protocol struct {
 // Session is one run of the program that wrote to the trail: one sitting at
 // the console, with its own people present.
 type Session struct {
-	Start   time.Time
-	End     time.Time // zero when the trail has no end line for it (a crash, a kill)
-	Host    string
-	Version string
+	Start time.Time
+	End   time.Time // zero when the trail has no end line for it (a crash, a kill)
+	// Failed says the program ended on an error; EndDetail says more.
+	Failed    bool
+	EndDetail string
+	Host      string
+	Version   string
 	// FirstLine and LastLine are the trail lines the session spans.
 	FirstLine, LastLine int
 	Ceremonies          []Ceremony
@@ -107,6 +110,7 @@ func Build(t *audit.Trail, name string) *Protocol {
 			case audit.StepEnd:
 				closeCeremony()
 				s.End = e.Time
+				s.Failed, s.EndDetail = e.Outcome != "" && e.Outcome != audit.OutcomeOK, e.Detail
 			}
 			s.LastLine = ln.Seq
 			continue
