@@ -84,3 +84,8 @@ func isTCOS30(atr []byte) bool {
 	h, err := HistoricalBytes(atr)
 	return err == nil && bytes.Equal(h, tcos30Historical)
 }
+
+// IsTCOS30 reports whether atr is a TCOS 3.0 answer to reset, the first
+// thing Identify checks; `hsmcards inspect` says so on its own, before it
+// looks for the profile's files.
+func IsTCOS30(atr []byte) bool { return isTCOS30(atr) }
