@@ -570,12 +570,13 @@ func (p *pcscPad) VerifyPIN(ctx context.Context, req PINVerify) ([]byte, error) 
 	return p.run(ctx, p.verify, b)
 }
 
-// ModifyPIN has the reader collect the current PIN and the new one twice.
+// ModifyPIN has the reader collect the current PIN (unless req.NewOnly) and
+// the new one twice.
 func (p *pcscPad) ModifyPIN(ctx context.Context, req PINModify) ([]byte, error) {
 	if !p.canModify {
 		return nil, errNoModify
 	}
-	b, err := part10.Modify{Timeout: req.Timeout, MinLen: req.MinLen, MaxLen: req.MaxLen, Header: req.APDU}.Marshal()
+	b, err := part10.Modify{Timeout: req.Timeout, MinLen: req.MinLen, MaxLen: req.MaxLen, Header: req.APDU, NewOnly: req.NewOnly}.Marshal()
 	if err != nil {
 		return nil, err
 	}

@@ -30,6 +30,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+
+	"github.com/hsmcards/hsmcards/secmem"
 )
 
 // Key pair constants of the profile (DESIGN facts: GENERATE KEY PAIR 00 46,
@@ -176,7 +178,7 @@ func (s *Session) Decipher(ctx context.Context, ciphertext []byte) ([]byte, erro
 		return nil, err
 	}
 	if err := resp.Err(); err != nil {
-		wipe(resp.Data)
+		secmem.Wipe(resp.Data)
 		if errors.Is(err, ErrRefNotFound) {
 			return nil, ErrNoKeyPair
 		}
