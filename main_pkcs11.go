@@ -118,4 +118,3 @@ func tokenName(sel hsm.TokenSelector) string {
 	}
 	return "PKCS#11 token (the module's only one)"
 }
-
