@@ -76,7 +76,7 @@ func (s Scheme) Validate() error {
 	return nil
 }
 
-// String reads "2 of 3", as the seed words it.
+// String reads "2 of 3", as the appliance manual (Smart Card Handling, "Quorum") words it.
 func (s Scheme) String() string { return fmt.Sprintf("%d of %d", s.K, s.N) }
 
 // ValidateLabel checks a label: 1 to MaxLabelLen printable characters of

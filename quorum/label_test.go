@@ -17,7 +17,8 @@ var hostile = []string{
 	"prod\x1b[31m",             // CSI: colour
 	"\x1b]0;owned\x07",         // OSC: window title
 	"\x1b]52;c;Y2F0\x1b\\",     // OSC 52: write the clipboard
-	"a\x9b31mb",                // C1 CSI as UTF-8 U+009B
+	"a\u009b31mb",              // C1 CSI, U+009B
+	"raw\x9b31m",               // C1 CSI as a raw byte: not UTF-8
 	"cluster\u202eniltreb",     // RIGHT-TO-LEFT OVERRIDE
 	"\u2066isolate\u2069",      // LEFT-TO-RIGHT ISOLATE
 	"tab\there", "line\nbreak", // a label fills one line
@@ -58,7 +59,7 @@ func TestParseRefusesTerminalControls(t *testing.T) {
 			t.Errorf("label %q: Parse = %v, %v; want ErrCorrupt", l, r, err)
 			continue
 		}
-		if strings.ContainsAny(err.Error(), "\x1b\x9b\u202e\u2066") {
+		if strings.ContainsAny(err.Error(), "\x1b\u009b\u202e\u2066") {
 			t.Errorf("the error %q carries the label", err)
 		}
 	}

@@ -17,7 +17,7 @@ import (
 const maxChain = 256
 
 // Transport sends Commands to a connected card. It handles 61xx (GET
-// RESPONSE, DESIGN facts) and 6Cxx (resend with Le = xx) transparently, since
+// RESPONSE; docs/tcos.md) and 6Cxx (resend with Le = xx) transparently, since
 // pcsc-lite and ebfe/scard pass them through raw; it counts the command APDUs
 // it sends and writes the APDU log with secrets masked.
 type Transport struct {
