@@ -14,15 +14,18 @@ const Size = 3
 // KCV for AES keys (quorum/FORMAT.md). key must be 16, 24 or 32 bytes.
 //
 // It leaves no copy of the key behind: the key schedule lives in an mmap'd
-// buffer that is wiped before AES returns (see aes.go).
+// buffer that is wiped before AES returns (see aes.go), and it runs under
+// secmem.Do.
 func AES(key []byte) ([Size]byte, error) {
 	var out [Size]byte
-	var block [blockSize]byte
-	// Only the length is reported: the key itself must never reach an error.
-	if err := encryptBlock(key, &block, &block); err != nil {
-		return out, err
-	}
-	copy(out[:], block[:Size])
-	secmem.Wipe(block[:])
-	return out, nil
+	var err error
+	secmem.Do(func() {
+		var block [blockSize]byte
+		// Only the length is reported: the key must never reach an error.
+		if err = encryptBlock(key, &block, &block); err == nil {
+			copy(out[:], block[:Size])
+		}
+		secmem.Wipe(block[:])
+	})
+	return out, err
 }

@@ -27,8 +27,13 @@ import (
 
 // split fills out with len(out) shares of secret, any k of which rebuild
 // it. Each out[i] must be len(secret)+1 bytes: the share's y bytes, then its
-// x. On error out is wiped.
+// x. On error out is wiped. It runs under secmem.Do.
 func split(secret []byte, k int, out [][]byte) (err error) {
+	secmem.Do(func() { err = splitInto(secret, k, out) })
+	return err
+}
+
+func splitInto(secret []byte, k int, out [][]byte) (err error) {
 	n := len(out)
 	switch {
 	case len(secret) == 0:
@@ -104,8 +109,14 @@ func distinctX(n int) ([]byte, error) {
 // combine rebuilds the secret from shares (each y bytes then x, all of one
 // length, with distinct x) into out, which must be one byte shorter than a
 // share. With fewer than k shares, or shares of different secrets, the result
-// is some other value: the caller's KCV check is what tells.
-func combine(shares [][]byte, out []byte) error {
+// is some other value: the caller's KCV check is what tells. It runs under
+// secmem.Do.
+func combine(shares [][]byte, out []byte) (err error) {
+	secmem.Do(func() { err = combineInto(shares, out) })
+	return err
+}
+
+func combineInto(shares [][]byte, out []byte) error {
 	if len(shares) < 2 {
 		return errors.New("fewer than two shares cannot be combined")
 	}
