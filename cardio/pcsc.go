@@ -212,7 +212,7 @@ func (r *pcscReader) readerGone() error {
 
 // Present asks pcscd for the reader's state without waiting.
 func (r *pcscReader) Present(ctx context.Context) (bool, error) {
-	ctx, cancel, err := r.op(ctx)
+	_, cancel, err := r.op(ctx) // GetStatusChange with timeout 0 does not wait
 	if err != nil {
 		return false, err
 	}
