@@ -179,5 +179,3 @@ func (r *rig) card(i int, pin string) {
 }
 
 func (r *rig) apdus() string { return r.log.String() }
-
-func simDir(t *testing.T) string { return filepath.Join(t.TempDir(), "sim") }

@@ -572,8 +572,13 @@ func (c *Card) verify(cmd tcos.Command) tcos.Response {
 }
 
 // changeRef is CHANGE REFERENCE DATA 00 24 00 81 Lc old||new: the card knows
-// the stored PIN's length, so old is the first that many bytes.
+// the stored PIN's length, so old is the first that many bytes. With P1 01
+// (00 24 01 81 Lc new) the data is the new PIN alone, taken only while the
+// slot's DF is verified.
 func (c *Card) changeRef(cmd tcos.Command) tcos.Response {
+	if cmd.P1 == 0x01 {
+		return c.changeRefNewOnly(cmd)
+	}
 	p, bad := c.livePIN(cmd)
 	if bad != 0 {
 		return sw(bad)
@@ -593,6 +598,27 @@ func (c *Card) changeRef(cmd tcos.Command) tcos.Response {
 	}
 	*p = newPIN(fresh)
 	c.verified = true
+	if !c.persist() {
+		return sw(tcos.SWMemoryFailure)
+	}
+	return ok(nil)
+}
+
+// changeRefNewOnly is CHANGE REFERENCE DATA 00 24 01 81 Lc new, after the
+// PIN was verified in this DF (6982 otherwise).
+func (c *Card) changeRefNewOnly(cmd tcos.Command) tcos.Response {
+	p, bad := c.slotPIN(cmd.P2)
+	switch {
+	case bad != 0:
+		return sw(bad)
+	case p.Tries == 0:
+		return sw(tcos.SWBlocked)
+	case !c.verified:
+		return sw(tcos.SWSecurityStatus)
+	case !digits(cmd.Data):
+		return sw(tcos.SWWrongData)
+	}
+	*p = newPIN(cmd.Data)
 	if !c.persist() {
 		return sw(tcos.SWMemoryFailure)
 	}

@@ -132,7 +132,7 @@ func TestProcessScripts(t *testing.T) {
 			{"00 24 00 81 0C " + pinHex + " 31 31 31 31 31 41", "6A 80"},
 			{"00 24 00 81 16 " + pinHex + " " + strings.Repeat("31 ", 16), "6A 80"},
 			{"00 24 00 81 05 31 32 33 34 35", "67 00"},
-			{"00 24 01 81 06 " + pinHex, "6A 86"},
+			{"00 24 02 81 06 " + pinHex, "6A 86"},
 			{status, "90 00"}, // a right old PIN verifies
 			{"reset", ""},
 			{"00 A4 08 0C 02 4B 00", "90 00"},
@@ -144,6 +144,19 @@ func TestProcessScripts(t *testing.T) {
 			// old = the first 7 bytes now
 			{"00 24 00 81 0D 37 37 37 37 37 37 37 " + pinHex, "90 00"},
 			{verifyPIN, "90 00"},
+		}},
+		{"change reference data, new PIN only", []step{
+			{"00 A4 08 0C 02 4B 00", "90 00"},
+			{"00 24 01 81 07 37 37 37 37 37 37 37", "69 82"}, // not verified
+			{verifyPIN, "90 00"},
+			{"00 24 01 81 05 37 37 37 37 37", "6A 80"},
+			{"00 24 01 81 07 37 37 37 37 37 37 37", "90 00"},
+			{"reset", ""},
+			{"00 A4 08 0C 02 4B 00", "90 00"},
+			{verifyPIN, "63 C2"},
+			{"00 20 00 81 07 37 37 37 37 37 37 37", "90 00"},
+			{"00 A4 08 0C 02 4C 00", "90 00"},
+			{"00 24 01 81 06 " + pinHex, "69 82"}, // verification is per DF
 		}},
 		{"select", []step{
 			{"00 A4 08 04 02 4C 00 00", "62 07 82 01 38 83 02 4C 00 90 00"},
