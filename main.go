@@ -45,6 +45,7 @@ type options struct {
 	reader                    string
 	simDir                    string
 	simCards                  int
+	simPace                   float64
 	apduLog                   string
 	audit                     string
 	insertTimeout, pinTimeout flagDuration
@@ -66,6 +67,7 @@ func parseFlags(name string, args []string, out io.Writer) (*options, *flag.Flag
 	fs.StringVar(&o.reader, "reader", "sim", "card reader: sim, pcsc (the only reader) or pcsc:NAME")
 	fs.StringVar(&o.simDir, "sim-dir", defaultSimDir(), "where the simulated cards and simulated HSM keep their state")
 	fs.IntVar(&o.simCards, "sim-cards", 5, "number of cards in a new simulated deck")
+	fs.Float64Var(&o.simPace, "sim-pace", 1, "how long the simulated cards take: 1 a real TCOS 3.0 card's pace, 0 none, 2 twice as long")
 	fs.StringVar(&o.apduLog, "apdu-log", "", "append every APDU to this file (PINs and key material masked)")
 	fs.StringVar(&o.scenario, "scenario", "", scenarioUsage)
 	fs.StringVar(&o.audit, "audit", "", "append the audit trail to this file, one JSON object per event")
@@ -93,6 +95,9 @@ func run(args []string, stderr io.Writer) error {
 	if o.scenario != "" && o.reader != "sim" {
 		return errScenarioNeedsSim
 	}
+	if !(o.simPace >= 0 && o.simPace <= 100) { // NaN too
+		return fmt.Errorf("--sim-pace %g: give a factor from 0 (no time) to 100", o.simPace)
+	}
 	var warnings []string
 	// A core dump of this process could hold the Backup Key.
 	if err := secmem.DisableCoreDumps(); err != nil {
@@ -111,6 +116,9 @@ func run(args []string, stderr io.Writer) error {
 			return fmt.Errorf("opening the simulated deck: %w", err)
 		}
 		sim := cardio.NewSimReader(simulated(deck.Cards()))
+		if o.simPace > 0 {
+			sim.SetPace(simcard.NewPace(o.simPace))
+		}
 		cfg.Reader, cfg.Sim = sim, sim
 		if err := startTraining(sim, deck.Cards(), o.scenario); err != nil {
 			return err
