@@ -509,19 +509,21 @@ func (c *Card) fcp(f file) []byte {
 }
 
 // secAttr encodes rules as the security attributes OpenSC's card-tcos.c
-// reads from tag 86: one 6-byte entry per instruction, its INS, the PIN
-// reference that must be verified (00: none), a key reference for an
-// authentication (00 00: none, the card has no such keys), and FF FF as in
-// the default entries card-tcos.c writes (docs/tcos.md "Security
-// attributes").
+// reads from tag 86 (docs/tcos.md "Security attributes"): one 6-byte entry
+// per instruction, its INS, the PIN reference that must be verified (00:
+// none), a 2-byte key reference of an authentication that would do instead
+// (00 00: none needed; FF FF: no such key, the PIN alone), and FF FF as in
+// the default entries card-tcos.c writes. card-tcos.c reads a zero key
+// reference as "no condition" and lets it replace the PIN condition before
+// it; FF FF keeps the PIN visible (opensc-explorer shows "CHV129 TERM").
 func secAttr(rules []rule) []byte {
 	var out []byte
 	for _, r := range rules {
-		pin := byte(0)
+		pin, key := byte(0), byte(0)
 		if r.need == slotPINVerified {
-			pin = tcos.PINRef
+			pin, key = tcos.PINRef, 0xFF
 		}
-		out = append(out, r.ins, pin, 0x00, 0x00, 0xFF, 0xFF)
+		out = append(out, r.ins, pin, key, key, 0xFF, 0xFF)
 	}
 	return out
 }

@@ -39,17 +39,17 @@ func hexName(b []byte) string { return fmt.Sprintf("% X", b) }
 
 // The FCPs of the profile's files, byte by byte (docs/tcos.md "FCP"):
 // 80 size, 82 descriptor, 83 FID, 84 DF name, 85 proprietary, 86 security
-// attributes (INS, PIN reference, 00 00, FF FF per rule), 88 SFI, 8A
-// life-cycle status "operational, activated".
+// attributes (per rule INS, PIN reference, key reference, FF FF), 88 SFI,
+// 8A life-cycle status "operational, activated".
 const (
 	fcpMF       = "62 15 82 01 38 83 02 3F 00 85 01 01 86 06 A4 00 00 00 FF FF 8A 01 05"
 	fcpGDO      = "62 1D 80 02 00 0C 82 01 01 83 02 2F 02 85 02 01 00 86 06 B0 00 00 00 FF FF 88 01 10 8A 01 05"
 	fcpBackupDF = "62 22 82 01 38 83 02 4B 00 84 0B F0 48 53 4D 2D 42 41 43 4B 55 50 85 01 01 " +
 		"86 06 A4 00 00 00 FF FF 8A 01 05"
 	fcpShareEF = "62 20 80 02 00 FF 82 01 01 83 02 4B 01 85 02 01 00 " +
-		"86 0C B0 81 00 00 FF FF D6 81 00 00 FF FF 8A 01 05"
+		"86 0C B0 81 FF FF FF FF D6 81 FF FF FF FF 8A 01 05"
 	fcpPKCS11DF = "62 34 82 01 38 83 02 4C 00 84 0B F0 48 53 4D 2D 50 4B 43 53 31 31 85 01 01 " +
-		"86 18 A4 00 00 00 FF FF 46 81 00 00 FF FF 22 00 00 00 FF FF 2A 81 00 00 FF FF 8A 01 05"
+		"86 18 A4 00 00 00 FF FF 46 81 FF FF FF FF 22 00 00 00 FF FF 2A 81 FF FF FF FF 8A 01 05"
 )
 
 type step struct {
