@@ -47,3 +47,53 @@ func TestParseCommand(t *testing.T) {
 		}
 	}
 }
+
+// encode is the APDU parseCommand read c from, in the form it came in.
+func encode(c command) []byte {
+	b := []byte{c.cla, c.ins, c.p1, c.p2}
+	if c.extended {
+		if len(c.data) > 0 {
+			b = append(b, 0, byte(len(c.data)>>8), byte(len(c.data)))
+			b = append(b, c.data...)
+		} else if c.ne > 0 {
+			b = append(b, 0)
+		}
+		if c.ne > 0 {
+			b = append(b, byte(c.ne>>8), byte(c.ne)) // 65536 wraps to 00 00
+		}
+		return b
+	}
+	if len(c.data) > 0 {
+		b = append(b, byte(len(c.data)))
+		b = append(b, c.data...)
+	}
+	if c.ne > 0 {
+		b = append(b, byte(c.ne)) // 256 wraps to 00
+	}
+	return b
+}
+
+// FuzzParseCommand: whatever parses re-encodes to the same bytes, within the
+// limits of its form.
+func FuzzParseCommand(f *testing.F) {
+	for _, s := range []string{"00 A4 00 0C", "00 B0 00 00 00", "00 B0 00 00 00 01 0D",
+		"00 A4 08 04 02 4B 00 00", "00 A4 08 04 00 00 02 4B 00 00 40", "00 A4 08 0C 00 00 02 4B 00"} {
+		f.Add(hx(f, s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := parseCommand(b)
+		if err != nil {
+			return
+		}
+		if got := encode(c); !bytes.Equal(got, b) {
+			t.Fatalf("% X parsed as %+v, which encodes as % X", b, c, got)
+		}
+		limit := maxNeShort
+		if c.extended {
+			limit = maxNeExt
+		}
+		if c.ne < 0 || c.ne > limit || len(c.data) > limit-1 {
+			t.Fatalf("% X: ne %d, %d data bytes", b, c.ne, len(c.data))
+		}
+	})
+}
