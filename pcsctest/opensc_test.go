@@ -203,7 +203,9 @@ func TestOpenSCTools(t *testing.T) {
 	card.Reset()
 	rec := &recorder{card: card}
 	r := openReader(t)
-	waitIn(t, r, rec)
+	in := waitIn(t, r, rec)
+	// The next test needs the reader empty, as pcscd sees it.
+	defer waitOut(t, r, in)
 	gdo := append([]byte{0x5A, 0x0A}, sn[:]...)
 
 	t.Run("opensc-tool", func(t *testing.T) {
