@@ -68,8 +68,9 @@ type StorageReporter interface {
 }
 
 // StorageError is a simulated card whose state file could not be written:
-// the file system refused. The wizard tells the operator which path; it is
-// never the card's fault.
+// the file system refused. It is the host's fault, never the card's: match
+// it with errors.As to tell the operator which path (a full disk, a
+// read-only deck).
 type StorageError struct {
 	// Path is the card's state file.
 	Path string
