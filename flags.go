@@ -284,6 +284,27 @@ func (f *flagDeckSize) Set(s string) error {
 
 var errDeckSize = fmt.Errorf("a simulated deck has 1 to %d cards (F1 to F%d insert them)", maxDeck, maxDeck)
 
+// maxPace bounds --sim-pace: a hundred times a real card's pace is already
+// minutes per card.
+const maxPace = 100
+
+// flagPace is --sim-pace: the simulated cards' pace, 0 (none) to maxPace
+// times a real TCOS 3.0 card's (docs/tcos.md "Pace").
+type flagPace float64
+
+func (f *flagPace) String() string { return strconv.FormatFloat(float64(*f), 'g', -1, 64) }
+
+func (f *flagPace) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(v >= 0 && v <= maxPace) { // NaN too
+		return errPace
+	}
+	*f = flagPace(v)
+	return nil
+}
+
+var errPace = fmt.Errorf("give a factor from 0 (no time) to %d: 1 is a real card's pace, 2 twice as slow", maxPace)
+
 // flagCard is a card number in the simulated deck, 1 to maxDeck.
 type flagCard int
 

@@ -30,6 +30,7 @@ import (
 	"github.com/hsmcards/hsmcards/internal/pidlock"
 	"github.com/hsmcards/hsmcards/internal/safefile"
 	"github.com/hsmcards/hsmcards/secmem"
+	"github.com/hsmcards/hsmcards/tcos/simcard"
 	"github.com/hsmcards/hsmcards/wizard"
 )
 
@@ -178,6 +179,7 @@ type options struct {
 	reader                    string
 	simDir                    string
 	simCards                  flagDeckSize
+	simPace                   flagPace
 	apduLog                   string
 	audit                     string
 	insertTimeout, pinTimeout flagDuration
@@ -196,11 +198,12 @@ var wizardCommand = &command{
 		"copy share cards, change PINs, and handle PKCS#11 slot user cards. Without flags it runs " +
 		"on a simulated reader with a persistent training deck and a simulated HSM.",
 	defineFn: func(fs *flagSet) runFunc {
-		o := &options{simCards: defaultDeck,
+		o := &options{simCards: defaultDeck, simPace: 1,
 			insertTimeout: flagDuration(wizard.DefaultInsertTimeout), pinTimeout: flagDuration(wizard.DefaultPINTimeout)}
 		fs.str(&o.reader, "reader", "sim", "the card reader `READER`: sim, pcsc (the only one, or choose in the wizard) or pcsc:NAME")
 		defineSimDir(fs, &o.simDir)
 		fs.value(&o.simCards, "sim-cards", "`N` cards (1 to 9) in a new simulated deck")
+		fs.value(&o.simPace, "sim-pace", "the simulated cards take `FACTOR` times a real TCOS 3.0 card's time: 1 a real card's pace, 0 none")
 		fs.str(&o.apduLog, "apdu-log", "", "append every APDU to `FILE` (PINs and key material masked)")
 		fs.str(&o.audit, "audit", "", "append the audit trail to `FILE`, one JSON object per line, hash-chained (docs/audit.md)")
 		fs.value(&o.insertTimeout, "insert-timeout", "allow `TIME` to insert a card and press OK")
@@ -304,6 +307,9 @@ func prepareWizard(o *options) (*session, error) {
 		}
 		s.onClose(release)
 		sim := cardio.NewSimReader(deck.SimulatedCards())
+		if o.simPace > 0 {
+			sim.SetPace(simcard.NewPace(float64(o.simPace)))
+		}
 		s.cfg.Reader, s.cfg.Sim = sim, sim
 		if err := startTraining(sim, deck.Cards(), o.scenario); err != nil {
 			return s, err

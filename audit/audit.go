@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/hsmcards/hsmcards/internal/safetext"
+	"github.com/hsmcards/hsmcards/tcos"
 )
 
 // Operation is what the operator set out to do.
@@ -65,7 +66,7 @@ const (
 	StepAnchor Step = "anchor"
 )
 
-// Slot names a card slot (tcos/README.md, the card profile: DF 4B00 and
+// Slot names a card slot (docs/tcos.md, the card profile: DF 4B00 and
 // DF 4C00).
 type Slot string
 
@@ -180,9 +181,9 @@ var (
 	ErrClosed = errors.New("audit log is closed")
 )
 
-// minPINDigits is the shortest PIN a TCOS slot accepts (tcos/README.md,
-// the card profile: 6–15 ASCII digits; tcos.MinPINLen).
-const minPINDigits = 6
+// minPINDigits is the shortest PIN a TCOS slot accepts: a run of that many
+// digits in a detail could be a PIN.
+const minPINDigits = tcos.MinPINLen
 
 // maxHexBytes is the longest value a hex field may hold: the 16-byte
 // key-set ID (quorum.KeySetID). The Backup Key (32 bytes) and a share (33
