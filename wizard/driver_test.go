@@ -2,9 +2,7 @@ package wizard
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -59,24 +57,17 @@ func (r *rig) update(msg tea.Msg) tea.Cmd {
 	return cmd
 }
 
-// auditEvents flushes the audit trail and returns its events.
+// auditEvents flushes the audit trail, checks that its chain verifies and
+// returns the wizard's events (without the chain's session lines).
 func (r *rig) auditEvents() []audit.Event {
 	r.t.Helper()
 	r.m.trail.close()
 	r.m.trail = newTrail(nil)
-	b, err := os.ReadFile(r.auditPath)
+	tr, err := audit.ReadFile(r.auditPath)
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	var out []audit.Event
-	for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
-		var e audit.Event
-		if err := json.Unmarshal(line, &e); err != nil {
-			r.t.Fatalf("audit line %q: %v", line, err)
-		}
-		out = append(out, e)
-	}
-	return out
+	return tr.Events()
 }
 
 func newRig(t *testing.T, n int) *rig {
@@ -118,12 +109,6 @@ func (r *rig) train() *cardio.Faults {
 	cfg := r.m.cfg
 	cfg.Instructor = scenario.NewInstructor(r.sim)
 	r.m.trail.close()
-	al, err := audit.Open(r.auditPath)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.t.Cleanup(func() { al.Close() })
-	cfg.Audit = al
 	r.m = New(cfg)
 	r.run(r.m.Init())
 	return r.sim.FaultLayer()

@@ -62,7 +62,7 @@ func OtherKeySet(sn tcos.Serial, label string) (*Card, error) {
 	defer clear(raw)
 	c := New(sn)
 	err = onCard(c, func(ctx context.Context, s *tcos.Session) error {
-		if err := s.VerifyPIN(ctx, tcos.SlotBackupKey, []byte(factoryPIN)); err != nil {
+		if err := s.VerifyPIN(ctx, tcos.SlotBackupKey, []byte(tcos.FactoryPIN)); err != nil {
 			return err
 		}
 		return s.WriteShareRecord(ctx, raw)

@@ -46,7 +46,7 @@ func TestOtherKeySetHoldsAShare(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = onCard(c, func(ctx context.Context, s *tcos.Session) error {
-		if err := s.VerifyPIN(ctx, tcos.SlotBackupKey, []byte(factoryPIN)); err != nil {
+		if err := s.VerifyPIN(ctx, tcos.SlotBackupKey, []byte(tcos.FactoryPIN)); err != nil {
 			return err
 		}
 		raw, err := s.ReadShareRecord(ctx)
