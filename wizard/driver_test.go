@@ -2,6 +2,7 @@ package wizard
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -39,6 +40,9 @@ type rig struct {
 	// touched, when set, counts calls into the reader, the deck and the
 	// instructor: update fails if Update or View makes one.
 	touched *atomic.Int64
+	// seen remembers every holder of a secret, for the check that none
+	// outlives its step.
+	seen *secretsSeen
 }
 
 // update is Update and View, as the program calls them, checking that
@@ -54,6 +58,9 @@ func (r *rig) update(msg tea.Msg) tea.Cmd {
 	if r.touched != nil && r.touched.Load() != before {
 		r.t.Fatalf("Update or View of %T called the reader, the deck or the instructor", msg)
 	}
+	if r.seen != nil {
+		r.seen.observe(r.m)
+	}
 	return cmd
 }
 
@@ -61,8 +68,8 @@ func (r *rig) update(msg tea.Msg) tea.Cmd {
 // returns the wizard's events (without the chain's session lines).
 func (r *rig) auditEvents() []audit.Event {
 	r.t.Helper()
-	r.m.trail.close()
-	r.m.trail = newTrail(nil)
+	r.m.env.trail.close()
+	r.m.env.trail = newTrail(nil)
 	tr, err := audit.ReadFile(r.auditPath)
 	if err != nil {
 		r.t.Fatal(err)
@@ -90,7 +97,7 @@ func newRigWith(t *testing.T, cards []*simcard.Card, sc []cardio.SimulatedCard, 
 		t.Fatal(err)
 	}
 	r := &rig{t: t, cards: cards, sim: cardio.NewSimReader(sc), hsm: h, log: &bytes.Buffer{},
-		clock: time.Date(2026, 11, 28, 5, 0, 0, 0, time.UTC)}
+		clock: time.Date(2026, 11, 28, 5, 0, 0, 0, time.UTC), seen: newSecretsSeen()}
 	r.auditPath = filepath.Join(t.TempDir(), "audit.jsonl")
 	al, err := audit.Open(r.auditPath)
 	if err != nil {
@@ -108,8 +115,9 @@ func (r *rig) train() *cardio.Faults {
 	r.t.Helper()
 	cfg := r.m.cfg
 	cfg.Instructor = scenario.NewInstructor(r.sim)
-	r.m.trail.close()
+	r.m.env.trail.close()
 	r.m = New(cfg)
+	r.seen = newSecretsSeen()
 	r.run(r.m.Init())
 	return r.sim.FaultLayer()
 }
@@ -213,3 +221,5 @@ func (r *rig) card(i int, pin string) {
 }
 
 func (r *rig) apdus() string { return r.log.String() }
+
+func t0ctx() context.Context { return context.Background() }

@@ -1,6 +1,7 @@
 package wizard
 
 import (
+	"fmt"
 	"strings"
 	"time"
 	"unicode"
@@ -8,6 +9,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/tcos"
 )
@@ -23,7 +25,8 @@ type menu struct {
 	notice string
 }
 
-// Menu groups: the seed's two card functions, and what works on any card.
+// Menu groups: the appliance manual's two card functions, and what works on
+// any card.
 const (
 	groupBackupKey = "Backup Key"
 	groupCard      = "Any card"
@@ -35,23 +38,23 @@ func menuItems() []menuItem {
 		{groupBackupKey, "Install Backup Key", "generate a Backup Key, split it k-of-n onto share cards, load it into the HSM",
 			func(m *Model) tea.Cmd { m.setup = newSetup(); m.screen = screenSetup; return nil }},
 		{groupBackupKey, "Load Backup Key", "restore or new cluster node: read k share cards into the HSM",
-			func(m *Model) tea.Cmd { return m.startCeremony(newLoad(m)) }},
+			func(m *Model) tea.Cmd { return m.start(newLoad(m.env), nil) }},
 		{groupBackupKey, "Copy a Backup Key share card", "copy a card's share onto another card, e.g. a second set for the recovery site",
-			func(m *Model) tea.Cmd { return m.startTool(newCopyTool(m)) }},
+			func(m *Model) tea.Cmd { return m.start(newCopy(m.env), nil) }},
 		{groupBackupKey, "Change the Backup Key share PIN", "change the PIN of a card's Backup Key share slot only",
-			func(m *Model) tea.Cmd { return m.startTool(newPINTool(m, tcos.SlotBackupKey)) }},
+			func(m *Model) tea.Cmd { return m.start(newPINChange(m.env, tcos.SlotBackupKey), nil) }},
 		{groupCard, "Inspect a card", "serial, type, PIN tries left (no try spent), the share's details after its PIN",
-			func(m *Model) tea.Cmd { return m.startTool(newInspectTool(m)) }},
+			func(m *Model) tea.Cmd { return m.start(newInspect(m.env), nil) }},
 		{groupPKCS11, "Enroll a PKCS#11 slot user card", "the card makes its own key pair; the slot's user PIN is wrapped to it, unseen",
-			func(m *Model) tea.Cmd { return m.startSlotCardTool(slotEnroll) }},
+			func(m *Model) tea.Cmd { return m.startSlotCard(slotEnroll) }},
 		{groupPKCS11, "Activate the PKCS#11 slot", "one enrolled user card and its PIN log the slot's user in; no one else can",
-			func(m *Model) tea.Cmd { return m.startSlotCardTool(slotActivate) }},
+			func(m *Model) tea.Cmd { return m.startSlotCard(slotActivate) }},
 		{groupPKCS11, "PKCS#11 slot user cards", "list the cards enrolled for the slot, and revoke one (no card needed)",
-			func(m *Model) tea.Cmd { return m.startSlotListTool() }},
+			func(m *Model) tea.Cmd { return m.startSlotList() }},
 		{groupPKCS11, "Change the PKCS#11 slot user PIN", "change the PIN of a card's PKCS#11 slot user credentials only",
-			func(m *Model) tea.Cmd { return m.startTool(newPINTool(m, tcos.SlotPKCS11)) }},
+			func(m *Model) tea.Cmd { return m.start(newPINChange(m.env, tcos.SlotPKCS11), nil) }},
 		{groupPKCS11, "Copy a PKCS#11 slot user card", "not possible: the user's private key never leaves its card; this explains why",
-			func(m *Model) tea.Cmd { return m.startTool(newPKCS11CopyRefusal()) }},
+			func(m *Model) tea.Cmd { return m.start(newPKCS11CopyRefusal(m.env), nil) }},
 		{"", "Quit", "leave the wizard", func(m *Model) tea.Cmd { return m.quit() }},
 	}
 }
@@ -98,10 +101,14 @@ type setup struct {
 	generating bool // the key is being generated
 }
 
-// schemes are the seed's two quorum choices.
+// schemes are the appliance manual's two quorum choices.
 var schemes = []quorum.Scheme{quorum.TwoOfThree, quorum.ThreeOfFive}
 
-const maxLabel = 32
+// maxLabel is the longest label (quorum.MaxLabelLen, its one home).
+const maxLabel = quorum.MaxLabelLen
+
+// labelProblem says what a label may be (quorum.ValidateLabel's rule).
+var labelProblem = fmt.Sprintf("The label has 1 to %d printable characters.", quorum.MaxLabelLen)
 
 func newSetup() setup { return setup{} }
 
@@ -128,10 +135,14 @@ func (m *Model) setupKey(k tea.KeyPressMsg) tea.Cmd {
 		case "enter":
 			label := strings.TrimSpace(string(st.label))
 			if label == "" {
-				st.problem = "enter the appliance or cluster name for the cards' label"
+				st.problem = "Enter the appliance or cluster name for the cards' label."
 				return nil
 			}
 			st.problem = ""
+			if quorum.ValidateLabel(label) != nil {
+				st.problem = labelProblem
+				return nil
+			}
 			if m.hsmLoaded() != nil {
 				st.field = 2
 				return nil
@@ -166,7 +177,7 @@ func (m *Model) setupKey(k tea.KeyPressMsg) tea.Cmd {
 func (m *Model) startInstall(replace bool) tea.Cmd {
 	label := strings.TrimSpace(string(m.setup.label))
 	m.setup.generating = true
-	return generateCmd(label, schemes[m.setup.scheme], m.now, replace)
+	return generateCmd(label, schemes[m.setup.scheme], m.env.now(), replace)
 }
 
 // keyMadeMsg: a new Backup Key was generated and split into share records.
@@ -192,7 +203,7 @@ func generateCmd(label string, s quorum.Scheme, now time.Time, replace bool) tea
 func (m *Model) keyMade(msg keyMadeMsg) tea.Cmd {
 	m.setup.generating = false
 	if msg.err != nil {
-		m.setup.problem = msg.err.Error()
+		m.setup.problem = labelProblem
 		return nil
 	}
 	if m.screen != screenSetup {
@@ -202,11 +213,30 @@ func (m *Model) keyMade(msg keyMadeMsg) tea.Cmd {
 		}
 		return nil
 	}
-	return m.startCeremony(newInstall(m, msg))
+	return m.start(newInstall(m.env, msg), nil)
 }
 
-func (m *Model) startCeremony(c *ceremony) tea.Cmd {
-	return m.start(c, c.begin())
+// startSlotCard starts enrolling or activating, when the HSM has a slot
+// for user cards.
+func (m *Model) startSlotCard(op slotOp) tea.Cmd {
+	slot, ok := hsm.UserSlotOf(m.cfg.HSM)
+	if !ok {
+		title := "Enroll a PKCS#11 slot user card"
+		if op == slotActivate {
+			title = "Activate the PKCS#11 slot"
+		}
+		return m.start(noSlotOp(m.env, title), nil)
+	}
+	return m.start(newSlotCard(m.env, op, slot))
+}
+
+// startSlotList lists the slot's user cards.
+func (m *Model) startSlotList() tea.Cmd {
+	slot, ok := hsm.UserSlotOf(m.cfg.HSM)
+	if !ok {
+		return m.start(noSlotOp(m.env, "PKCS#11 slot user cards"), nil)
+	}
+	return m.start(newSlotList(m.env, slot))
 }
 
 // start makes a the running activity; cmd is its first command.

@@ -1,7 +1,11 @@
 // Package wizard is the terminal wizard (Bubble Tea) that walks an operator
 // through the smart-card ceremonies of the appliance: a main menu, then one
-// step per PIN-pad prompt of the seed document. Update never does I/O: card,
-// reader and HSM work runs in the tea.Cmds of cardops.go.
+// step per PIN-pad prompt of the appliance manual, Smart Card Handling
+// (docs/wizard.md). Update and View do no I/O and take no locks: card,
+// reader and HSM work runs in the tea.Cmds of commands.go. Each operation
+// is a small state machine (op_*.go) composing card steps (cardstep.go) and
+// the activity frame (activity.go); errors are classified once
+// (problem.go).
 package wizard
 
 import (
@@ -16,7 +20,8 @@ import (
 	"github.com/hsmcards/hsmcards/hsm"
 )
 
-// Default timeouts (DESIGN "Command line": card insertion and PIN entry).
+// Default timeouts of card insertion and PIN entry (docs/cli.md; the
+// --insert-timeout and --pin-timeout flags change them).
 const (
 	DefaultInsertTimeout = 60 * time.Second
 	DefaultPINTimeout    = 30 * time.Second
@@ -93,9 +98,8 @@ const (
 // Model is the root model; it alone builds the view.
 type Model struct {
 	cfg    Config
-	ctx    context.Context
+	env    *env
 	cancel context.CancelFunc
-	now    time.Time
 	width  int
 	height int
 
@@ -119,12 +123,12 @@ type Model struct {
 	// quitShare whether that is a share (not the key).
 	quitLoss  string
 	quitShare bool
-	trail     *trail
 	trailErr  error      // the audit trail's last write failure
 	instr     instructor // the trainer's fault menu (instructor.go)
 }
 
-// New builds the wizard.
+// New builds the wizard. It allocates the on-screen PIN fields (outside the
+// Go heap), so Update never has to.
 func New(cfg Config) *Model {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -136,8 +140,9 @@ func New(cfg Config) *Model {
 		cfg.PINTimeout = DefaultPINTimeout
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Model{cfg: cfg, ctx: ctx, cancel: cancel, now: cfg.Now(), width: 80, height: 24, trail: newTrail(cfg.Audit),
-		instr: newInstructor(cfg.Instructor)}
+	m := &Model{cfg: cfg, cancel: cancel, width: 80, height: 24, instr: newInstructor(cfg.Instructor)}
+	m.env = &env{cfg: &m.cfg, ctx: ctx, trail: newTrail(cfg.Audit), pins: newPinPool(), tick: cfg.Now(),
+		opened: map[*openCard]bool{}}
 	if cfg.Sim != nil {
 		m.deckSize = cfg.Sim.Len()
 	}
@@ -174,38 +179,34 @@ func (m *Model) Init() tea.Cmd {
 // state wiped under it.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmd := tea.Batch(m.handle(msg), m.refreshInstructor(msg))
-	if err := m.trail.failure(); err != nil {
+	if err := m.env.trail.failure(); err != nil {
 		m.trailErr = err
 	}
 	if !m.quitting {
 		return m, cmd
 	}
-	if m.busy() {
-		if !stepResult(msg) {
-			return m, cmd
-		}
-		// The step answered and the activity would go on with another
-		// command: that command is dropped, not run.
-		cmd = nil
+	if m.busy() && !stepResult(msg) {
+		return m, cmd
 	}
+	// The step answered: what the activity would do next (another command)
+	// is dropped, not run; quitting releases every card still open.
 	m.quitting = false
-	return m, tea.Batch(cmd, m.quitNow())
+	return m, m.quitNow()
 }
 
 // busy says whether a card, reader or HSM command of the wizard runs now.
 func (m *Model) busy() bool {
-	return (m.act != nil && m.act.working()) || m.login.busy || m.setup.generating
+	return (m.act != nil && m.act.status().busy) || m.login.busy || m.setup.generating
 }
 
-// stepResult says whether msg is the answer of an activity's card or HSM
-// command (everything the root model does not handle itself).
+// stepResult says whether msg is the answer of a card, reader or HSM
+// command the wizard waits for.
 func stepResult(msg tea.Msg) bool {
 	switch msg.(type) {
-	case tea.WindowSizeMsg, tickMsg, hsmInfoMsg, presenceMsg, readerOpenedMsg, simMsg, tea.KeyPressMsg, closedMsg,
-		instructorMsg:
-		return false
+	case resultMsg, hsmOpenedMsg, keyMadeMsg:
+		return true
 	}
-	return true
+	return false
 }
 
 func (m *Model) handle(msg tea.Msg) tea.Cmd {
@@ -214,14 +215,11 @@ func (m *Model) handle(msg tea.Msg) tea.Cmd {
 		m.width, m.height = msg.Width, msg.Height
 		return nil
 	case tickMsg:
-		m.now = time.Time(msg)
-		var cmd tea.Cmd
-		if m.act != nil {
-			cmd = m.act.tick(m.now)
-		}
-		return tea.Batch(cmd, tickCmd(m.cfg.Tick))
+		m.env.tick = time.Time(msg)
+		return tea.Batch(m.toActivity(msg), tickCmd(m.cfg.Tick))
 	case hsmInfoMsg:
 		m.hsmInfo, m.hsmKnown = msg, true
+		m.env.hsmKey = m.hsmLoaded()
 		return nil
 	case presenceMsg:
 		return m.presence(msg)
@@ -237,35 +235,61 @@ func (m *Model) handle(msg tea.Msg) tea.Cmd {
 		return m.instructorReport(msg)
 	case keyMadeMsg:
 		return m.keyMade(msg)
-	case simMsg:
-		if msg.err != nil {
-			m.readerErr = msg.err
-		} else {
-			m.simCard = msg.inserted
-		}
-		// The watcher reports the change itself; without one, ask.
-		if !m.cfg.Watch {
-			return presentCmd(m.cfg.Reader)
-		}
+	case cardClosedMsg:
+		delete(m.env.opened, msg.card)
 		return nil
+	case simMsg:
+		return m.simInserted(msg)
 	case tea.KeyPressMsg:
 		return m.key(msg)
 	case loadedMsg:
 		// Show what the HSM itself now says it holds.
-		if m.act != nil {
-			return tea.Batch(m.act.update(msg), m.askHSMCmd())
+		return tea.Batch(m.toActivity(msg), m.askHSMCmd())
+	}
+	return m.toActivity(msg)
+}
+
+// toActivity hands msg to the running activity (a result nobody waits for
+// any more is released) and returns to the menu once the operator is done.
+func (m *Model) toActivity(msg tea.Msg) tea.Cmd {
+	if m.act == nil {
+		return m.env.discardIfResult(msg)
+	}
+	cmd := m.act.update(msg)
+	if m.act.status().done {
+		m.act = nil
+		if m.screen == screenActivity {
+			m.screen = screenMenu
 		}
+		return tea.Batch(cmd, m.askHSMCmd())
 	}
-	if m.act != nil {
-		return m.act.update(msg)
+	return cmd
+}
+
+// simInserted records a simulated card put in or taken out with an F-key.
+// Putting a card in takes out the one in the reader first: a card step
+// holding that card ends, even where the watcher sees only a card present.
+func (m *Model) simInserted(msg simMsg) tea.Cmd {
+	var cmd tea.Cmd
+	if msg.err != nil {
+		m.readerErr = msg.err
+	} else {
+		if m.present && msg.key != 0 {
+			cmd = m.toActivity(cardGoneMsg{})
+		}
+		m.simCard = msg.inserted
 	}
-	return nil
+	// The watcher reports the change itself; without one, ask.
+	if !m.cfg.Watch {
+		return tea.Batch(cmd, presentCmd(m.cfg.Reader))
+	}
+	return cmd
 }
 
 // presence records a card coming or going and re-arms the watcher.
 func (m *Model) presence(msg presenceMsg) tea.Cmd {
 	if msg.err != nil {
-		if m.ctx.Err() != nil {
+		if m.env.ctx.Err() != nil {
 			return nil
 		}
 		m.readerErr = msg.err
@@ -280,15 +304,15 @@ func (m *Model) presence(msg presenceMsg) tea.Cmd {
 	m.readerErr = nil
 	changed := msg.present != m.present
 	m.present = msg.present
+	var cmd tea.Cmd
 	if changed {
 		m.instr.said = "" // it was about the card that came or went
-	}
-	var cmd tea.Cmd
-	if m.act != nil && changed {
-		cmd = m.act.presence(msg.present)
+		if !msg.present {
+			cmd = m.toActivity(cardGoneMsg{})
+		}
 	}
 	if m.cfg.Watch {
-		return tea.Batch(cmd, watchCmd(m.ctx, m.cfg.Reader, m.present))
+		return tea.Batch(cmd, watchCmd(m.env.ctx, m.cfg.Reader, m.present))
 	}
 	return cmd
 }
@@ -308,7 +332,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 			return m.quitNow()
 		case m.screen == screenQuit:
 			return m.quit()
-		case m.act != nil && m.act.holdsKey():
+		case m.act != nil && m.act.status().holds != holdsNothing:
 			m.askQuit()
 			return nil
 		}
@@ -342,21 +366,16 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	case screenSetup:
 		return m.setupKey(k)
 	case screenActivity:
-		cmd := m.act.key(k)
-		if m.act.finished() {
-			m.act = nil
-			m.screen = screenMenu
-			return tea.Batch(cmd, m.askHSMCmd())
-		}
-		return cmd
+		return m.toActivity(k)
 	}
 	return nil
 }
 
 // askQuit asks whether to quit while the activity holds a secret.
 func (m *Model) askQuit() {
+	st := m.act.status()
 	m.quitReturn, m.screen = m.screen, screenQuit
-	m.quitLoss, m.quitShare = m.act.lossWarning(), m.act.holdsShare()
+	m.quitLoss, m.quitShare = st.loss, st.holds == holdsShare
 }
 
 // quit wipes what is in memory and ends the program; while a step runs it
@@ -377,62 +396,42 @@ func (m *Model) quit() tea.Cmd {
 // stalled reader must not hold the quit for ever.
 const releaseWait = 2 * time.Second
 
-// quitNow wipes every secret, records how the activity ended, releases the
-// card and ends the program. The wipe comes first, in Update itself.
+// quitNow wipes every secret, records how the activity ended, releases
+// every card still open and ends the program. The wipe comes first, in
+// Update itself.
 func (m *Model) quitNow() tea.Cmd {
-	var release tea.Cmd
 	if m.act != nil {
-		release = m.act.abandon()
+		m.act.end() // its card is among those released below
 		m.act = nil
 	}
 	m.login.wipe()
 	m.quitting = false
 	m.screen = screenGone
+	m.instr.open = false
 	m.cancel()
-	// Release the card and write the audit trail out before the program
+	var cards []*openCard
+	for c := range m.env.opened {
+		cards = append(cards, c)
+	}
+	clear(m.env.opened)
+	// Release the cards and write the audit trail out before the program
 	// ends, not beside it.
-	t := m.trail
+	t := m.env.trail
 	return func() tea.Msg {
-		if release != nil {
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				release()
-			}()
-			select {
-			case <-done:
-			case <-time.After(releaseWait):
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for _, c := range cards {
+				c.card.Close()
 			}
+		}()
+		select {
+		case <-done:
+		case <-time.After(releaseWait):
 		}
 		t.close()
 		return tea.QuitMsg{}
 	}
-}
-
-// activity is one menu operation in progress: a ceremony or a card tool. It
-// gets every key, tick and result message while it runs; the root model keeps
-// the global keys (ctrl+c, the simulated reader's F-keys) and builds the view.
-type activity interface {
-	key(k tea.KeyPressMsg) tea.Cmd
-	update(msg tea.Msg) tea.Cmd
-	tick(now time.Time) tea.Cmd
-	// presence reports a card coming into or leaving the reader.
-	presence(present bool) tea.Cmd
-	// holdsKey says whether leaving now would lose a secret held in memory;
-	// lossWarning then says what, and holdsShare whether it is a share
-	// rather than the key.
-	holdsKey() bool
-	lossWarning() string
-	holdsShare() bool
-	// abandon wipes every secret and releases the card.
-	abandon() tea.Cmd
-	// finished: the operator is done; back to the menu.
-	finished() bool
-	// working: a card or HSM command of the activity is running.
-	working() bool
-	// screen is the activity's part of the view: the pad's two lines and
-	// the side panel.
-	screen() (pad [2]string, side []string)
 }
 
 // simKey maps F1–F9 to simulated cards 1–9 and F12 to taking the card out

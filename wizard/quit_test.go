@@ -1,12 +1,10 @@
 package wizard
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,7 +17,6 @@ import (
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/hsm"
-	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/scenario"
 	"github.com/hsmcards/hsmcards/tcos"
 	"github.com/hsmcards/hsmcards/tcos/simcard"
@@ -47,51 +44,21 @@ type live struct {
 	ended time.Time
 }
 
-// watched publishes the plain-text view, and the secret buffers the wizard
-// holds, after every Update of the program.
+// watched publishes the plain-text view after every Update of the program,
+// and notes every holder of a secret the wizard has.
 type watched struct {
 	*Model
 	mu     sync.Mutex
 	screen string
-	held   secretsHeld // every secret seen held, wiped or not
-}
-
-// secretsHeld are secret buffers, and Backup Keys (whose memory must be
-// kept reachable to be looked at: it is unmapped once the Key is gone).
-type secretsHeld struct {
-	bufs [][]byte
-	keys []*quorum.Key
-}
-
-func (s *secretsHeld) add(o secretsHeld) {
-	s.bufs = append(s.bufs, o.bufs...)
-	s.keys = append(s.keys, o.keys...)
-}
-
-// unwiped counts the secrets that still hold a non-zero byte.
-func (s secretsHeld) unwiped() int {
-	n := 0
-	nonZero := func(b []byte) bool { return bytes.ContainsFunc(b, func(r rune) bool { return r != 0 }) }
-	for _, b := range s.bufs {
-		if nonZero(b) {
-			n++
-		}
-	}
-	for _, k := range s.keys {
-		if nonZero(k.Bytes()) {
-			n++
-		}
-	}
-	return n
+	seen   *secretsSeen
 }
 
 func (w *watched) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	_, cmd := w.Model.Update(msg)
 	v := ansi.Strip(w.Model.View().Content)
-	held := heldBuffers(w.Model)
+	w.seen.observe(w.Model)
 	w.mu.Lock()
 	w.screen = v
-	w.held.add(held)
 	w.mu.Unlock()
 	return w, cmd
 }
@@ -100,40 +67,6 @@ func (w *watched) view() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.screen
-}
-
-// heldBuffers is every secret buffer the wizard holds now: the typed PINs,
-// the Backup Key, shares and share records.
-func heldBuffers(m *Model) secretsHeld {
-	h := secretsHeld{bufs: [][]byte{m.login.pin[:cap(m.login.pin)], m.login.so[:cap(m.login.so)]}}
-	rec := func(r *quorum.Record) {
-		if r != nil {
-			h.bufs = append(h.bufs, r.Share)
-		}
-	}
-	switch a := m.act.(type) {
-	case *ceremony:
-		h.bufs = append(h.bufs, a.pin[:cap(a.pin)])
-		for _, k := range []*quorum.Key{a.newKey, a.combined} {
-			if k != nil {
-				h.keys = append(h.keys, k)
-			}
-		}
-		for _, r := range a.records {
-			rec(r)
-		}
-		rec(a.existing)
-	case *copyTool:
-		h.bufs = append(h.bufs, a.pin[:cap(a.pin)])
-		rec(a.src)
-	case *pinTool:
-		h.bufs = append(h.bufs, a.pin[:cap(a.pin)], a.cur, a.fresh)
-	case *inspectTool:
-		h.bufs = append(h.bufs, a.pin[:cap(a.pin)])
-	case *slotCardTool:
-		h.bufs = append(h.bufs, a.pin[:cap(a.pin)])
-	}
-	return h
 }
 
 // liveOptions change how a live wizard is set up.
@@ -180,7 +113,7 @@ func startLive(t *testing.T, o liveOptions) *live {
 	if o.cfg != nil {
 		o.cfg(t, &cfg)
 	}
-	l.w = &watched{Model: New(cfg)}
+	l.w = &watched{Model: New(cfg), seen: newSecretsSeen()}
 	l.p = tea.NewProgram(l.w, tea.WithInput(nil), tea.WithOutput(io.Discard), tea.WithWindowSize(80, 24), tea.WithoutSignals())
 	go func() {
 		defer close(l.done)
@@ -279,12 +212,9 @@ func (l *live) checkEnd(summary audit.Operation) {
 
 func (l *live) checkEndWith(summary audit.Operation, outcome audit.Outcome) {
 	l.t.Helper()
-	l.w.mu.Lock()
-	held := l.w.held
-	l.w.mu.Unlock()
-	if n := held.unwiped(); n > 0 {
-		l.t.Errorf("%d secrets not wiped after the quit", n)
-	}
+	// Every secret is wiped (a PIN field a stalled command still holds
+	// was wiped when sent, but is not back in the pool).
+	l.w.seen.checkWiped(l.t, l.w.Model)
 	// The final frame draws without the activity.
 	if v := ansi.Strip(l.w.Model.View().Content); !strings.Contains(v, "Quitting") {
 		l.t.Errorf("the last frame does not say the wizard quits:\n%s", v)
@@ -302,14 +232,16 @@ func (l *live) checkEndWith(summary audit.Operation, outcome audit.Outcome) {
 	if summary == "" {
 		return
 	}
-	b, err := os.ReadFile(l.audit)
+	tr, err := audit.ReadFile(l.audit)
 	if err != nil {
 		l.t.Fatal(err)
 	}
-	want := fmt.Sprintf(`"operation":%q,"step":"summary","outcome":%q`, summary, outcome)
-	if !bytes.Contains(b, []byte(want)) {
-		l.t.Errorf("the audit trail lacks the %s summary of the quit:\n%s", summary, b)
+	for _, e := range tr.Events() {
+		if e.Operation == summary && e.Step == audit.StepSummary && e.Outcome == outcome {
+			return
+		}
 	}
+	l.t.Errorf("the audit trail lacks the %s summary (%s) of the quit: %+v", summary, outcome, tr.Events())
 }
 
 // quitScreen is one screen of the wizard, reached from the start.

@@ -82,7 +82,12 @@ func (m *Model) chooserView() string {
 		fmt.Fprintf(&b, "%s%d  %s\n", cur, i+1, fitWidth(n, 70))
 	}
 	if ch.err != nil {
-		b.WriteString("\n" + styleLevel[lvError].Render(wrap("Problem: "+sentence(ch.err.Error())+".", 78)) + "\n")
+		p := classify(ch.err)
+		n := problemNotice(p, 0, "Choose the reader again, or Esc to quit.")
+		b.WriteString("\n" + styleLevel[lvError].Render(wrap("Problem: "+n.text, 78)) + "\n" + wrap(n.next, 78) + "\n")
+		if n.details != "" {
+			b.WriteString(styleDim.Render(wrap("Details: "+n.details, 78)) + "\n")
+		}
 	}
 	b.WriteString("\n" + styleDim.Render("↑/↓ choose · Enter OK · Esc quit"))
 	return b.String()

@@ -5,8 +5,6 @@ import (
 	"sync/atomic"
 
 	"github.com/hsmcards/hsmcards/audit"
-	"github.com/hsmcards/hsmcards/cardio"
-	"github.com/hsmcards/hsmcards/tcos"
 )
 
 // trail writes audit events in the order they happen, on a goroutine of its
@@ -104,37 +102,4 @@ func (t *trail) failure() error {
 	default:
 		return nil
 	}
-}
-
-// outcomeOf classifies a card step's error for the audit trail.
-func outcomeOf(err error) audit.Outcome {
-	var wrong *tcos.WrongPINError
-	var pad *cardio.PINPadError
-	switch {
-	case err == nil:
-		return audit.OutcomeOK
-	case errors.As(err, &wrong) && wrong.TriesLeft > 0:
-		return audit.OutcomeWrongPIN
-	case errors.Is(err, tcos.ErrBlocked), errors.As(err, &wrong):
-		return audit.OutcomeBlocked
-	case errors.Is(err, cardio.ErrCardRemoved), errors.Is(err, cardio.ErrNoCard):
-		return audit.OutcomeRemoved
-	case errors.Is(err, cardio.ErrReaderGone), errors.Is(err, cardio.ErrNoReader), errors.Is(err, cardio.ErrNoService):
-		return audit.OutcomeNoReader
-	case errors.Is(err, tcos.ErrForeignCard):
-		return audit.OutcomeRefused
-	case errors.As(err, &pad) && pad.SW == cardio.SWPadTimeout:
-		return audit.OutcomeTimeout
-	case errors.As(err, &pad) && pad.SW == cardio.SWPadCancelled:
-		return audit.OutcomeCancelled
-	}
-	return audit.OutcomeError
-}
-
-// auditSlot names a card slot in the audit trail.
-func auditSlot(s tcos.Slot) audit.Slot {
-	if s == tcos.SlotPKCS11 {
-		return audit.SlotPKCS11User
-	}
-	return audit.SlotBackupKey
 }

@@ -6,11 +6,10 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
-
-	"github.com/hsmcards/hsmcards/tcos"
 )
 
-// Layout for an 80x24 console (DESIGN: appliance consoles are plain text).
+// Layout for an 80x24 console: the appliance console is plain text
+// (docs/wizard.md).
 const (
 	padInner  = 16 // the reader's display is 2x16 characters
 	padOuter  = padInner + 2
@@ -53,8 +52,8 @@ func (m *Model) View() tea.View {
 		b.WriteString(m.setupView())
 	case screenActivity:
 		if m.act != nil {
-			pad, side := m.act.screen()
-			b.WriteString(m.padView(pad, side))
+			p := m.act.view()
+			b.WriteString(m.padView(p.pad, p.side))
 		}
 	case screenQuit:
 		b.WriteString(m.quitView())
@@ -180,7 +179,7 @@ func (m *Model) setupView() string {
 	}
 	fmt.Fprintf(&b, "  Label (appliance or cluster name): %s\n", label)
 	if st.problem != "" {
-		b.WriteString("\n" + styleLevel[lvWarn].Render(wrap(sentence(st.problem), 78)) + "\n")
+		b.WriteString("\n" + styleLevel[lvWarn].Render(wrap(st.problem, 78)) + "\n")
 	}
 	if st.generating {
 		b.WriteString("\nGenerating the Backup Key…\n")
@@ -215,12 +214,6 @@ func (m *Model) padView(pad [2]string, side []string) string {
 	return body + "\n\n" + styleDim.Render(help)
 }
 
-// screen is the ceremony's pad and side panel.
-func (c *ceremony) screen() ([2]string, []string) {
-	l1, l2 := c.display()
-	return [2]string{l1, l2}, c.side(c.progress(), c.lossWarning())
-}
-
 // lines renders a notice for the side panel.
 func (n notice) lines() []string {
 	var out []string
@@ -230,110 +223,10 @@ func (n notice) lines() []string {
 	if n.next != "" {
 		out = append(out, wrap(n.next, sideWidth))
 	}
+	if n.details != "" {
+		out = append(out, styleDim.Render(wrap("Details: "+n.details, sideWidth)))
+	}
 	return out
-}
-
-// display is what the reader's 2x16 display shows (seed prompts).
-func (c *ceremony) display() (string, string) {
-	if l1, l2, ok := c.toolBase.display(); ok {
-		return l1, l2
-	}
-	const okCancel = "press OK/Cancel"
-	switch {
-	case c.step == tDone:
-		return "Key loaded", "press OK"
-	case c.question == qStart && c.phase == phaseWrite:
-		return "Write New Key", okCancel
-	case c.question == qStart && c.kind == opInstall:
-		return "Read New Key", okCancel
-	case c.question == qStart:
-		return "Read Key", okCancel
-	case c.question == qOverwrite:
-		return "Overwrite card?", okCancel
-	case c.question == qReplace:
-		return "Replace HSM key?", okCancel
-	}
-	return "Load failed", okCancel // qRetryLoad
-}
-
-// retitle names the ceremony and, once known, its key set.
-func (c *ceremony) retitle() {
-	switch {
-	case c.kind == opInstall:
-		c.title = fmt.Sprintf("Install Backup Key · %s · %q", c.scheme, c.label)
-	case c.set != nil:
-		c.title = fmt.Sprintf("Load Backup Key · %s · %q", c.set.Scheme, c.set.Label)
-	default:
-		c.title = "Load Backup Key"
-	}
-}
-
-// progress lists the steps done and left, each card by the end of its serial
-// (the whole serial is in the notices).
-func (c *ceremony) progress() []string {
-	var lines []string
-	item := func(i int, serial *tcos.Serial, now bool) string {
-		switch {
-		case serial != nil:
-			return fmt.Sprintf("%d:%s", i, shortSerial(*serial))
-		case now:
-			return fmt.Sprintf("%d:now", i)
-		}
-		return fmt.Sprintf("%d:-", i)
-	}
-	if c.kind == opInstall {
-		var items []string
-		for i := 0; i < c.scheme.N; i++ {
-			var s *tcos.Serial
-			if i < len(c.written) {
-				s = &c.written[i]
-			}
-			items = append(items, item(i+1, s, i == len(c.written) && c.phase == phaseWrite && !c.asking(qStart)))
-		}
-		lines = append(lines, "Write "+strings.Join(items, " "))
-	}
-	need := c.need()
-	var items []string
-	for i := 0; i < max(need, len(c.read)); i++ {
-		var s *tcos.Serial
-		if i < len(c.read) {
-			s = &c.read[i]
-		}
-		items = append(items, item(i+1, s, i == len(c.read) && c.phase == phaseRead && !c.asking(qStart)))
-	}
-	if need == 0 {
-		items = append(items, "k of n, from the first card")
-	}
-	lines = append(lines, "Read  "+strings.Join(items, " "))
-	load := "-"
-	switch {
-	case c.phase == phaseLoad:
-		load = "now"
-	case c.loadedOK:
-		load = "done, KCV " + kcvString(c.loaded.KCV)
-		if c.already {
-			load += " (was already loaded)"
-		}
-	}
-	return append(lines, "Load  "+load)
-}
-
-// shortSerial is the end of a card serial, enough to tell a deck apart.
-func shortSerial(s tcos.Serial) string {
-	h := s.String()
-	return "…" + h[len(h)-6:]
-}
-
-// lossWarning says what leaving now loses.
-func (c *ceremony) lossWarning() string {
-	switch {
-	case c.kind == opInstall && c.phase == phaseWrite:
-		return fmt.Sprintf("The new Backup Key is in memory only and is on %d of %d cards; it is not in the HSM. Leaving wipes it: the cards written so far then hold shares of a key that no HSM has.", len(c.written), c.scheme.N)
-	case c.kind == opInstall:
-		return "The new Backup Key is written to all cards but not yet in the HSM. Leaving wipes it from memory; it can still be loaded later from the cards with Load Backup Key."
-	default:
-		return "The Backup Key rebuilt from the cards is not yet in the HSM. Leaving wipes it; the cards would have to be read again."
-	}
 }
 
 // simKeysHelp names the keys that insert the simulated deck's cards.

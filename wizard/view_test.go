@@ -92,7 +92,8 @@ func TestPadShowsSeedPrompts(t *testing.T) {
 	}
 	for _, w := range want {
 		r.press(w.keys...)
-		l1, l2 := r.m.act.(*ceremony).display()
+		pad := r.m.act.view().pad
+		l1, l2 := pad[0], pad[1]
 		if l1 != w.l1 || l2 != w.l2 {
 			t.Fatalf("after %v the pad shows %q/%q, want %q/%q", w.keys, l1, l2, w.l1, w.l2)
 		}
@@ -156,8 +157,9 @@ func TestUpdateAndViewTouchNoReader(t *testing.T) {
 	cfg := r.m.cfg
 	cfg.Reader, cfg.Sim = spy, spy
 	cfg.Instructor = spyInstructor{Instructor: scenario.NewInstructor(r.sim), n: &n}
-	r.m.trail.close()
+	r.m.env.trail.close()
 	r.m = New(cfg)
+	r.seen = newSecretsSeen()
 	r.touched = &n
 	r.run(r.m.Init())
 

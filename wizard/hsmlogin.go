@@ -146,7 +146,7 @@ func (m *Model) loginKey(k tea.KeyPressMsg) tea.Cmd {
 func (m *Model) hsmOpened(msg hsmOpenedMsg) tea.Cmd {
 	m.login.busy = false
 	if msg.err != nil {
-		m.login.problem, m.login.detail = loginProblem(msg.err), msg.err.Error()
+		m.login.problem, m.login.detail = loginProblem(msg.err)
 		return nil
 	}
 	m.cfg.HSM = msg.h
@@ -157,21 +157,14 @@ func (m *Model) hsmOpened(msg hsmOpenedMsg) tea.Cmd {
 	return m.askHSMCmd()
 }
 
-// loginProblem says in plain words why the HSM did not open and what to do.
-func loginProblem(err error) string {
-	switch {
-	case errors.Is(err, hsm.ErrPINLocked):
-		return "The token's user PIN is locked. Its security officer must unlock it (e.g. with the token's own tools); press Esc to quit."
-	case errors.Is(err, hsm.ErrWrongPIN):
-		return "Wrong PIN: the token did not accept it. Type it again."
-	case errors.Is(err, hsm.ErrModule):
-		return "The PKCS#11 module cannot be used: check the path given with --pkcs11-module and that the token's software is installed; press Esc to quit."
-	case errors.Is(err, hsm.ErrTokenNotFound):
-		return "The token was not found in the PKCS#11 module: check --pkcs11-token; press Esc to quit."
-	case errors.Is(err, context.DeadlineExceeded):
-		return "The HSM did not answer in time. Try again."
+// loginProblem says in plain words why the HSM did not open and what to do,
+// and the token's own words when the wizard has none.
+func loginProblem(err error) (text, details string) {
+	p := classifyHSM(err)
+	if p.cause == causeHSMFailed {
+		return "The HSM could not be opened. Try again, or press Esc to quit.", p.details()
 	}
-	return "The HSM could not be opened. Try again, or press Esc to quit."
+	return strings.TrimSpace(p.says(0) + " " + p.advice()), p.details()
 }
 
 func (m *Model) loginView() string {
@@ -205,7 +198,7 @@ func (m *Model) loginView() string {
 	case l.problem != "":
 		b.WriteString("\n" + styleLevel[lvError].Render(wrap("Problem: "+l.problem, 78)) + "\n")
 		if l.detail != "" {
-			b.WriteString(styleDim.Render(wrap("Details: "+l.detail+".", 78)) + "\n")
+			b.WriteString(styleDim.Render(wrap("Details: "+l.detail, 78)) + "\n")
 		}
 	}
 	help := "type the PIN · Backspace delete · Enter OK · Esc quit"

@@ -49,8 +49,9 @@ func newSlotRig(t *testing.T, n int) *slotRig {
 	s := &slotRig{rig: r, slot: &pinSpy{UserSlot: sim}, hsmDir: dir}
 	cfg := r.m.cfg
 	cfg.HSM = hsm.WithUserSlot(r.hsm, s.slot)
-	r.m.trail.close()
+	r.m.env.trail.close()
 	r.m = New(cfg)
+	r.seen = newSecretsSeen()
 	r.run(r.m.Init())
 	return s
 }
