@@ -9,6 +9,7 @@ package wizard
 import (
 	"fmt"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/audit"
@@ -137,29 +138,28 @@ func (f *frame) update(msg tea.Msg, st actStatus) (frameEvent, tea.Cmd) {
 		}
 		return frameTaken, nil
 	}
-	s := k.String()
 	switch f.mode {
 	case frameTimedOut:
-		switch s {
-		case "enter":
+		switch {
+		case key.Matches(k, keys.OK):
 			f.mode = frameOn
 			return frameAgain, nil
-		case "esc":
+		case key.Matches(k, keys.Cancel):
 			return f.askLeave(st), nil
 		}
 	case frameLeaving:
-		switch s {
-		case "enter":
+		switch {
+		case key.Matches(k, keys.OK):
 			f.left = true
 			return frameLeave, nil
-		case "esc":
+		case key.Matches(k, keys.Cancel):
 			f.mode = f.back
 			if f.mode == frameOn {
 				return frameStay, nil
 			}
 		}
 	case frameDone:
-		if s == "enter" || s == "esc" {
+		if key.Matches(k, keys.OK, keys.Cancel) {
 			f.left = true
 			return frameLeave, nil
 		}

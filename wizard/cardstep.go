@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/audit"
@@ -170,30 +171,28 @@ func (s *cardStep) update(msg tea.Msg) (stepEvent, tea.Cmd) {
 }
 
 func (s *cardStep) key(k tea.KeyPressMsg) (stepEvent, tea.Cmd) {
-	key := k.String()
 	switch s.state {
 	case stepInsert:
-		switch key {
-		case "enter":
+		switch {
+		case key.Matches(k, keys.OK):
 			s.state, s.busy = stepConnecting, "reading the card"
 			e := s.f.env
 			return stepEvent{}, connectCmd(e.ctx, s.id, e.cfg.Reader, s.slot, s.probe, e.cfg.APDULog, e.cfg.PINTimeout, e.now)
-		case "esc":
+		case key.Matches(k, keys.Cancel):
 			return stepEvent{kind: evLeave}, nil
 		}
 	case stepConnecting, stepRunning:
-		if key == "esc" {
+		if key.Matches(k, keys.Cancel) {
 			// The card does not answer, or the operator stops waiting for
 			// the reader's keypad: its answer is no longer awaited.
 			s.record(audit.StepEnd, audit.OutcomeCancelled, "the operator stopped waiting for the card", nil, s.f.env.now())
 			return stepEvent{kind: evEnded, end: endStopped}, s.end()
 		}
 	case stepPIN:
-		return s.pinKey(key)
+		return s.pinKey(k)
 	case stepHolding:
-		switch key {
-		case "enter", "esc":
-			return stepEvent{kind: evAnswer, yes: key == "enter"}, nil
+		if key.Matches(k, keys.OK, keys.Cancel) {
+			return stepEvent{kind: evAnswer, yes: key.Matches(k, keys.OK)}, nil
 		}
 	}
 	return stepEvent{}, nil
@@ -202,17 +201,17 @@ func (s *cardStep) key(k tea.KeyPressMsg) (stepEvent, tea.Cmd) {
 // pinKey is the on-screen pad: digits, Clear (Backspace) restarts the
 // field, OK (Enter) takes it, Cancel (Esc) ends the step unused (the
 // appliance manual, Smart Card Handling, "Entering the PIN").
-func (s *cardStep) pinKey(key string) (stepEvent, tea.Cmd) {
+func (s *cardStep) pinKey(k tea.KeyPressMsg) (stepEvent, tea.Cmd) {
 	f := s.fields[s.field]
 	switch {
-	case len(key) == 1 && key[0] >= '0' && key[0] <= '9':
-		f.Append(key[0]) // refused beyond tcos.MaxPINLen
-	case key == "backspace":
+	case key.Matches(k, keys.Digit):
+		f.Append(k.String()[0]) // refused beyond tcos.MaxPINLen
+	case key.Matches(k, keys.Clear):
 		f.Clear()
-	case key == "esc":
+	case key.Matches(k, keys.Cancel):
 		s.record(s.work.pinStep, audit.OutcomeCancelled, "PIN entry cancelled", nil, s.f.env.now())
 		return stepEvent{kind: evEnded, end: endCancelled}, s.end()
-	case key == "enter":
+	case key.Matches(k, keys.OK):
 		if f.Len() < tcos.MinPINLen {
 			f.Clear()
 			return stepEvent{kind: evShortPIN}, nil

@@ -113,7 +113,7 @@ func (r *rig) fits(when string) {
 		r.t.Errorf("%s: %d lines:\n%s", when, len(lines), r.screen())
 	}
 	for _, l := range lines {
-		if w := len([]rune(l)); w > 80 {
+		if w := ansi.StringWidth(l); w > 80 {
 			r.t.Errorf("%s: line of %d cells: %q", when, w, l)
 		}
 	}

@@ -7,56 +7,72 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/secmem"
 )
 
-// maxTokenPIN bounds a typed token or SO PIN in bytes. The buffers are
-// allocated at this capacity once and never grow, so appending a character
-// leaves no stale copy of the PIN behind in memory the wizard cannot wipe.
+// maxTokenPIN bounds a typed token or SO PIN in bytes. The PINs are typed
+// into secmem Fields of this capacity, allocated when the wizard starts:
+// they never grow, so typing leaves no stale copy of a PIN behind, and they
+// live outside the Go heap.
 const maxTokenPIN = 128
 
 // login asks the HSM token's user PIN (and the user card token's SO PIN,
 // when Config.SOPINFor is set) when Config.HSM is nil, and opens the HSM
 // with Config.OpenHSM.
 type login struct {
-	pin, so []byte // typed so far; never shown, only counted
-	field   int    // 0 the token PIN, 1 the SO PIN
-	busy    bool   // OpenHSM runs
-	problem string // why the last try failed, in plain words
-	detail  string // what the HSM said, for the operator who knows the token
+	pin, so *secmem.Field // typed so far; never shown, only counted; nil while OpenHSM holds them
+	field   int           // 0 the token PIN, 1 the SO PIN
+	busy    bool          // OpenHSM runs
+	problem string        // why the last try failed, in plain words
+	detail  string        // what the HSM said, for the operator who knows the token
 }
 
-// hsmOpenedMsg reports the HSM opened with the PINs typed in the wizard.
+// hsmOpenedMsg reports the HSM opened with the PINs typed in the wizard,
+// and brings their fields back, wiped.
 type hsmOpenedMsg struct {
-	h   hsm.HSM
-	err error
+	h       hsm.HSM
+	err     error
+	pin, so *secmem.Field
 }
 
 func newLogin() login {
-	return login{pin: make([]byte, 0, maxTokenPIN), so: make([]byte, 0, maxTokenPIN)}
+	var l login
+	var err error
+	if l.pin, err = secmem.NewField(maxTokenPIN); err == nil {
+		l.so, err = secmem.NewField(maxTokenPIN)
+	}
+	if err != nil {
+		l.problem = "There is no memory to take the PIN in; press Esc to quit."
+	}
+	return l
 }
 
-// wipe clears both PIN buffers, whole capacity included.
+// wipe clears both PIN fields.
 func (l *login) wipe() {
-	clear(l.pin[:cap(l.pin)])
-	clear(l.so[:cap(l.so)])
-	l.pin, l.so = l.pin[:0], l.so[:0]
+	for _, f := range []*secmem.Field{l.pin, l.so} {
+		if f != nil {
+			f.Clear()
+		}
+	}
 }
 
-// openHSMCmd opens the HSM and then wipes pin and soPIN, which it owns.
-func openHSMCmd(open func(context.Context, []byte, []byte) (hsm.HSM, error), pin, soPIN []byte) tea.Cmd {
+// openHSMCmd opens the HSM with what was typed into pin and so, then wipes
+// them and sends them back.
+func openHSMCmd(open func(context.Context, []byte, []byte) (hsm.HSM, error), pin, so *secmem.Field) tea.Cmd {
 	return func() tea.Msg {
-		defer clear(pin[:cap(pin)])
-		defer clear(soPIN[:cap(soPIN)])
+		defer pin.Clear()
+		defer so.Clear()
 		if open == nil {
-			return hsmOpenedMsg{err: errors.New("no way to open the HSM is configured")}
+			return hsmOpenedMsg{err: errors.New("no way to open the HSM is configured"), pin: pin, so: so}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 		defer cancel()
-		h, err := open(ctx, pin, soPIN)
-		return hsmOpenedMsg{h: h, err: err}
+		h, err := open(ctx, pin.Bytes(), so.Bytes())
+		return hsmOpenedMsg{h: h, err: err, pin: pin, so: so}
 	}
 }
 
@@ -94,30 +110,31 @@ func (m *Model) afterReader() screen {
 
 func (m *Model) loginKey(k tea.KeyPressMsg) tea.Cmd {
 	l := &m.login
-	if k.String() == "esc" {
+	if key.Matches(k, keys.Cancel) {
 		l.wipe()
 		return m.quit()
 	}
-	if l.busy {
+	if l.busy || l.pin == nil {
 		return nil
 	}
-	buf := &l.pin
+	f := l.pin
 	if l.field == 1 {
-		buf = &l.so
+		f = l.so
 	}
-	switch k.String() {
-	case "backspace":
-		if len(*buf) > 0 {
-			_, n := utf8.DecodeLastRune(*buf)
-			clear((*buf)[len(*buf)-n:])
-			*buf = (*buf)[:len(*buf)-n]
+	switch {
+	case key.Matches(k, keys.Delete):
+		if b := f.Bytes(); len(b) > 0 {
+			_, n := utf8.DecodeLastRune(b)
+			for range n {
+				f.Backspace()
+			}
 		}
-	case "tab", "up", "down":
+	case key.Matches(k, keys.Other):
 		if m.cfg.SOPINFor != "" {
 			l.field = 1 - l.field
 		}
-	case "enter":
-		if l.field == 0 && len(l.pin) == 0 {
+	case key.Matches(k, keys.OK):
+		if l.field == 0 && l.pin.Len() == 0 {
 			l.problem, l.detail = "Type the token's user PIN first.", ""
 			return nil
 		}
@@ -125,18 +142,21 @@ func (m *Model) loginKey(k tea.KeyPressMsg) tea.Cmd {
 			l.field = 1
 			return nil
 		}
-		// The command owns the typed PINs from here and wipes them; the
-		// screen starts over with empty buffers.
+		// The command holds the typed PINs from here, wipes them and sends
+		// the fields back; the screen starts over empty.
 		pin, so := l.pin, l.so
-		*l = newLogin()
-		l.busy = true
+		*l = login{busy: true}
 		return openHSMCmd(m.cfg.OpenHSM, pin, so)
 	default:
 		for _, r := range k.Text {
-			if !unicode.IsPrint(r) || len(*buf)+utf8.RuneLen(r) > maxTokenPIN {
+			if !unicode.IsPrint(r) || f.Len()+utf8.RuneLen(r) > f.Cap() {
 				continue
 			}
-			*buf = utf8.AppendRune(*buf, r) // within capacity: no reallocation
+			var enc [utf8.UTFMax]byte
+			for _, c := range enc[:utf8.EncodeRune(enc[:], r)] {
+				f.Append(c)
+			}
+			secmem.Wipe(enc[:])
 		}
 	}
 	return nil
@@ -145,6 +165,7 @@ func (m *Model) loginKey(k tea.KeyPressMsg) tea.Cmd {
 // hsmOpened starts using the HSM, or says why it did not open.
 func (m *Model) hsmOpened(msg hsmOpenedMsg) tea.Cmd {
 	m.login.busy = false
+	m.login.pin, m.login.so = msg.pin, msg.so
 	if msg.err != nil {
 		m.login.problem, m.login.detail = loginProblem(msg.err)
 		return nil
@@ -172,14 +193,18 @@ func (m *Model) loginView() string {
 	var b strings.Builder
 	b.WriteString(styleTitle.Render("Log in to the HSM") + "\n\n")
 	b.WriteString(wrap("The Backup Key goes into the "+m.hsmName()+". Type the token's user PIN; it is not shown, and it is never written to the screen, a log or the audit trail.", 78) + "\n\n")
-	field := func(i int, name string, buf []byte) {
+	field := func(i int, name string, buf *secmem.Field) {
 		cur := "  "
 		if i == l.field && !l.busy {
 			cur = "> "
 		}
 		// One star per character: the operator sees how much was typed,
 		// never what.
-		stars := strings.Repeat("*", utf8.RuneCount(buf))
+		typed := 0
+		if buf != nil {
+			typed = utf8.RuneCount(buf.Bytes())
+		}
+		stars := strings.Repeat("*", typed)
 		if i == l.field && !l.busy {
 			stars += "_"
 		}
@@ -201,10 +226,10 @@ func (m *Model) loginView() string {
 			b.WriteString(styleDim.Render(wrap("Details: "+l.detail, 78)) + "\n")
 		}
 	}
-	help := "type the PIN · Backspace delete · Enter OK · Esc quit"
+	help := []key.Binding{keys.Type, keys.Delete, keys.OK, keys.QuitNow}
 	if m.cfg.SOPINFor != "" {
-		help = "type the PIN · Backspace delete · Tab other field · Enter OK · Esc quit"
+		help = []key.Binding{keys.Type, keys.Delete, keys.Other, keys.OK, keys.QuitNow}
 	}
-	b.WriteString("\n" + styleDim.Render(help))
+	b.WriteString("\n" + helpLine(help...))
 	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -28,9 +29,6 @@ type Instructor interface {
 	// cards, an unplugged reader.
 	Status() []string
 }
-
-// instructorToggle opens and closes the instructor menu.
-const instructorToggle = "ctrl+f"
 
 // instructor is the trainer's menu state, from what the Instructor's
 // commands reported.
@@ -114,24 +112,25 @@ func (m *Model) refreshInstructor(msg tea.Msg) tea.Cmd {
 
 // instructorKey handles the instructor's keys; ok is false for keys it
 // leaves to the wizard.
-func (m *Model) instructorKey(s string) (cmd tea.Cmd, ok bool) {
+func (m *Model) instructorKey(k tea.KeyPressMsg) (cmd tea.Cmd, ok bool) {
 	if m.cfg.Instructor == nil {
 		return nil, false
 	}
-	if s == instructorToggle {
+	if key.Matches(k, keys.Instructor) {
 		m.instr.open = !m.instr.open
 		return nil, true
 	}
 	if !m.instr.open {
 		return nil, false
 	}
-	if _, isSim := simKey(s); isSim {
+	if _, isSim := simKey(k); isSim {
 		return nil, false
 	}
-	if s == "esc" {
+	if key.Matches(k, keys.Cancel) {
 		m.instr.open = false
 		return nil, true
 	}
+	s := k.String()
 	if _, ok := m.instr.help[s]; ok {
 		m.instr.open = false
 		m.instr.pending = true
@@ -150,7 +149,8 @@ func (m *Model) instructorMenu() string {
 	for _, k := range m.instr.keys {
 		fmt.Fprintf(&b, "  %s  %s\n", k, m.instr.help[k])
 	}
-	b.WriteString("\n" + styleDim.Render(fmt.Sprintf("%s still insert and remove cards · Esc or ctrl+f closes this menu", m.simKeysHelp())))
+	b.WriteString("\n" + helpLine(with(keys.Insert, m.simKeysHelp()+"/F12", "still insert and remove cards"),
+		with(keys.Cancel, "Esc or ctrl+f", "closes this menu")))
 	if st := m.instructorStatus(); len(st) > 0 {
 		b.WriteString("\n\n" + strings.Join(st, "\n"))
 	}
@@ -168,13 +168,4 @@ func (m *Model) instructorStatus() []string {
 		out = append(out, fitWidth("Training faults: "+strings.Join(m.instr.status, " · "), 78))
 	}
 	return out
-}
-
-// instructorHint is the help-line entry for the instructor's key, shown only
-// when training with an instructor.
-func (m *Model) instructorHint() string {
-	if m.cfg.Instructor == nil {
-		return ""
-	}
-	return instructorToggle + " instructor · "
 }

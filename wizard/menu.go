@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/hsm"
@@ -20,9 +20,9 @@ type menuItem struct {
 	start              func(m *Model) tea.Cmd
 }
 
+// menu is the main menu's state: the entry chosen.
 type menu struct {
 	cursor int
-	notice string
 }
 
 // Menu groups: the appliance manual's two card functions, and what works on
@@ -72,19 +72,18 @@ func menuShortcut(i, n int) string {
 	return " "
 }
 
-func (m *Model) menuKey(s string) tea.Cmd {
+func (m *Model) menuKey(k tea.KeyPressMsg) tea.Cmd {
 	items := menuItems()
-	switch s {
-	case "up", "k":
+	switch {
+	case key.Matches(k, keys.Up):
 		m.menu.cursor = (m.menu.cursor + len(items) - 1) % len(items)
-	case "down", "j", "tab":
+	case key.Matches(k, keys.Down, keys.Next):
 		m.menu.cursor = (m.menu.cursor + 1) % len(items)
-	case "enter":
-		m.menu.notice = ""
+	case key.Matches(k, keys.OK):
 		return items[m.menu.cursor].start(m)
-	default:
+	case key.Matches(k, keys.Pick):
 		for i := range items {
-			if s == menuShortcut(i, len(items)) {
+			if k.String() == menuShortcut(i, len(items)) {
 				m.menu.cursor = i
 			}
 		}
@@ -92,11 +91,13 @@ func (m *Model) menuKey(s string) tea.Cmd {
 	return nil
 }
 
-// setup asks for the quorum and the label of a new Backup Key.
+// setup asks for the quorum and the label of a new Backup Key. The label
+// field has the focus from the start (typing goes there, a space too);
+// ↑/↓ choose the quorum.
 type setup struct {
 	scheme     int // index into schemes
-	label      []rune
-	field      int // 0 scheme, 1 label, 2 confirm replacing the HSM's key
+	label      textinput.Model
+	confirm    bool // the HSM holds a key: replace it?
 	problem    string
 	generating bool // the key is being generated
 }
@@ -104,78 +105,73 @@ type setup struct {
 // schemes are the appliance manual's two quorum choices.
 var schemes = []quorum.Scheme{quorum.TwoOfThree, quorum.ThreeOfFive}
 
-// maxLabel is the longest label (quorum.MaxLabelLen, its one home).
-const maxLabel = quorum.MaxLabelLen
-
 // labelProblem says what a label may be (quorum.ValidateLabel's rule).
 var labelProblem = fmt.Sprintf("The label has 1 to %d printable characters.", quorum.MaxLabelLen)
 
-func newSetup() setup { return setup{} }
+// labelWidth is the label field's width on screen, in cells.
+const labelWidth = 36
+
+func newSetup() setup {
+	ti := textinput.New()
+	ti.Prompt = ""
+	ti.CharLimit = quorum.MaxLabelLen // runes: the one home of the bound
+	ti.SetWidth(labelWidth)
+	ti.KeyMap.Paste.SetEnabled(false) // no clipboard on the console; a terminal's paste still works
+	ti.KeyMap.AcceptSuggestion.SetEnabled(false)
+	st := ti.Styles()
+	st.Cursor.Blink = false // no ticking while the operator thinks
+	ti.SetStyles(st)
+	ti.Focus()
+	return setup{label: ti}
+}
 
 func (m *Model) setupKey(k tea.KeyPressMsg) tea.Cmd {
 	st := &m.setup
-	s := k.String()
 	if st.generating {
 		return nil
 	}
-	switch st.field {
-	case 0:
-		switch s {
-		case "up", "down", "left", "right", "tab", "space":
-			st.scheme = 1 - st.scheme
-		case "1", "2":
-			st.scheme = int(s[0] - '1')
-		case "enter":
-			st.field = 1
-		case "esc":
-			m.screen = screenMenu
-		}
-	case 1:
-		switch s {
-		case "enter":
-			label := strings.TrimSpace(string(st.label))
-			if label == "" {
-				st.problem = "Enter the appliance or cluster name for the cards' label."
-				return nil
-			}
-			st.problem = ""
-			if quorum.ValidateLabel(label) != nil {
-				st.problem = labelProblem
-				return nil
-			}
-			if m.hsmLoaded() != nil {
-				st.field = 2
-				return nil
-			}
-			return m.startInstall(false)
-		case "backspace":
-			if len(st.label) > 0 {
-				st.label = st.label[:len(st.label)-1]
-			}
-		case "esc":
-			st.field = 0
-		default:
-			for _, r := range k.Text {
-				if unicode.IsPrint(r) && len(st.label) < maxLabel && utf8.ValidRune(r) {
-					st.label = append(st.label, r)
-				}
-			}
-		}
-	case 2:
-		switch s {
-		case "enter":
+	if st.confirm {
+		switch {
+		case key.Matches(k, keys.OK):
 			return m.startInstall(true)
-		case "esc":
+		case key.Matches(k, keys.Cancel):
 			m.screen = screenMenu
 		}
+		return nil
 	}
-	return nil
+	switch {
+	case key.Matches(k, keys.Choose):
+		st.scheme = 1 - st.scheme
+		return nil
+	case key.Matches(k, keys.Cancel):
+		m.screen = screenMenu
+		return nil
+	case key.Matches(k, keys.OK):
+		label := strings.TrimSpace(st.label.Value())
+		switch {
+		case label == "":
+			st.problem = "Enter the appliance or cluster name for the cards' label."
+			return nil
+		case quorum.ValidateLabel(label) != nil:
+			st.problem = labelProblem
+			return nil
+		}
+		st.problem = ""
+		if m.hsmLoaded() != nil {
+			st.confirm = true
+			return nil
+		}
+		return m.startInstall(false)
+	}
+	var cmd tea.Cmd
+	st.label, cmd = st.label.Update(k)
+	return cmd
 }
 
 // startInstall has the key generated, then starts the ceremony. replace says
 // the operator already agreed to replace the HSM's current Backup Key.
 func (m *Model) startInstall(replace bool) tea.Cmd {
-	label := strings.TrimSpace(string(m.setup.label))
+	label := strings.TrimSpace(m.setup.label.Value())
 	m.setup.generating = true
 	return generateCmd(label, schemes[m.setup.scheme], m.env.now(), replace)
 }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/audit"
@@ -320,11 +321,10 @@ func (m *Model) presence(msg presenceMsg) tea.Cmd {
 // key handles the keys that work everywhere, then hands the key to the
 // current screen.
 func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
-	s := k.String()
 	if m.screen == screenGone {
 		return nil // the wizard is ending
 	}
-	if s == "ctrl+c" {
+	if key.Matches(k, keys.Quit) {
 		switch {
 		case m.quitting:
 			// A second ctrl+c while a step runs: the card or HSM may never
@@ -338,29 +338,29 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		}
 		return m.quit()
 	}
-	if cmd, ok := m.instructorKey(s); ok {
+	if cmd, ok := m.instructorKey(k); ok {
 		return cmd
 	}
 	if m.cfg.Sim != nil {
-		if i, ok := simKey(s); ok {
+		if i, ok := simKey(k); ok {
 			return simInsertCmd(m.cfg.Sim, i)
 		}
 	}
 	switch m.screen {
 	case screenQuit:
-		switch s {
-		case "enter":
+		switch {
+		case key.Matches(k, keys.OK):
 			return m.quit()
-		case "esc":
+		case key.Matches(k, keys.Cancel):
 			if !m.quitting {
 				m.screen = m.quitReturn
 			}
 		}
 		return nil
 	case screenMenu:
-		return m.menuKey(s)
+		return m.menuKey(k)
 	case screenReader:
-		return m.chooserKey(s)
+		return m.chooserKey(k)
 	case screenHSMPIN:
 		return m.loginKey(k)
 	case screenSetup:
@@ -436,12 +436,12 @@ func (m *Model) quitNow() tea.Cmd {
 
 // simKey maps F1–F9 to simulated cards 1–9 and F12 to taking the card out
 // (docs/wizard.md, Keys).
-func simKey(s string) (int, bool) {
-	if s == "f12" {
+func simKey(k tea.KeyPressMsg) (int, bool) {
+	switch {
+	case key.Matches(k, keys.Remove):
 		return 0, true
-	}
-	if len(s) == 2 && s[0] == 'f' && s[1] >= '1' && s[1] <= '9' {
-		return int(s[1] - '0'), true
+	case key.Matches(k, keys.Insert):
+		return int(k.String()[1] - '0'), true
 	}
 	return 0, false
 }

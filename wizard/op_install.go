@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/audit"
@@ -103,11 +104,11 @@ func (o *installOp) update(msg tea.Msg) tea.Cmd {
 	switch o.state {
 	case instStart:
 		if k, ok := msg.(tea.KeyPressMsg); ok {
-			switch k.String() {
-			case "enter":
+			switch {
+			case key.Matches(k, keys.OK):
 				o.insert()
 				o.f.note = notice{level: lvInfo, next: o.hint()}
-			case "esc":
+			case key.Matches(k, keys.Cancel):
 				if o.f.askLeave(o.status()) == frameLeave {
 					return o.end()
 				}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/audit"
@@ -98,11 +99,8 @@ func (r *keyReading) update(msg tea.Msg) (readEvent, tea.Cmd) {
 		if !ok {
 			return readGoing, r.f.env.discardIfResult(msg)
 		}
-		switch k.String() {
-		case "enter":
-			return r.answer(true)
-		case "esc":
-			return r.answer(false)
+		if key.Matches(k, keys.OK, keys.Cancel) {
+			return r.answer(key.Matches(k, keys.OK))
 		}
 	case readCard:
 		return r.cardUpdate(msg)

@@ -8,6 +8,7 @@ package wizard
 import (
 	"fmt"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/audit"
@@ -365,38 +366,38 @@ func (o *slotListOp) update(msg tea.Msg) tea.Cmd {
 		o.f.record(audit.Event{Time: msg.at, Step: audit.StepSummary, Outcome: out, Detail: detail}, &msg.serial)
 		return o.list()
 	case tea.KeyPressMsg:
-		return o.key(msg.String())
+		return o.key(msg)
 	}
 	return nil
 }
 
-func (o *slotListOp) key(s string) tea.Cmd {
+func (o *slotListOp) key(k tea.KeyPressMsg) tea.Cmd {
 	switch o.state {
 	case listLoading, listRevoking:
 		return nil
 	case listConfirm:
-		switch s {
-		case "enter":
+		switch {
+		case key.Matches(k, keys.OK):
 			o.state = listRevoking
 			o.id = o.f.env.newID()
 			e := o.f.env
 			return slotRevokeCmd(e.ctx, o.id, o.slot, tcos.Serial(o.cards[o.cursor].Serial), e.now)
-		case "esc":
+		case key.Matches(k, keys.Cancel):
 			o.state = listShow
 			o.f.note = notice{level: lvInfo, text: "Nothing was revoked.", next: o.hint()}
 		}
 		return nil
 	}
-	switch s {
-	case "up", "k":
+	switch {
+	case key.Matches(k, keys.Up):
 		if len(o.cards) > 0 {
 			o.cursor = (o.cursor + len(o.cards) - 1) % len(o.cards)
 		}
-	case "down", "j", "tab":
+	case key.Matches(k, keys.Down, keys.Next):
 		if len(o.cards) > 0 {
 			o.cursor = (o.cursor + 1) % len(o.cards)
 		}
-	case "enter", "r":
+	case key.Matches(k, keys.Revoke):
 		if len(o.cards) == 0 {
 			o.f.left = true
 			return nil
@@ -406,7 +407,7 @@ func (o *slotListOp) key(s string) tea.Cmd {
 		o.f.note = notice{level: lvWarn, text: fmt.Sprintf("Revoke card %s? It can no longer activate %s. The slot gets a new user PIN, wrapped to the %s; the revoked card's old PIN stops working.",
 			tcos.Serial(o.cards[o.cursor].Serial), o.name, otherCards(others)),
 			next: "Press OK to revoke it, or Cancel to keep it."}
-	case "esc":
+	case key.Matches(k, keys.Cancel):
 		o.f.left = true
 	}
 	return nil

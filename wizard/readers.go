@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/cardio"
@@ -34,20 +35,21 @@ func openReaderCmd(open func(context.Context, string) (cardio.Reader, error), na
 	}
 }
 
-func (m *Model) chooserKey(s string) tea.Cmd {
+func (m *Model) chooserKey(k tea.KeyPressMsg) tea.Cmd {
 	ch := &m.chooser
 	if ch.busy {
 		return nil
 	}
-	switch s {
-	case "up", "k":
+	s := k.String()
+	switch {
+	case key.Matches(k, keys.Up):
 		ch.cursor = (ch.cursor + len(ch.names) - 1) % len(ch.names)
-	case "down", "j", "tab":
+	case key.Matches(k, keys.Down, keys.Next):
 		ch.cursor = (ch.cursor + 1) % len(ch.names)
-	case "enter":
+	case key.Matches(k, keys.OK):
 		ch.busy, ch.err = true, nil
 		return openReaderCmd(m.cfg.OpenReader, ch.names[ch.cursor])
-	case "esc":
+	case key.Matches(k, keys.Cancel):
 		return m.quit()
 	default:
 		if len(s) == 1 && s[0] >= '1' && int(s[0]-'0') <= len(ch.names) {

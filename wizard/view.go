@@ -6,6 +6,9 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/hsmcards/hsmcards/internal/safetext"
 )
 
 // Layout for an 80x24 console: the appliance console is plain text
@@ -85,7 +88,12 @@ func (m *Model) quitView() string {
 	return wrap(styleLevel[lvWarn].Render("Quit now?")+" "+m.quitLoss, 78) + "\n\n" + wrap(next, 78)
 }
 
+// lineWidth is how wide a header line may be: the console's width, at
+// least the 78 cells of an 80x24 console's layout.
+func (m *Model) lineWidth() int { return max(78, m.width-2) }
+
 func (m *Model) header() string {
+	w := m.lineWidth()
 	var lines []string
 	if m.cfg.Sim != nil {
 		lines = append(lines, styleBanner.Render(fitWidth(" hsmcards · SIMULATION · simulated reader and cards, for training only ", 78)))
@@ -99,17 +107,17 @@ func (m *Model) header() string {
 	case !m.hsmKnown:
 		hsmLine += "asking…"
 	case m.hsmInfo.err != nil:
-		hsmLine += "cannot tell which Backup Key it holds: " + m.hsmInfo.err.Error()
+		hsmLine += "cannot say which Backup Key it holds"
 	case !m.hsmInfo.ok:
 		hsmLine += "no Backup Key loaded"
 	default:
-		hsmLine += fmt.Sprintf("Backup Key %q, KCV %s", m.hsmInfo.info.Label, kcvString(m.hsmInfo.info.KCV))
+		hsmLine += fmt.Sprintf("Backup Key %q, KCV %s", safetext.Clean(m.hsmInfo.info.Label), kcvString(m.hsmInfo.info.KCV))
 	}
-	lines = append(lines, fitWidth(hsmLine, 78))
-	lines = append(lines, fitWidth("Reader: "+m.readerLine(), 78))
+	lines = append(lines, fitWidth(hsmLine, w))
+	lines = append(lines, fitWidth("Reader: "+m.readerLine(), w))
 	lines = append(lines, m.instructorStatus()...)
 	if err := m.trailErr; err != nil {
-		lines = append(lines, styleLevel[lvError].Render(fitWidth("Audit log: cannot write: "+err.Error(), 78)))
+		lines = append(lines, styleLevel[lvError].Render(fitWidth("Audit trail: not written (details: "+safetext.Clean(err.Error())+")", w)))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -118,10 +126,10 @@ func (m *Model) readerLine() string {
 	if m.cfg.Reader == nil {
 		return "not chosen yet"
 	}
-	s := m.cfg.Reader.Name()
+	s := safetext.Clean(m.cfg.Reader.Name())
 	switch {
 	case m.readerErr != nil:
-		return s + " · " + m.readerErr.Error()
+		return s + " · " + classify(m.readerErr).says(0)
 	case m.present && m.cfg.Sim != nil && m.simCard > 0:
 		return fmt.Sprintf("%s · simulated card %d inserted (F12 takes it out)", s, m.simCard)
 	case m.present:
@@ -156,7 +164,7 @@ func (m *Model) menuView() string {
 	// What the chosen entry does, on one line: the menu fills an 80x24
 	// console.
 	b.WriteString("\n" + styleDim.Render(fitWidth(items[m.menu.cursor].help, 78)) + "\n")
-	b.WriteString("\n" + styleDim.Render("↑/↓ choose · Enter OK · 1–9, 0, q pick · ctrl+c quit"))
+	b.WriteString("\n" + helpLine(keys.Up, keys.OK, keys.Pick, keys.Quit))
 	return b.String()
 }
 
@@ -172,12 +180,12 @@ func (m *Model) setupView() string {
 		}
 		fmt.Fprintf(&b, "  %s %d out of %d\n", mark, s.K, s.N)
 	}
-	b.WriteString("\n")
-	label := string(st.label)
-	if st.field == 1 {
-		label += "_"
+	if n := m.deckSize; n > 0 && n < schemes[st.scheme].N {
+		b.WriteString(styleLevel[lvWarn].Render(wrap(fmt.Sprintf("  Attention: the simulated deck has %d cards, fewer than the %d this quorum writes; start hsmcards with --sim-cards %d for more.",
+			n, schemes[st.scheme].N, schemes[st.scheme].N), 78)) + "\n")
 	}
-	fmt.Fprintf(&b, "  Label (appliance or cluster name): %s\n", label)
+	b.WriteString("\n")
+	fmt.Fprintf(&b, "  Label (appliance or cluster name): %s\n", st.label.View())
 	if st.problem != "" {
 		b.WriteString("\n" + styleLevel[lvWarn].Render(wrap(st.problem, 78)) + "\n")
 	}
@@ -185,18 +193,15 @@ func (m *Model) setupView() string {
 		b.WriteString("\nGenerating the Backup Key…\n")
 	}
 	b.WriteString("\n")
-	switch st.field {
-	case 0:
-		b.WriteString(styleDim.Render("↑/↓ choose the quorum · Enter OK · Esc back"))
-	case 1:
-		b.WriteString(styleDim.Render("type the label · Enter OK · Backspace delete · Esc back"))
-	case 2:
+	if st.confirm {
 		h := m.hsmLoaded()
 		b.WriteString(styleLevel[lvWarn].Render(wrap(fmt.Sprintf(
 			"The HSM already holds Backup Key %q (KCV %s). A new key replaces it when it is read back, and every backup encrypted with the old key can then no longer be restored on this HSM.",
-			h.info.Label, kcvString(h.info.KCV)), 78)))
-		b.WriteString("\n\nPress OK (Enter) to generate a new key anyway, or Cancel (Esc).")
+			safetext.Clean(h.info.Label), kcvString(h.info.KCV)), 78)))
+		b.WriteString("\n\n" + wrap("Press OK (Enter) to generate a new key anyway, or Cancel (Esc).", 78))
+		return b.String()
 	}
+	b.WriteString(helpLine(keys.Choose, keys.Label, keys.OK, keys.Cancel))
 	return b.String()
 }
 
@@ -207,11 +212,7 @@ func (m *Model) padView(pad [2]string, side []string) string {
 	left := box + "\n OK   Clear Cancel\n Enter Bksp  Esc"
 	body := lipgloss.JoinHorizontal(lipgloss.Top, left, "   ", strings.Join(side, "\n"))
 	// The pad's keys are labelled under it; the line says the rest.
-	help := "ctrl+c quit"
-	if m.cfg.Sim != nil {
-		help = m.simKeysHelp() + " insert card · F12 take it out · " + m.instructorHint() + help
-	}
-	return body + "\n\n" + styleDim.Render(help)
+	return body + "\n\n" + helpLine(append(m.simKeys(), keys.Quit)...)
 }
 
 // lines renders a notice for the side panel.
@@ -229,21 +230,13 @@ func (n notice) lines() []string {
 	return out
 }
 
-// simKeysHelp names the keys that insert the simulated deck's cards.
-func (m *Model) simKeysHelp() string {
-	if m.deckSize <= 1 {
-		return "F1"
-	}
-	return fmt.Sprintf("F1–F%d", min(m.deckSize, 9))
-}
-
 func wrap(s string, w int) string { return lipgloss.NewStyle().Width(w).Render(s) }
 
-// fitWidth cuts or pads s to exactly w cells.
+// fitWidth cuts (with an ellipsis) or pads s to exactly w terminal cells:
+// a CJK character takes two.
 func fitWidth(s string, w int) string {
-	r := []rune(s)
-	if len(r) > w {
-		return string(r[:w-1]) + "…"
+	if ansi.StringWidth(s) > w {
+		s = ansi.Truncate(s, w, "…")
 	}
-	return s + strings.Repeat(" ", w-len(r))
+	return s + strings.Repeat(" ", max(w-ansi.StringWidth(s), 0))
 }

@@ -8,9 +8,11 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/scenario"
 )
 
@@ -47,7 +49,7 @@ func TestViewFits80x24(t *testing.T) {
 			t.Errorf("%s: %d lines", when, len(lines))
 		}
 		for _, l := range lines {
-			if w := len([]rune(l)); w > 80 {
+			if w := ansi.StringWidth(l); w > 80 {
 				t.Errorf("%s: line of %d cells: %q", when, w, l)
 			}
 		}
@@ -193,4 +195,34 @@ func TestKeyIsGeneratedInACommand(t *testing.T) {
 	r.expect("Generating the Backup Key")
 	r.run(gen)
 	r.expect("Write New Key")
+}
+
+// The label field has the focus from the start: letters, digits and spaces
+// go into it, ↑/↓ choose the quorum, nothing is dropped or toggled
+// silently. Widths are terminal cells: a CJK label fits, with its cursor.
+func TestSetupLabelFieldHasTheFocus(t *testing.T) {
+	r := newRig(t, 5)
+	r.press("1", "enter")
+	r.expect("(•) 2 out of 3")
+	r.press("dc 1 east")
+	r.expect("Label (appliance or cluster name): dc 1 east", "(•) 2 out of 3")
+	r.press("down")
+	r.expect("(•) 3 out of 5")
+	r.press("backspace", "backspace", "backspace", "backspace", "west")
+	r.expect("Label (appliance or cluster name): dc 1 west")
+	r.press("enter")
+	r.expect("Write New Key", `3 of 5 · "dc 1 west"`)
+
+	cjk := newRig(t, 3)
+	cjk.press("1", "enter", strings.Repeat("東京", 20)) // 40 runes: 32 fit the record
+	if got := len([]rune(cjk.m.setup.label.Value())); got != quorum.MaxLabelLen {
+		t.Errorf("label of %d characters, want at most %d", got, quorum.MaxLabelLen)
+	}
+	for _, l := range strings.Split(cjk.screen(), "\n") {
+		if w := ansi.StringWidth(l); w > 80 {
+			t.Errorf("line of %d cells: %q", w, l)
+		}
+	}
+	cjk.press("enter")
+	cjk.expect("Write New Key")
 }
