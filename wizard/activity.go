@@ -115,6 +115,9 @@ type frame struct {
 	loss   string    // what the leave question says is lost
 	closed bool      // the summary is recorded
 	left   bool      // the operator left: back to the menu
+	// reader is what is wrong with the reader now, shown above the notice
+	// until it answers again.
+	reader *problem
 }
 
 func newFrame(e *env, title string, op audit.Operation, slot audit.Slot) frame {
@@ -128,6 +131,14 @@ func newFrame(e *env, title string, op audit.Operation, slot audit.Slot) frame {
 // update handles the frame's own screens: the timed-out pad, the leave
 // question, the result. holds is what leaving would lose now.
 func (f *frame) update(msg tea.Msg, st actStatus) (frameEvent, tea.Cmd) {
+	if r, ok := msg.(readerMsg); ok {
+		f.reader = nil
+		if r.err != nil {
+			p := classify(r.err)
+			f.reader = &p
+		}
+		return frameTaken, nil
+	}
 	k, isKey := msg.(tea.KeyPressMsg)
 	if f.mode == frameOn {
 		return framePass, nil
@@ -288,6 +299,9 @@ func (f *frame) side(body []string, s *cardStep) []string {
 		side = append(side, styleLevel[lvWarn].Render(wrap("Leave "+f.what+"? "+f.loss, sideWidth)),
 			wrap("Press OK to leave and wipe it, Cancel to stay.", sideWidth))
 	default:
+		if f.reader != nil {
+			side = append(side, problemNotice(*f.reader, 0, "").lines()...)
+		}
 		side = append(side, f.note.lines()...)
 	}
 	return side

@@ -176,6 +176,7 @@ func (s *cardStep) key(k tea.KeyPressMsg) (stepEvent, tea.Cmd) {
 		switch {
 		case key.Matches(k, keys.OK):
 			s.state, s.busy = stepConnecting, "reading the card"
+			s.expect(stepTimeout, "the card must answer")
 			e := s.f.env
 			return stepEvent{}, connectCmd(e.ctx, s.id, e.cfg.Reader, s.slot, s.probe, e.cfg.APDULog, e.cfg.PINTimeout, e.now)
 		case key.Matches(k, keys.Cancel):
@@ -469,7 +470,7 @@ func (s *cardStep) countdown() string {
 	}
 	left := max(s.deadline.Sub(s.f.env.tick), 0).Round(time.Second)
 	clock := fmt.Sprintf("%d:%02d", int(left.Minutes()), int(left.Seconds())%60)
-	if s.state == stepRunning && !s.work.pad {
+	if s.state == stepConnecting || s.state == stepRunning && !s.work.pad {
 		return fmt.Sprintf("The card has %s to answer; Cancel (Esc) stops waiting.", clock)
 	}
 	return fmt.Sprintf("Timeout in %s: %s", clock, s.waiting)

@@ -148,6 +148,10 @@ type presenceMsg struct {
 	err     error
 }
 
+// readerMsg tells the activity that the reader failed (err) or answers
+// again (nil), so its screen says so at once, not at the next OK.
+type readerMsg struct{ err error }
+
 // tickMsg drives the countdowns.
 type tickMsg time.Time
 

@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/internal/safetext"
 	"github.com/hsmcards/hsmcards/secmem"
 )
 
@@ -92,9 +93,9 @@ func (m *Model) HSM() hsm.HSM { return m.cfg.HSM }
 func (m *Model) hsmName() string {
 	switch {
 	case m.cfg.HSM != nil:
-		return m.cfg.HSM.Name()
+		return safetext.Clean(m.cfg.HSM.Name()) // a token's label, from outside
 	case m.cfg.HSMName != "":
-		return m.cfg.HSMName
+		return safetext.Clean(m.cfg.HSMName)
 	}
 	return "not open"
 }

@@ -10,6 +10,7 @@ package wizard
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"time"
 
@@ -112,12 +113,17 @@ type Model struct {
 	login   login
 
 	// what the reader and HSM look like, for the status lines
-	present    bool
-	readerErr  error
-	hsmInfo    hsmInfoMsg
-	hsmKnown   bool
-	simCard    int // the simulated card in the reader, 0: none
-	deckSize   int // the simulated deck's cards (F1…Fn)
+	present   bool
+	readerErr error
+	hsmInfo   hsmInfoMsg
+	hsmKnown  bool
+	simCard   int // the simulated card in the reader, 0: none
+	deckSize  int // the simulated deck's cards (F1…Fn)
+	// simPending counts F-key insertions not done yet; keys pressed
+	// meanwhile wait in held, so that F3 then OK reads card 3.
+	simPending int
+	held       []tea.KeyPressMsg
+	simSaid    string // why the last F-key did nothing, until the next one
 	quitReturn screen
 	quitting   bool // quit once the running step is done
 	// quitLoss is what the quit question said leaving would lose, and
@@ -271,20 +277,38 @@ func (m *Model) toActivity(msg tea.Msg) tea.Cmd {
 // Putting a card in takes out the one in the reader first: a card step
 // holding that card ends, even where the watcher sees only a card present.
 func (m *Model) simInserted(msg simMsg) tea.Cmd {
-	var cmd tea.Cmd
+	var cmds []tea.Cmd
+	m.simPending = max(m.simPending-1, 0)
+	m.simSaid = ""
 	if msg.err != nil {
-		m.readerErr = msg.err
+		switch p := classify(msg.err); {
+		case p.cause == causeUnplugged && m.cfg.Instructor != nil:
+			m.simSaid = fmt.Sprintf("F%d: card %d stays out while the reader is unplugged (ctrl+f, u plugs it in).", msg.key, msg.key)
+		default:
+			m.simSaid = fmt.Sprintf("F%d: card %d stays out. %s", msg.key, msg.key, p.says(0))
+		}
 	} else {
-		if m.present && msg.key != 0 {
-			cmd = m.toActivity(cardGoneMsg{})
+		// Putting a card in takes the one in the reader out first; the
+		// watcher may see only "a card is present" throughout.
+		if m.present {
+			cmds = append(cmds, m.toActivity(cardGoneMsg{}))
 		}
 		m.simCard = msg.inserted
+		m.present = msg.inserted != 0
+		m.instr.said = "" // it was about the card that came or went
 	}
 	// The watcher reports the change itself; without one, ask.
 	if !m.cfg.Watch {
-		return tea.Batch(cmd, presentCmd(m.cfg.Reader))
+		cmds = append(cmds, presentCmd(m.cfg.Reader))
 	}
-	return cmd
+	if m.simPending == 0 {
+		held := m.held
+		m.held = nil
+		for _, k := range held {
+			cmds = append(cmds, m.key(k))
+		}
+	}
+	return tea.Batch(cmds...)
 }
 
 // presence records a card coming or going and re-arms the watcher.
@@ -294,6 +318,7 @@ func (m *Model) presence(msg presenceMsg) tea.Cmd {
 			return nil
 		}
 		m.readerErr = msg.err
+		m.toActivity(readerMsg{err: msg.err})
 		if m.cfg.Watch {
 			// Back off, then ask the reader once; the problem stays on
 			// screen until the reader answers.
@@ -302,7 +327,10 @@ func (m *Model) presence(msg presenceMsg) tea.Cmd {
 		}
 		return nil
 	}
-	m.readerErr = nil
+	if m.readerErr != nil {
+		m.readerErr = nil
+		m.toActivity(readerMsg{})
+	}
 	changed := msg.present != m.present
 	m.present = msg.present
 	var cmd tea.Cmd
@@ -343,7 +371,13 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	}
 	if m.cfg.Sim != nil {
 		if i, ok := simKey(k); ok {
+			m.simPending++
 			return simInsertCmd(m.cfg.Sim, i)
+		}
+		if m.simPending > 0 {
+			// A card is going in: the key is for the card that is coming.
+			m.held = append(m.held, k)
+			return nil
 		}
 	}
 	switch m.screen {

@@ -403,9 +403,7 @@ func (o *slotListOp) key(k tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		o.state = listConfirm
-		others := len(o.cards) - 1
-		o.f.note = notice{level: lvWarn, text: fmt.Sprintf("Revoke card %s? It can no longer activate %s. The slot gets a new user PIN, wrapped to the %s; the revoked card's old PIN stops working.",
-			tcos.Serial(o.cards[o.cursor].Serial), o.name, otherCards(others)),
+		o.f.note = notice{level: lvWarn, text: revokeQuestion(tcos.Serial(o.cards[o.cursor].Serial), o.name, len(o.cards)-1),
 			next: "Press OK to revoke it, or Cancel to keep it."}
 	case key.Matches(k, keys.Cancel):
 		o.f.left = true
@@ -413,15 +411,17 @@ func (o *slotListOp) key(k tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// otherCards names the enrolled cards besides the one revoked.
-func otherCards(n int) string {
-	switch n {
+// revokeQuestion asks whether to revoke card serial of slot, which has
+// others enrolled cards besides it: one sentence per case, so that each
+// reads whole.
+func revokeQuestion(serial tcos.Serial, slot string, others int) string {
+	switch others {
 	case 0:
-		return "no other card (none is left enrolled)"
+		return fmt.Sprintf("Revoke card %s? It can no longer activate %s. No other card is enrolled: the slot gets a new user PIN that no card holds, and the revoked card's old PIN stops working.", serial, slot)
 	case 1:
-		return "1 other enrolled card"
+		return fmt.Sprintf("Revoke card %s? It can no longer activate %s. The slot gets a new user PIN, wrapped to the other enrolled card; the revoked card's old PIN stops working.", serial, slot)
 	}
-	return fmt.Sprintf("%d other enrolled cards", n)
+	return fmt.Sprintf("Revoke card %s? It can no longer activate %s. The slot gets a new user PIN, wrapped to the %d other enrolled cards; the revoked card's old PIN stops working.", serial, slot, others)
 }
 
 func (o *slotListOp) end() tea.Cmd { o.f.left = true; return nil }

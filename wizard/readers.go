@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/internal/safetext"
 )
 
 // chooser lets the operator pick a reader when several are connected
@@ -81,7 +82,8 @@ func (m *Model) chooserView() string {
 		if i == ch.cursor {
 			cur = "> "
 		}
-		fmt.Fprintf(&b, "%s%d  %s\n", cur, i+1, fitWidth(n, 70))
+		// A reader's name comes from its driver: cleaned before it is drawn.
+		fmt.Fprintf(&b, "%s%d  %s\n", cur, i+1, fitWidth(safetext.Clean(n), 70))
 	}
 	if ch.err != nil {
 		p := classify(ch.err)

@@ -115,6 +115,9 @@ func (m *Model) header() string {
 	}
 	lines = append(lines, fitWidth(hsmLine, w))
 	lines = append(lines, fitWidth("Reader: "+m.readerLine(), w))
+	if m.simSaid != "" {
+		lines = append(lines, fitWidth(m.simSaid, w))
+	}
 	lines = append(lines, m.instructorStatus()...)
 	if err := m.trailErr; err != nil {
 		lines = append(lines, styleLevel[lvError].Render(fitWidth("Audit trail: not written (details: "+safetext.Clean(err.Error())+")", w)))
