@@ -251,7 +251,7 @@ func runWizard(e *env, o *options, args []string) error {
 	}
 	s.cfg.Warnings = append(warnings, s.cfg.Warnings...)
 	m := wizard.New(s.cfg)
-	_, err = tea.NewProgram(m).Run()
+	_, err = tea.NewProgram(m, wizard.ProgramOptions()...).Run()
 	s.cfg.Reader = m.Reader() // the one chosen in the wizard, if so, is closed too
 	s.cfg.HSM = m.HSM()       // and so is the HSM opened in the wizard
 	if errors.Is(err, tea.ErrInterrupted) {

@@ -8,6 +8,7 @@ package wizard
 
 import (
 	"fmt"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -56,6 +57,10 @@ type actStatus struct {
 	done  bool
 	holds holding
 	loss  string // what leaving loses, for the quit and leave questions
+	// countdown says a countdown shows, and next how soon it changes: the
+	// wizard ticks only then.
+	countdown bool
+	next      time.Duration
 }
 
 // level grades what the side panel says.
@@ -305,6 +310,20 @@ func (f *frame) side(body []string, s *cardStep) []string {
 		side = append(side, f.note.lines()...)
 	}
 	return side
+}
+
+// counting says whether step s shows a countdown now.
+func (f *frame) counting(s *cardStep) bool {
+	return f.mode == frameOn && s != nil && s.state != stepEnded && !s.deadline.IsZero()
+}
+
+// withCountdown fills in the countdown of step s, when it shows one.
+func (f *frame) withCountdown(st actStatus, s *cardStep) actStatus {
+	if !f.counting(s) {
+		return st
+	}
+	st.next, st.countdown = s.nextChange()
+	return st
 }
 
 // pad is the frame's display when it shows a screen of its own; ok is

@@ -126,7 +126,7 @@ func (f *frame) newStep(slot tcos.Slot, prompt, what, hint string) *cardStep {
 
 // expect starts a countdown.
 func (s *cardStep) expect(d time.Duration, what string) {
-	s.deadline, s.waiting, s.length = s.f.env.tick.Add(d), what, d
+	s.deadline, s.waiting, s.length = s.f.env.stamp().Add(d), what, d
 }
 
 // resume restarts the insert countdown (after a question of the frame).
@@ -468,12 +468,54 @@ func (s *cardStep) countdown() string {
 	if s == nil || s.deadline.IsZero() {
 		return ""
 	}
-	left := max(s.deadline.Sub(s.f.env.tick), 0).Round(time.Second)
+	left := shownLeft(s.deadline.Sub(s.f.env.tick))
 	clock := fmt.Sprintf("%d:%02d", int(left.Minutes()), int(left.Seconds())%60)
 	if s.state == stepConnecting || s.state == stepRunning && !s.work.pad {
 		return fmt.Sprintf("The card has %s to answer; Cancel (Esc) stops waiting.", clock)
 	}
 	return fmt.Sprintf("Timeout in %s: %s", clock, s.waiting)
+}
+
+// Countdowns show the time left in steps of countdownStep while more than
+// countdownFine is left, then second by second, so that the wizard wakes
+// for a countdown a few times a minute, not every second (docs/wizard.md,
+// "Idle").
+const (
+	countdownStep = 5 * time.Second
+	countdownFine = 15 * time.Second
+)
+
+// shownLeft is the time left as a countdown shows it: rounded up to the
+// step (or the second), so it never shows less than is left.
+func shownLeft(left time.Duration) time.Duration {
+	left = max(left, 0)
+	unit := time.Second
+	if left > countdownFine {
+		unit = countdownStep
+	}
+	return (left + unit - 1) / unit * unit
+}
+
+// untilChange is how long until a countdown with left to go shows another
+// value (or runs out).
+func untilChange(left time.Duration) time.Duration {
+	if left <= 0 {
+		return 0
+	}
+	unit := time.Second
+	if left > countdownFine {
+		unit = countdownStep
+	}
+	return left - (shownLeft(left) - unit)
+}
+
+// nextChange is how long until the step's countdown shows another value,
+// false when it shows none.
+func (s *cardStep) nextChange() (time.Duration, bool) {
+	if s == nil || s.state == stepEnded || s.deadline.IsZero() {
+		return 0, false
+	}
+	return untilChange(s.deadline.Sub(s.f.env.stamp())), true
 }
 
 // triesLeft says how many PIN tries the open card's slot has.

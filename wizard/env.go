@@ -44,6 +44,14 @@ func (e *env) newID() stepID {
 // now is the time an event happens.
 func (e *env) now() time.Time { return e.cfg.Now() }
 
+// stamp brings the countdowns' clock up to now, for a countdown that
+// starts: ticks run only while a countdown shows, so the last one may be
+// long ago.
+func (e *env) stamp() time.Time {
+	e.tick = e.now()
+	return e.tick
+}
+
 // record writes one event to the audit trail, at the time it happened.
 func (e *env) record(ev audit.Event) {
 	if ev.Time.IsZero() {

@@ -27,9 +27,19 @@ import (
 const (
 	DefaultInsertTimeout = 60 * time.Second
 	DefaultPINTimeout    = 30 * time.Second
-	// DefaultTick refreshes the countdowns once a second.
-	DefaultTick = time.Second
+	// DefaultTick is the longest wait between two refreshes of a countdown.
+	DefaultTick = 5 * time.Second
 )
+
+// FPS is the frame rate the wizard runs Bubble Tea's renderer at. The
+// renderer wakes this often whether or not anything changed, which is
+// most of an idle wizard's CPU: 60 (Bubble Tea's default) costs about
+// 150 ms per 10 s; 6 keeps an idle wizard near 20 ms per 10 s, and a key's
+// echo at most a sixth of a second behind (docs/wizard.md, "Idle").
+const FPS = 6
+
+// ProgramOptions are the Bubble Tea options the wizard runs with.
+func ProgramOptions() []tea.ProgramOption { return []tea.ProgramOption{tea.WithFPS(FPS)} }
 
 // Config is what the wizard runs against.
 type Config struct {
@@ -64,8 +74,10 @@ type Config struct {
 	APDULog io.Writer
 	// InsertTimeout and PINTimeout bound the operator's steps.
 	InsertTimeout, PINTimeout time.Duration
-	// Tick is how often countdowns refresh; 0 turns the ticker off (tests
-	// send tickMsg themselves).
+	// Tick bounds how long the wizard waits between two refreshes of a
+	// countdown on screen (it wakes when the countdown's display changes);
+	// 0 turns the ticker off (tests send tickMsg themselves). Nothing ticks
+	// while no countdown shows.
 	Tick time.Duration
 	// Watch starts the reader watcher that shows cards coming and going.
 	Watch bool
@@ -126,6 +138,9 @@ type Model struct {
 	simSaid    string // why the last F-key did nothing, until the next one
 	quitReturn screen
 	quitting   bool // quit once the running step is done
+	// ticking says a tick is on its way: ticks run only while a countdown
+	// shows (an idle wizard wakes for nothing).
+	ticking bool
 	// quitLoss is what the quit question said leaving would lose, and
 	// quitShare whether that is a share (not the key).
 	quitLoss  string
@@ -170,7 +185,7 @@ func (m *Model) Reader() cardio.Reader { return m.cfg.Reader }
 // Init starts the ticker, asks the HSM what it holds (if it is open yet),
 // and starts watching the reader.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{tickCmd(m.cfg.Tick), m.askHSMCmd()}
+	cmds := []tea.Cmd{m.askHSMCmd()}
 	if m.cfg.Instructor != nil {
 		m.instr.pending = true
 		cmds = append(cmds, m.instructorCmd(""))
@@ -185,7 +200,7 @@ func (m *Model) Init() tea.Cmd {
 // once the step's result is in: the card or HSM command must not find its
 // state wiped under it.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	cmd := tea.Batch(m.handle(msg), m.refreshInstructor(msg))
+	cmd := tea.Batch(m.handle(msg), m.refreshInstructor(msg), m.nextTick())
 	if err := m.env.trail.failure(); err != nil {
 		m.trailErr = err
 	}
@@ -199,6 +214,22 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// is dropped, not run; quitting releases every card still open.
 	m.quitting = false
 	return m, m.quitNow()
+}
+
+// nextTick schedules the next tick while a countdown shows on screen, and
+// only then.
+func (m *Model) nextTick() tea.Cmd {
+	if m.ticking || m.cfg.Tick <= 0 || m.screen == screenGone || m.act == nil {
+		return nil
+	}
+	st := m.act.status()
+	if !st.countdown {
+		return nil
+	}
+	m.ticking = true
+	// At the countdown's next change, a little after (never before: the
+	// display is rounded up), and at least every Config.Tick.
+	return tickCmd(min(st.next+10*time.Millisecond, m.cfg.Tick))
 }
 
 // busy says whether a card, reader or HSM command of the wizard runs now.
@@ -222,8 +253,9 @@ func (m *Model) handle(msg tea.Msg) tea.Cmd {
 		m.width, m.height = msg.Width, msg.Height
 		return nil
 	case tickMsg:
+		m.ticking = false
 		m.env.tick = time.Time(msg)
-		return tea.Batch(m.toActivity(msg), tickCmd(m.cfg.Tick))
+		return m.toActivity(msg)
 	case hsmInfoMsg:
 		m.hsmInfo, m.hsmKnown = msg, true
 		m.env.hsmKey = m.hsmLoaded()

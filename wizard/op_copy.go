@@ -336,6 +336,9 @@ func (o *copyOp) end() tea.Cmd {
 
 func (o *copyOp) status() actStatus {
 	st := actStatus{done: o.f.left, busy: o.step.running()}
+	if o.state != copyDone {
+		st = o.f.withCountdown(st, o.step)
+	}
 	if o.src != nil {
 		st.holds = holdsShare
 		st.loss = fmt.Sprintf("The Backup Key share read from card %s is held in memory and was not copied yet. Leaving wipes it; card %s itself is unchanged.", o.srcSerial, o.srcSerial)

@@ -170,7 +170,11 @@ func (o *inspectOp) end() tea.Cmd {
 }
 
 func (o *inspectOp) status() actStatus {
-	return actStatus{done: o.f.left, busy: o.step.running()}
+	st := actStatus{done: o.f.left, busy: o.step.running()}
+	if o.state != inspDone {
+		st = o.f.withCountdown(st, o.step)
+	}
+	return st
 }
 
 // report is the card's description for the side panel.

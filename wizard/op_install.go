@@ -343,7 +343,7 @@ func (o *installOp) status() actStatus {
 	if o.state != instDone {
 		st.holds, st.loss = holdsKey, o.lossWarning()
 	}
-	return st
+	return o.f.withCountdown(st, o.activeStep())
 }
 
 // lossWarning says what leaving now loses.

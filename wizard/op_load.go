@@ -95,6 +95,9 @@ func (o *loadOp) end() tea.Cmd {
 
 func (o *loadOp) status() actStatus {
 	st := actStatus{done: o.f.left, busy: o.reading.busy()}
+	if o.reading.state == readCard {
+		st = o.f.withCountdown(st, o.reading.step)
+	}
 	if o.reading.holds() {
 		st.holds = holdsKey
 		st.loss = "The Backup Key rebuilt from the cards is not yet in the HSM. Leaving wipes it; the cards would have to be read again."

@@ -205,7 +205,11 @@ func (o *pinOp) end() tea.Cmd {
 // status: a PIN change holds nothing worth asking about; PINs typed are
 // simply wiped.
 func (o *pinOp) status() actStatus {
-	return actStatus{done: o.f.left, busy: o.step.running()}
+	st := actStatus{done: o.f.left, busy: o.step.running()}
+	if o.state != pinDone {
+		st = o.f.withCountdown(st, o.step)
+	}
+	return st
 }
 
 func (o *pinOp) view() panel {

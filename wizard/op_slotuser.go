@@ -239,7 +239,11 @@ func (o *slotCardOp) end() tea.Cmd {
 
 func (o *slotCardOp) status() actStatus {
 	busy := o.state == slotListing || (o.state == slotCard && o.step.running())
-	return actStatus{done: o.f.left, busy: busy}
+	st := actStatus{done: o.f.left, busy: busy}
+	if o.state == slotCard {
+		st = o.f.withCountdown(st, o.step)
+	}
+	return st
 }
 
 func (o *slotCardOp) view() panel {
