@@ -98,17 +98,18 @@ var kinds = map[string]struct {
 // cardFaults change a whole card.
 var cardFaults = map[string]bool{"foreign": true, "blocked": true, "other-key-set": true}
 
-// Command kinds, by INS byte (ISO 7816-4: SELECT A4, READ BINARY B0, UPDATE
-// BINARY D6, VERIFY 20, CHANGE REFERENCE DATA 24).
+// Command kinds, by INS byte (docs/tcos.md, "APDU facts"; the bytes' one
+// home is package tcos). Identify is a READ BINARY by short EF identifier
+// (P1 bit 8 set), a status query a VERIFY without data.
 var matchers = map[string]func(cmd []byte) bool{
 	"any":      nil,
-	"identify": func(c []byte) bool { return len(c) >= 4 && c[1] == 0xB0 && c[2]&0x80 != 0 },
-	"select":   func(c []byte) bool { return len(c) >= 4 && c[1] == 0xA4 },
-	"status":   func(c []byte) bool { return len(c) >= 4 && c[1] == 0x20 && len(c) <= 5 },
-	"verify":   func(c []byte) bool { return len(c) > 5 && c[1] == 0x20 },
-	"read":     func(c []byte) bool { return len(c) >= 4 && c[1] == 0xB0 && c[2]&0x80 == 0 },
-	"write":    func(c []byte) bool { return len(c) >= 4 && c[1] == 0xD6 },
-	"change":   func(c []byte) bool { return len(c) >= 4 && c[1] == 0x24 },
+	"identify": func(c []byte) bool { return len(c) >= 4 && c[1] == tcos.INSReadBinary && c[2]&0x80 != 0 },
+	"select":   func(c []byte) bool { return len(c) >= 4 && c[1] == tcos.INSSelect },
+	"status":   func(c []byte) bool { return len(c) >= 4 && c[1] == tcos.INSVerify && len(c) <= 5 },
+	"verify":   func(c []byte) bool { return len(c) > 5 && c[1] == tcos.INSVerify },
+	"read":     func(c []byte) bool { return len(c) >= 4 && c[1] == tcos.INSReadBinary && c[2]&0x80 == 0 },
+	"write":    func(c []byte) bool { return len(c) >= 4 && c[1] == tcos.INSUpdateBinary },
+	"change":   func(c []byte) bool { return len(c) >= 4 && c[1] == tcos.INSChangeRef },
 }
 
 // Steps names the command kinds at= accepts (for help texts).

@@ -16,6 +16,7 @@ import (
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/tcos"
 	"github.com/hsmcards/hsmcards/tcos/simcard"
 )
 
@@ -81,7 +82,7 @@ func TestMuteCardCountdownAndCancel(t *testing.T) {
 	l := startLive(t, liveOptions{faults: true})
 	l.menu("Inspect a card")
 	l.see("Insert card")
-	l.sim.FaultLayer().Arm(cardio.Rule{Kind: cardio.FaultMute, Match: func(c []byte) bool { return len(c) > 1 && c[1] == 0xB0 }})
+	l.sim.FaultLayer().Arm(cardio.Rule{Kind: cardio.FaultMute, Match: func(c []byte) bool { return len(c) > 1 && c[1] == tcos.INSReadBinary }})
 	l.insert(1)
 	l.see("Please wait...")
 	l.see("The card has 0:")
@@ -154,7 +155,7 @@ func TestAuditEventTimesAreWhenTheyHappen(t *testing.T) {
 }
 
 // Words that were wrong: plurals, spelling, claims about an empty slot, a
-// sentence said twice, the manual called "the seed".
+// sentence said twice, the appliance manual called by another name.
 func TestTextFixes(t *testing.T) {
 	r := newRig(t, 3)
 	r.installSet("words")

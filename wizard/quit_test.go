@@ -600,11 +600,11 @@ func TestQuitWhileACardStalls(t *testing.T) {
 				l.keys("enter", "quit-test", "enter")
 				l.see("Write New Key")
 				l.keys("enter")
-				f.Arm(cardio.Rule{Kind: cardio.FaultMute, Match: func(c []byte) bool { return len(c) > 1 && c[1] == 0xD6 }})
+				f.Arm(cardio.Rule{Kind: cardio.FaultMute, Match: func(c []byte) bool { return len(c) > 1 && c[1] == tcos.INSUpdateBinary }})
 				l.card(1, "123456")
 			} else {
 				l.menu("Change the Backup Key share PIN")
-				f.Arm(cardio.Rule{Kind: cardio.FaultMute, Match: func(c []byte) bool { return len(c) > 1 && c[1] == 0x24 }})
+				f.Arm(cardio.Rule{Kind: cardio.FaultMute, Match: func(c []byte) bool { return len(c) > 1 && c[1] == tcos.INSChangeRef }})
 				l.insert(1)
 				l.see("Current PIN")
 				l.keys("123456", "enter")
