@@ -20,6 +20,7 @@ import (
 
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/cardio/pcsc"
 	"github.com/hsmcards/hsmcards/secmem"
 	"github.com/hsmcards/hsmcards/tcos/simcard"
 	"github.com/hsmcards/hsmcards/wizard"
@@ -116,12 +117,12 @@ func run(args []string, stderr io.Writer) error {
 			return err
 		}
 	case o.reader == "pcsc" || strings.HasPrefix(o.reader, "pcsc:"):
-		r, err := cardio.OpenPCSC(context.Background(), strings.TrimPrefix(strings.TrimPrefix(o.reader, "pcsc"), ":"))
-		var several *cardio.MultipleReadersError
+		r, err := pcsc.Open(context.Background(), strings.TrimPrefix(strings.TrimPrefix(o.reader, "pcsc"), ":"))
+		var several *pcsc.MultipleReadersError
 		switch {
 		case errors.As(err, &several):
 			// The operator chooses in the wizard.
-			cfg.ReaderChoices, cfg.OpenReader = several.Names, cardio.OpenPCSC
+			cfg.ReaderChoices, cfg.OpenReader = several.Names, pcsc.Open
 		case err != nil:
 			return err
 		default:
