@@ -62,16 +62,6 @@ func (s *slotSpy) Login(ctx context.Context, pin []byte) error {
 	return err
 }
 
-// current is the slot's user PIN as last set.
-func (s *slotSpy) current() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.pins) == 0 {
-		return nil
-	}
-	return s.pins[len(s.pins)-1]
-}
-
 // makeKeyedDeck makes a deck directory whose cards 1 and 2 have their slot
 // user key pairs already (card 3 is fresh): once per test, since an RSA-2048
 // key pair takes the simulated card tens of milliseconds. Every case copies

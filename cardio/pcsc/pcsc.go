@@ -851,13 +851,15 @@ func (p *pinPad) VerifyPIN(ctx context.Context, req cardio.PINVerify) ([]byte, e
 	return p.run(ctx, p.verify, b)
 }
 
-// ModifyPIN has the reader collect the current PIN and the new one twice.
+// ModifyPIN has the reader collect the current PIN (unless req.NewOnly) and
+// the new one twice.
 func (p *pinPad) ModifyPIN(ctx context.Context, req cardio.PINModify) ([]byte, error) {
 	if !p.canModify {
 		return nil, errNoModify
 	}
 	b, err := part10.Modify{
-		Timeout: req.Timeout, MinLen: req.MinLen, MaxLen: req.MaxLen, Header: req.APDU, LangID: req.LangID,
+		Timeout: req.Timeout, MinLen: req.MinLen, MaxLen: req.MaxLen, Header: req.APDU,
+		NewOnly: req.NewOnly, LangID: req.LangID,
 	}.Marshal()
 	if err != nil {
 		return nil, err
