@@ -392,8 +392,9 @@ func TestNoService(t *testing.T) {
 		t.Errorf("pcsc.List without pcscd = %v, want ErrNoService", err)
 	}
 	err = vpcd.Serve(ctx, cardAddr, simcard.New(serial(41)))
-	if err == nil || !strings.Contains(err.Error(), "pcscd") {
-		t.Errorf("vpcd.Serve without pcscd = %v, want an error naming pcscd", err)
+	var unreachable *vpcd.UnreachableError
+	if !errors.As(err, &unreachable) || !strings.Contains(cardio.Hint(err), "pcscd") {
+		t.Errorf("vpcd.Serve without pcscd = %v (hint %q), want an *UnreachableError whose hint names pcscd", err, cardio.Hint(err))
 	}
 }
 
@@ -423,4 +424,59 @@ func TestReaderAfterPCSCDRestart(t *testing.T) {
 	identify()
 	identify() // and on the connection kept after the restart
 	waitOut(t, r, in)
+}
+
+// The vpcd bridge of `hsmcards vpcd` puts its card back into the reader
+// after pcscd restarts, and says so each time it is connected.
+func TestBridgeAcrossPCSCDRestart(t *testing.T) {
+	r := openReader(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	connected := make(chan struct{}, 8)
+	done := make(chan error, 1)
+	go func() {
+		done <- vpcd.Run(ctx, simcard.New(serial(83)), vpcd.Options{
+			Addr:      cardAddr,
+			Backoff:   vpcd.Backoff{Min: 50 * time.Millisecond, Max: 400 * time.Millisecond},
+			Connected: func(string) { connected <- struct{}{} },
+		})
+	}()
+	stopped := false
+	stopBridge := func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("vpcd.Run = %v, want nil once cancelled", err)
+			}
+		}
+	}
+	t.Cleanup(stopBridge)
+	served := func() {
+		t.Helper()
+		select {
+		case <-connected:
+		case <-time.After(stepTimeout):
+			t.Fatal("the bridge did not connect")
+		}
+		if err := r.WaitForCard(within(t, stepTimeout)); err != nil {
+			t.Fatal(err)
+		}
+		step(t, r, func(ctx context.Context, _ cardio.Card, s *tcos.Session) {
+			if got, err := s.Identify(ctx); err != nil || got != serial(83) {
+				t.Fatalf("Identify = %v, %v", got, err)
+			}
+		})
+	}
+	served()
+	if err := daemon.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := daemon.start(); err != nil {
+		t.Fatal(err)
+	}
+	served()
+	stopBridge()
+	if err := r.WaitForRemoval(within(t, stepTimeout)); err != nil {
+		t.Fatal(err)
+	}
 }
