@@ -227,11 +227,9 @@ func BenchmarkCardWriteVsBare(b *testing.B) {
 					b.Fatal(err)
 				}
 				w = time.Since(t0)
-				b.StopTimer()
 				if err := restore(); err != nil {
 					b.Fatal(err)
 				}
-				b.StartTimer()
 			}
 		}
 		flip = !flip

@@ -207,10 +207,12 @@ func TestStepShutsOutOtherPrograms(t *testing.T) {
 		if !errors.Is(a.err, scard.ErrSharingViolation) {
 			t.Fatalf("another program's command during the step = %04X, %v; want a sharing violation", a.sw, a.err)
 		}
+		t.Log("another program's command during the step: sharing violation")
 		return
 	case <-time.After(300 * time.Millisecond):
 		// It waits for the transaction: it must not see the step's PIN
 		// once the step lets go.
+		t.Log("another program's command during the step waits")
 	}
 	if err := card.Close(); err != nil {
 		t.Fatal(err)

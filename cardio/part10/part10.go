@@ -88,7 +88,7 @@ const (
 	// current one.
 	ConfirmNew = 0x01
 	// MaxPINDigits is the largest maximum PIN length we ask for: the cyberJack
-	// fails a PIN_VERIFY that allows 16 (docs/pcsc.md "The cyberJack").
+	// fails a PIN_VERIFY that allows 16 (docs/pcsc.md "The cyberJack e-com").
 	MaxPINDigits = 15
 )
 
