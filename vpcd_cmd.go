@@ -64,22 +64,22 @@ var vpcdCommand = &command{
 			ctx, cancel := interrupted()
 			defer cancel()
 			served := cards[card-1]
-			again := false
+			lastHint := ""
 			return vpcd.Run(ctx, served, vpcd.Options{
 				Addr:   addr,
 				Remote: o.remote,
 				// Said once the card is in the reader, and again after each
 				// pcscd restart.
 				Connected: func(addr string) {
-					again = false
+					lastHint = ""
 					fmt.Fprintf(e.stderr, "hsmcards: serving simulated card %d (%s) to vpcd at %s; ctrl+c takes it out\n", card, served.Serial(), addr)
 				},
 				Lost: func(err error, retry time.Duration) {
 					fmt.Fprintf(e.stderr, "hsmcards: %v; trying again in %v\n", err, retry)
-					if h := cardio.Hint(err); h != "" && !again {
+					if h := cardio.Hint(err); h != "" && h != lastHint {
 						fmt.Fprintf(e.stderr, "hsmcards: hint: %s\n", h)
+						lastHint = h
 					}
-					again = true
 				},
 			})
 		}
