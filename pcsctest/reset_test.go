@@ -244,6 +244,38 @@ func (c *resetCounter) Reset() {
 // childEnv names the role of a helper process (see TestMain).
 const childEnv = "HSMCARDS_PCSCTEST_CHILD"
 
+// startChild runs a helper process in role and returns once it printed
+// want; it is killed at the end of the test.
+func startChild(t testing.TB, role, want string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+role)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line := make(chan string, 1)
+	go func() {
+		l, _ := bufio.NewReader(out).ReadString('\n')
+		line <- strings.TrimSpace(l)
+	}()
+	select {
+	case l := <-line:
+		if l != want {
+			t.Fatalf("helper process %s: %q %s", role, l, stderr.String())
+		}
+	case <-time.After(stepTimeout):
+		t.Fatalf("helper process %s said nothing: %s", role, stderr.String())
+	}
+	return cmd
+}
+
 // child runs a helper process's role and returns its exit code.
 func child(role string) int {
 	switch role {
@@ -285,31 +317,7 @@ func TestKilledStepLeavesNoPINVerified(t *testing.T) {
 	// whether the dead process's transaction was reset).
 	other := connectOther(t)
 
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=verify-and-hang")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line := make(chan string, 1)
-	go func() {
-		l, _ := bufio.NewReader(out).ReadString('\n')
-		line <- strings.TrimSpace(l)
-	}()
-	select {
-	case l := <-line:
-		if l != "verified" {
-			t.Fatalf("helper process: %q %s", l, stderr.String())
-		}
-	case <-time.After(stepTimeout):
-		t.Fatalf("helper process did not verify: %s", stderr.String())
-	}
+	cmd := startChild(t, "verify-and-hang", "verified")
 	for len(rc.resets) > 0 { // the resets before and in the step
 		<-rc.resets
 	}
