@@ -27,6 +27,7 @@ import (
 
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/cardio/pcsc"
 	"github.com/hsmcards/hsmcards/internal/pidlock"
 	"github.com/hsmcards/hsmcards/internal/safefile"
 	"github.com/hsmcards/hsmcards/secmem"
@@ -315,12 +316,12 @@ func prepareWizard(o *options) (*session, error) {
 			return s, err
 		}
 	case o.reader == "pcsc" || strings.HasPrefix(o.reader, "pcsc:"):
-		r, err := cardio.OpenPCSC(context.Background(), strings.TrimPrefix(strings.TrimPrefix(o.reader, "pcsc"), ":"))
-		var several *cardio.MultipleReadersError
+		r, err := pcsc.Open(context.Background(), strings.TrimPrefix(strings.TrimPrefix(o.reader, "pcsc"), ":"))
+		var several *pcsc.MultipleReadersError
 		switch {
 		case errors.As(err, &several):
 			// The operator chooses in the wizard.
-			s.cfg.ReaderChoices, s.cfg.OpenReader = several.Names, cardio.OpenPCSC
+			s.cfg.ReaderChoices, s.cfg.OpenReader = several.Names, pcsc.Open
 		case err != nil:
 			return s, err
 		default:

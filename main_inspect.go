@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/cardio/pcsc"
 	"github.com/hsmcards/hsmcards/internal/safefile"
 	"github.com/hsmcards/hsmcards/internal/safetext"
 	"github.com/hsmcards/hsmcards/tcos"
@@ -119,8 +120,8 @@ func inspectReader(reader, simDir string, card int) (cardio.Reader, func(), erro
 		}
 		return sim, done, nil
 	case reader == "pcsc" || strings.HasPrefix(reader, "pcsc:"):
-		r, err := cardio.OpenPCSC(context.Background(), strings.TrimPrefix(strings.TrimPrefix(reader, "pcsc"), ":"))
-		var several *cardio.MultipleReadersError
+		r, err := pcsc.Open(context.Background(), strings.TrimPrefix(strings.TrimPrefix(reader, "pcsc"), ":"))
+		var several *pcsc.MultipleReadersError
 		if errors.As(err, &several) {
 			names := make([]string, len(several.Names))
 			for i, n := range several.Names {

@@ -5,7 +5,9 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"time"
 
+	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/secmem"
 	"github.com/hsmcards/hsmcards/vpcd"
 )
@@ -61,8 +63,25 @@ var vpcdCommand = &command{
 			}
 			ctx, cancel := interrupted()
 			defer cancel()
-			fmt.Fprintf(e.stderr, "hsmcards: serving simulated card %d (%s) to vpcd at %s; ctrl+c takes it out\n", card, cards[card-1].Serial(), addr)
-			return vpcd.Serve(ctx, addr, cards[card-1])
+			served := cards[card-1]
+			lastHint := ""
+			return vpcd.Run(ctx, served, vpcd.Options{
+				Addr:   addr,
+				Remote: o.remote,
+				// Said once the card is in the reader, and again after each
+				// pcscd restart.
+				Connected: func(addr string) {
+					lastHint = ""
+					fmt.Fprintf(e.stderr, "hsmcards: serving simulated card %d (%s) to vpcd at %s; ctrl+c takes it out\n", card, served.Serial(), addr)
+				},
+				Lost: func(err error, retry time.Duration) {
+					fmt.Fprintf(e.stderr, "hsmcards: %v; trying again in %v\n", err, retry)
+					if h := cardio.Hint(err); h != "" && h != lastHint {
+						fmt.Fprintf(e.stderr, "hsmcards: hint: %s\n", h)
+						lastHint = h
+					}
+				},
+			})
 		}
 	},
 }
