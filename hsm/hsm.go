@@ -1,5 +1,6 @@
 // Package hsm is where the Backup Key goes: the appliance's HSM. The simulated
-// HSM keeps its state under --sim-dir; a PKCS#11 backend talks to a token.
+// HSM keeps its state under --sim-dir; the PKCS#11 backend (hsm/pkcs11)
+// talks to a token.
 package hsm
 
 import (

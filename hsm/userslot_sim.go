@@ -181,7 +181,7 @@ func (s *SimUserSlot) Login(ctx context.Context, pin []byte) error {
 		return ErrNoUserPIN
 	}
 	if subtle.ConstantTimeCompare(simPINHash(st.PIN.Salt, pin), st.PIN.Hash) != 1 {
-		return p11Errorf([]error{ErrWrongPIN}, "simulated slot: wrong user PIN")
+		return NewError("simulated slot: wrong user PIN", ErrWrongPIN)
 	}
 	s.active = true
 	return nil

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/hsm/pkcs11"
 	"github.com/hsmcards/hsmcards/internal/softhsmtest"
 	"github.com/hsmcards/hsmcards/slotuser"
 )
@@ -28,9 +29,9 @@ func softHSM(t *testing.T, labels ...string) (module, dir string) {
 	return st.Module, st.Dir
 }
 
-func openSlot(t *testing.T, module, label string, soPIN []byte) *hsm.PKCS11UserSlot {
+func openSlot(t *testing.T, module, label string, soPIN []byte) *pkcs11.UserSlot {
 	t.Helper()
-	s, err := hsm.OpenPKCS11UserSlot(module, hsm.TokenByLabel(label), soPIN)
+	s, err := pkcs11.OpenUserSlot(module, pkcs11.TokenByLabel(label), soPIN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,12 +46,12 @@ func openSlot(t *testing.T, module, label string, soPIN []byte) *hsm.PKCS11UserS
 func TestSoftHSMSlot(t *testing.T) {
 	module, dir := softHSM(t, "appliance", "apps")
 	// The Backup Key token is open beside it, as in the wizard.
-	bk, err := hsm.OpenPKCS11(module, hsm.TokenByLabel("appliance"), []byte(testUserPIN))
+	bk, err := pkcs11.Open(module, pkcs11.TokenByLabel("appliance"), []byte(testUserPIN))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer bk.Close()
-	if _, err := hsm.OpenPKCS11UserSlot(module, hsm.TokenByLabel("appliance"), nil); err == nil {
+	if _, err := pkcs11.OpenUserSlot(module, pkcs11.TokenByLabel("appliance"), nil); err == nil {
 		t.Fatal("the Backup Key's token was opened as a user card slot too")
 	}
 

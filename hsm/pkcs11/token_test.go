@@ -1,13 +1,15 @@
-package hsm
+package pkcs11
 
 import (
 	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/hsmcards/hsmcards/hsm"
 )
 
-func TestP11LabelRoundTrip(t *testing.T) {
+func TestLabelRoundTrip(t *testing.T) {
 	id := [16]byte{0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10}
 	tests := []struct {
 		label string
@@ -18,18 +20,18 @@ func TestP11LabelRoundTrip(t *testing.T) {
 		{"a:b:c", "hsmcards-backup-key:0123456789abcdeffedcba9876543210:a:b:c"},
 	}
 	for _, tt := range tests {
-		got := p11FormatLabel(KeyInfo{KeySetID: id, Label: tt.label})
+		got := formatLabel(hsm.KeyInfo{KeySetID: id, Label: tt.label})
 		if got != tt.want {
-			t.Errorf("p11FormatLabel(%q) = %q, want %q", tt.label, got, tt.want)
+			t.Errorf("formatLabel(%q) = %q, want %q", tt.label, got, tt.want)
 		}
-		gotID, gotLabel, ours, ok := p11ParseLabel(got)
+		gotID, gotLabel, ours, ok := parseLabel(got)
 		if !ours || !ok || gotID != id || gotLabel != tt.label {
-			t.Errorf("p11ParseLabel(%q) = %x, %q, %v, %v", got, gotID, gotLabel, ours, ok)
+			t.Errorf("parseLabel(%q) = %x, %q, %v, %v", got, gotID, gotLabel, ours, ok)
 		}
 	}
 }
 
-func TestP11ParseLabel(t *testing.T) {
+func TestParseLabel(t *testing.T) {
 	const hexID = "00112233445566778899aabbccddeeff"
 	tests := []struct {
 		in        string
@@ -48,36 +50,36 @@ func TestP11ParseLabel(t *testing.T) {
 		{"hsmcards-backup-key:" + hexID + ":r\xffé", true, true, "ré"},
 	}
 	for _, tt := range tests {
-		id, label, ours, ok := p11ParseLabel(tt.in)
+		id, label, ours, ok := parseLabel(tt.in)
 		if ours != tt.ours || ok != tt.ok || label != tt.wantLabel {
-			t.Errorf("p11ParseLabel(%q) = %q, ours %v, ok %v; want %q, %v, %v", tt.in, label, ours, ok, tt.wantLabel, tt.ours, tt.ok)
+			t.Errorf("parseLabel(%q) = %q, ours %v, ok %v; want %q, %v, %v", tt.in, label, ours, ok, tt.wantLabel, tt.ours, tt.ok)
 		}
 		if ok && hex.EncodeToString(id[:]) != hexID {
-			t.Errorf("p11ParseLabel(%q) ID = %x", tt.in, id)
+			t.Errorf("parseLabel(%q) ID = %x", tt.in, id)
 		}
 	}
 }
 
-// FuzzP11ParseLabel: a token hands us CKA_LABEL; parsing must not panic,
+// FuzzParseLabel: a token hands us CKA_LABEL; parsing must not panic,
 // must give printable labels, and what parses must format back to itself
 // (up to hex case and dropped characters).
-func FuzzP11ParseLabel(f *testing.F) {
+func FuzzParseLabel(f *testing.F) {
 	f.Add("hsmcards-backup-key:00112233445566778899aabbccddeeff")
 	f.Add("hsmcards-backup-key:00112233445566778899aabbccddeeff:label:x")
 	f.Add("hsmcards-backup-key:zz")
 	f.Add("other")
 	f.Fuzz(func(t *testing.T, s string) {
-		id, label, ours, ok := p11ParseLabel(s)
+		id, label, ours, ok := parseLabel(s)
 		if ok && !ours {
 			t.Fatal("ok without our prefix")
 		}
 		if !ok {
 			return
 		}
-		if label != p11Printable(label) {
+		if label != printable(label) {
 			t.Fatalf("label %q is not printable", label)
 		}
-		id2, label2, _, ok2 := p11ParseLabel(p11FormatLabel(KeyInfo{KeySetID: id, Label: label}))
+		id2, label2, _, ok2 := parseLabel(formatLabel(hsm.KeyInfo{KeySetID: id, Label: label}))
 		if !ok2 || id2 != id || label2 != label {
 			t.Fatalf("round trip of %q: %x %q %v", s, id2, label2, ok2)
 		}
@@ -108,35 +110,35 @@ func TestParseTokenSelector(t *testing.T) {
 }
 
 func TestP11SelectToken(t *testing.T) {
-	a := PKCS11Token{SlotID: 1, Label: "alpha", Serial: "s1"}
-	b := PKCS11Token{SlotID: 2, Label: "beta", Serial: "s2"}
-	b2 := PKCS11Token{SlotID: 3, Label: "beta", Serial: "s3"}
+	a := Token{SlotID: 1, Label: "alpha", Serial: "s1"}
+	b := Token{SlotID: 2, Label: "beta", Serial: "s2"}
+	b2 := Token{SlotID: 3, Label: "beta", Serial: "s3"}
 	tests := []struct {
 		name   string
-		tokens []PKCS11Token
+		tokens []Token
 		sel    TokenSelector
-		want   PKCS11Token
+		want   Token
 		errHas string
 	}{
-		{"by label", []PKCS11Token{a, b}, TokenByLabel("beta"), b, ""},
-		{"by slot", []PKCS11Token{a, b, b2}, TokenBySlot(3), b2, ""},
-		{"only token", []PKCS11Token{a}, TokenSelector{}, a, ""},
-		{"no tokens", nil, TokenSelector{}, PKCS11Token{}, "no initialised token"},
-		{"label missing", []PKCS11Token{a, b}, TokenByLabel("gamma"), PKCS11Token{}, `"alpha" (slot 1, serial s1), "beta" (slot 2, serial s2)`},
-		{"label twice", []PKCS11Token{a, b, b2}, TokenByLabel("beta"), PKCS11Token{}, "2 tokens match"},
-		{"choose", []PKCS11Token{a, b}, TokenSelector{}, PKCS11Token{}, "2 tokens match"},
+		{"by label", []Token{a, b}, TokenByLabel("beta"), b, ""},
+		{"by slot", []Token{a, b, b2}, TokenBySlot(3), b2, ""},
+		{"only token", []Token{a}, TokenSelector{}, a, ""},
+		{"no tokens", nil, TokenSelector{}, Token{}, "no initialised token"},
+		{"label missing", []Token{a, b}, TokenByLabel("gamma"), Token{}, `"alpha" (slot 1, serial s1), "beta" (slot 2, serial s2)`},
+		{"label twice", []Token{a, b, b2}, TokenByLabel("beta"), Token{}, "2 tokens match"},
+		{"choose", []Token{a, b}, TokenSelector{}, Token{}, "2 tokens match"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := p11SelectToken(tt.tokens, tt.sel)
+			got, err := selectToken(tt.tokens, tt.sel)
 			if tt.errHas == "" {
 				if err != nil || got != tt.want {
 					t.Fatalf("= %v, %v; want %v", got, err, tt.want)
 				}
 				return
 			}
-			if !errors.Is(err, ErrTokenNotFound) || !strings.Contains(err.Error(), tt.errHas) {
-				t.Fatalf("error %v, want ErrTokenNotFound mentioning %q", err, tt.errHas)
+			if !errors.Is(err, hsm.ErrTokenNotFound) || !strings.Contains(err.Error(), tt.errHas) {
+				t.Fatalf("error %v, want hsm.ErrTokenNotFound mentioning %q", err, tt.errHas)
 			}
 		})
 	}
@@ -149,13 +151,13 @@ func TestPKCS11TokenPINNote(t *testing.T) {
 		has    string
 	}{
 		{0, false, ""},
-		{p11FlagUserPINCountLow, false, "few tries"},
-		{p11FlagUserPINCountLow | p11FlagUserPINFinalTry, false, "one more"},
-		{p11FlagUserPINFinalTry | p11FlagUserPINLocked, true, "locked"},
-		{p11FlagUserPINToChange, false, "changed"},
+		{flagUserPINCountLow, false, "few tries"},
+		{flagUserPINCountLow | flagUserPINFinalTry, false, "one more"},
+		{flagUserPINFinalTry | flagUserPINLocked, true, "locked"},
+		{flagUserPINToChange, false, "changed"},
 	}
 	for _, tt := range tests {
-		tok := PKCS11Token{Flags: tt.flags}
+		tok := Token{Flags: tt.flags}
 		note := tok.PINNote()
 		if tok.PINLocked() != tt.locked || (tt.has == "") != (note == "") || !strings.Contains(note, tt.has) {
 			t.Errorf("flags %#x: PINLocked %v, PINNote %q; want %v, %q", tt.flags, tok.PINLocked(), note, tt.locked, tt.has)
@@ -163,26 +165,10 @@ func TestPKCS11TokenPINNote(t *testing.T) {
 	}
 }
 
-func TestPINFromEnv(t *testing.T) {
-	t.Setenv(PKCS11PINEnv, "")
-	if pin, ok := PINFromEnv(); ok || pin != nil {
-		t.Errorf("empty %s gave %v", PKCS11PINEnv, ok)
-	}
-	t.Setenv(PKCS11PINEnv, "4711-0815")
-	pin, ok := PINFromEnv()
-	if !ok || string(pin) != "4711-0815" {
-		t.Errorf("PINFromEnv = %v", ok)
-	}
-	clear(pin)
-	if again, _ := PINFromEnv(); string(again) != "4711-0815" {
-		t.Error("wiping the returned PIN changed the next one: not a copy")
-	}
-}
-
-func TestP11CheckBlock(t *testing.T) {
+func TestHostCheckBlock(t *testing.T) {
 	// AES-256 of the zero block under the zero key, a known answer (e.g.
 	// NIST AESAVS, KAT with zero key).
-	got, err := p11CheckBlock(make([]byte, 32))
+	got, err := hostCheckBlock(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,8 +176,8 @@ func TestP11CheckBlock(t *testing.T) {
 		t.Errorf("check block %x, want %s", got, want)
 	}
 	for _, n := range []int{0, 16, 24, 31, 33} {
-		if _, err := p11CheckBlock(make([]byte, n)); err == nil {
-			t.Errorf("p11CheckBlock accepted a %d-byte key", n)
+		if _, err := hostCheckBlock(make([]byte, n)); err == nil {
+			t.Errorf("hostCheckBlock accepted a %d-byte key", n)
 		}
 	}
 }

@@ -1,6 +1,6 @@
 //go:build cgo
 
-package hsm
+package pkcs11
 
 import (
 	"bytes"
@@ -12,18 +12,20 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/miekg/pkcs11"
+	p11 "github.com/miekg/pkcs11"
+
+	"github.com/hsmcards/hsmcards/hsm"
 )
 
-// p11TestKey returns a random Backup Key and its KeyInfo, the way the cards
+// testKey returns a random Backup Key and its hsm.KeyInfo, the way the cards
 // would describe it.
-func p11TestKey(t *testing.T, label string) ([]byte, KeyInfo) {
+func testKey(t *testing.T, label string) ([]byte, hsm.KeyInfo) {
 	t.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
-	info := KeyInfo{Label: label}
+	info := hsm.KeyInfo{Label: label}
 	rand.Read(info.KeySetID[:])
-	block, err := p11CheckBlock(key)
+	block, err := hostCheckBlock(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,12 +33,12 @@ func p11TestKey(t *testing.T, label string) ([]byte, KeyInfo) {
 	return key, info
 }
 
-// p11BackupKeyObjects returns the handles of all Backup Key objects in the token,
+// backupKeyObjects returns the handles of all Backup Key objects in the token,
 // found independently of findKeys (by label prefix over all secret keys).
-func p11BackupKeyObjects(t *testing.T, p *PKCS11) []pkcs11.ObjectHandle {
+func backupKeyObjects(t *testing.T, p *HSM) []p11.ObjectHandle {
 	t.Helper()
 	ctx := p.mod.ctx
-	if err := ctx.FindObjectsInit(p.session, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_SECRET_KEY)}); err != nil {
+	if err := ctx.FindObjectsInit(p.session, []*p11.Attribute{p11.NewAttribute(p11.CKA_CLASS, p11.CKO_SECRET_KEY)}); err != nil {
 		t.Fatal(err)
 	}
 	hs, _, err := ctx.FindObjects(p.session, 100)
@@ -46,13 +48,13 @@ func p11BackupKeyObjects(t *testing.T, p *PKCS11) []pkcs11.ObjectHandle {
 	if err := ctx.FindObjectsFinal(p.session); err != nil {
 		t.Fatal(err)
 	}
-	var ours []pkcs11.ObjectHandle
+	var ours []p11.ObjectHandle
 	for _, h := range hs {
-		a, err := ctx.GetAttributeValue(p.session, h, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_LABEL, nil)})
+		a, err := ctx.GetAttributeValue(p.session, h, []*p11.Attribute{p11.NewAttribute(p11.CKA_LABEL, nil)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.HasPrefix(string(a[0].Value), p11LabelPrefix) {
+		if strings.HasPrefix(string(a[0].Value), labelPrefix) {
 			ours = append(ours, h)
 		}
 	}
@@ -67,7 +69,7 @@ func TestPKCS11LoadCreatesProtectedKey(t *testing.T) {
 	if _, ok, err := p.BackupKey(ctx); err != nil || ok {
 		t.Fatalf("BackupKey on an empty token = ok %v, err %v; want none", ok, err)
 	}
-	key, info := p11TestKey(t, "cluster: one")
+	key, info := testKey(t, "cluster: one")
 	already, err := p.LoadBackupKey(ctx, key, info, false)
 	if err != nil || already {
 		t.Fatalf("LoadBackupKey = %v, %v; want false, nil", already, err)
@@ -81,7 +83,7 @@ func TestPKCS11LoadCreatesProtectedKey(t *testing.T) {
 		t.Errorf("BackupKey = %+v, want %+v", got, info)
 	}
 
-	hs := p11BackupKeyObjects(t, p)
+	hs := backupKeyObjects(t, p)
 	if len(hs) != 1 {
 		t.Fatalf("token holds %d Backup Key objects, want 1", len(hs))
 	}
@@ -95,55 +97,55 @@ func TestPKCS11LoadCreatesProtectedKey(t *testing.T) {
 		t.Errorf("KCV inside the token %X, want %X", block[:3], info.KCV)
 	}
 
-	attrs, err := p.mod.ctx.GetAttributeValue(p.session, h, []*pkcs11.Attribute{
-		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, nil),
-		pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, nil),
-		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, nil),
-		pkcs11.NewAttribute(pkcs11.CKA_PRIVATE, nil),
-		pkcs11.NewAttribute(pkcs11.CKA_ALWAYS_SENSITIVE, nil),
-		pkcs11.NewAttribute(pkcs11.CKA_NEVER_EXTRACTABLE, nil),
-		pkcs11.NewAttribute(pkcs11.CKA_ENCRYPT, nil),
-		pkcs11.NewAttribute(pkcs11.CKA_DECRYPT, nil),
-		pkcs11.NewAttribute(pkcs11.CKA_SIGN, nil),
-		pkcs11.NewAttribute(pkcs11.CKA_VERIFY, nil),
-		pkcs11.NewAttribute(pkcs11.CKA_DERIVE, nil),
-		pkcs11.NewAttribute(pkcs11.CKA_VALUE_LEN, nil),
-		pkcs11.NewAttribute(pkcs11.CKA_ID, nil),
-		pkcs11.NewAttribute(pkcs11.CKA_LABEL, nil),
+	attrs, err := p.mod.ctx.GetAttributeValue(p.session, h, []*p11.Attribute{
+		p11.NewAttribute(p11.CKA_TOKEN, nil),
+		p11.NewAttribute(p11.CKA_SENSITIVE, nil),
+		p11.NewAttribute(p11.CKA_EXTRACTABLE, nil),
+		p11.NewAttribute(p11.CKA_PRIVATE, nil),
+		p11.NewAttribute(p11.CKA_ALWAYS_SENSITIVE, nil),
+		p11.NewAttribute(p11.CKA_NEVER_EXTRACTABLE, nil),
+		p11.NewAttribute(p11.CKA_ENCRYPT, nil),
+		p11.NewAttribute(p11.CKA_DECRYPT, nil),
+		p11.NewAttribute(p11.CKA_SIGN, nil),
+		p11.NewAttribute(p11.CKA_VERIFY, nil),
+		p11.NewAttribute(p11.CKA_DERIVE, nil),
+		p11.NewAttribute(p11.CKA_VALUE_LEN, nil),
+		p11.NewAttribute(p11.CKA_ID, nil),
+		p11.NewAttribute(p11.CKA_LABEL, nil),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[uint]bool{
-		pkcs11.CKA_TOKEN: true, pkcs11.CKA_SENSITIVE: true, pkcs11.CKA_EXTRACTABLE: false,
-		pkcs11.CKA_PRIVATE: true, pkcs11.CKA_ENCRYPT: true, pkcs11.CKA_DECRYPT: true,
-		pkcs11.CKA_SIGN: false, pkcs11.CKA_VERIFY: false, pkcs11.CKA_DERIVE: false,
+		p11.CKA_TOKEN: true, p11.CKA_SENSITIVE: true, p11.CKA_EXTRACTABLE: false,
+		p11.CKA_PRIVATE: true, p11.CKA_ENCRYPT: true, p11.CKA_DECRYPT: true,
+		p11.CKA_SIGN: false, p11.CKA_VERIFY: false, p11.CKA_DERIVE: false,
 		// An imported key was once in the clear: a token must not claim
 		// otherwise (PKCS#11 v2.40 §4.9, CKA_ALWAYS_SENSITIVE).
-		pkcs11.CKA_ALWAYS_SENSITIVE: false, pkcs11.CKA_NEVER_EXTRACTABLE: false,
+		p11.CKA_ALWAYS_SENSITIVE: false, p11.CKA_NEVER_EXTRACTABLE: false,
 	}
 	for _, a := range attrs {
 		switch a.Type {
-		case pkcs11.CKA_VALUE_LEN:
-			if n, err := p11Ulong(a.Value); err != nil || n != 32 {
+		case p11.CKA_VALUE_LEN:
+			if n, err := attrUlong(a.Value); err != nil || n != 32 {
 				t.Errorf("CKA_VALUE_LEN = %d, %v; want 32", n, err)
 			}
-		case pkcs11.CKA_ID:
+		case p11.CKA_ID:
 			if !bytes.Equal(a.Value, info.KeySetID[:]) {
 				t.Errorf("CKA_ID = %X, want the key-set ID %X", a.Value, info.KeySetID)
 			}
-		case pkcs11.CKA_LABEL:
-			if want := p11FormatLabel(info); string(a.Value) != want {
+		case p11.CKA_LABEL:
+			if want := formatLabel(info); string(a.Value) != want {
 				t.Errorf("CKA_LABEL = %q, want %q", a.Value, want)
 			}
 		default:
-			if p11Bool(a.Value) != want[a.Type] {
-				t.Errorf("attribute 0x%X = %v, want %v", a.Type, p11Bool(a.Value), want[a.Type])
+			if attrBool(a.Value) != want[a.Type] {
+				t.Errorf("attribute 0x%X = %v, want %v", a.Type, attrBool(a.Value), want[a.Type])
 			}
 		}
 	}
 	// The key's value cannot be read out.
-	if a, err := p.mod.ctx.GetAttributeValue(p.session, h, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_VALUE, nil)}); !p11Is(err, pkcs11.CKR_ATTRIBUTE_SENSITIVE) {
+	if a, err := p.mod.ctx.GetAttributeValue(p.session, h, []*p11.Attribute{p11.NewAttribute(p11.CKA_VALUE, nil)}); !isCKR(err, p11.CKR_ATTRIBUTE_SENSITIVE) {
 		t.Errorf("reading CKA_VALUE = %d bytes, err %v; want CKR_ATTRIBUTE_SENSITIVE", len(a[0].Value), err)
 	}
 }
@@ -151,9 +153,9 @@ func TestPKCS11LoadCreatesProtectedKey(t *testing.T) {
 func TestPKCS11KeyPersistsAndIsRecognised(t *testing.T) {
 	s := newSoftHSM(t, "appliance")
 	ctx := context.Background()
-	key, info := p11TestKey(t, "hsm-a")
+	key, info := testKey(t, "hsm-a")
 
-	p, err := OpenPKCS11(s.module, TokenByLabel("appliance"), []byte(p11TestUserPIN))
+	p, err := Open(s.module, TokenByLabel("appliance"), []byte(testUserPIN))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,18 +184,18 @@ func TestPKCS11KeyPersistsAndIsRecognised(t *testing.T) {
 			t.Errorf("reload (replace %v) = %v, %v; want already", replace, already, err)
 		}
 	}
-	if n := len(p11BackupKeyObjects(t, p)); n != 1 {
+	if n := len(backupKeyObjects(t, p)); n != 1 {
 		t.Errorf("token holds %d Backup Key objects, want 1", n)
 	}
 }
 
-// p11WithOldKey opens a fresh token holding an "old" Backup Key, and makes a
+// withOldKey opens a fresh token holding an "old" Backup Key, and makes a
 // "new" one to load over it.
-func p11WithOldKey(t *testing.T) (p *PKCS11, oldInfo KeyInfo, newKey []byte, newInfo KeyInfo) {
+func withOldKey(t *testing.T) (p *HSM, oldInfo hsm.KeyInfo, newKey []byte, newInfo hsm.KeyInfo) {
 	t.Helper()
 	p = newSoftHSM(t, "appliance").open(t, "appliance")
-	oldKey, oldInfo := p11TestKey(t, "old")
-	newKey, newInfo = p11TestKey(t, "new")
+	oldKey, oldInfo := testKey(t, "old")
+	newKey, newInfo = testKey(t, "new")
 	if _, err := p.LoadBackupKey(context.Background(), oldKey, oldInfo, false); err != nil {
 		t.Fatal(err)
 	}
@@ -201,16 +203,16 @@ func p11WithOldKey(t *testing.T) (p *PKCS11, oldInfo KeyInfo, newKey []byte, new
 }
 
 func TestPKCS11DifferentKeyAndReplace(t *testing.T) {
-	p, oldInfo, newKey, newInfo := p11WithOldKey(t)
+	p, oldInfo, newKey, newInfo := withOldKey(t)
 	ctx := context.Background()
 
 	already, err := p.LoadBackupKey(ctx, newKey, newInfo, false)
-	var diff *DifferentKeyError
+	var diff *hsm.DifferentKeyError
 	if !errors.As(err, &diff) || already {
-		t.Fatalf("loading a different key = %v, %v; want *DifferentKeyError", already, err)
+		t.Fatalf("loading a different key = %v, %v; want *hsm.DifferentKeyError", already, err)
 	}
 	if diff.Loaded != oldInfo {
-		t.Errorf("DifferentKeyError.Loaded = %+v, want %+v", diff.Loaded, oldInfo)
+		t.Errorf("hsm.DifferentKeyError.Loaded = %+v, want %+v", diff.Loaded, oldInfo)
 	}
 	if diff.Loaded.KCV == newInfo.KCV {
 		t.Fatal("test keys share a KCV")
@@ -226,28 +228,28 @@ func TestPKCS11DifferentKeyAndReplace(t *testing.T) {
 	if got, _, _ := p.BackupKey(ctx); got != newInfo {
 		t.Errorf("after replace the token holds %+v, want %+v", got, newInfo)
 	}
-	if n := len(p11BackupKeyObjects(t, p)); n != 1 {
+	if n := len(backupKeyObjects(t, p)); n != 1 {
 		t.Errorf("after replace the token holds %d Backup Key objects, want 1", n)
 	}
 }
 
 func TestPKCS11RefusedTemplateKeepsOldKey(t *testing.T) {
-	p, oldInfo, newKey, newInfo := p11WithOldKey(t)
+	p, oldInfo, newKey, newInfo := withOldKey(t)
 	ctx := context.Background()
 
 	// PKCS#11 v2.40 §6.7.1 forbids CKA_VALUE_LEN in C_CreateObject for AES
 	// keys, and SoftHSM2 refuses it (CKR_ATTRIBUTE_READ_ONLY) even when it
 	// agrees with the value: a real refusal of a template.
-	p.extraTemplate = []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_VALUE_LEN, 32)}
+	p.extraTemplate = []*p11.Attribute{p11.NewAttribute(p11.CKA_VALUE_LEN, 32)}
 	_, err := p.LoadBackupKey(ctx, newKey, newInfo, true)
-	if !errors.Is(err, ErrTemplateRefused) {
-		t.Fatalf("LoadBackupKey with a refused template = %v, want ErrTemplateRefused", err)
+	if !errors.Is(err, hsm.ErrTemplateRefused) {
+		t.Fatalf("LoadBackupKey with a refused template = %v, want hsm.ErrTemplateRefused", err)
 	}
 	t.Logf("refused: %v", err)
 	if got, ok, _ := p.BackupKey(ctx); !ok || got != oldInfo {
 		t.Errorf("after a failed replace the token holds %+v (ok %v), want the old %+v", got, ok, oldInfo)
 	}
-	if n := len(p11BackupKeyObjects(t, p)); n != 1 {
+	if n := len(backupKeyObjects(t, p)); n != 1 {
 		t.Errorf("after a failed replace the token holds %d Backup Key objects, want 1", n)
 	}
 }
@@ -255,7 +257,7 @@ func TestPKCS11RefusedTemplateKeepsOldKey(t *testing.T) {
 func TestPKCS11LoadRejectsBadInput(t *testing.T) {
 	s := newSoftHSM(t, "appliance")
 	p := s.open(t, "appliance")
-	key, info := p11TestKey(t, "x")
+	key, info := testKey(t, "x")
 	wrongKCV := info
 	wrongKCV.KCV[0] ^= 1
 	canceled, cancel := context.WithCancel(context.Background())
@@ -265,10 +267,10 @@ func TestPKCS11LoadRejectsBadInput(t *testing.T) {
 		name string
 		ctx  context.Context
 		key  []byte
-		info KeyInfo
+		info hsm.KeyInfo
 		want error
 	}{
-		{"kcv of another key", context.Background(), key, wrongKCV, ErrKCVMismatch},
+		{"kcv of another key", context.Background(), key, wrongKCV, hsm.ErrKCVMismatch},
 		{"canceled", canceled, key, info, context.Canceled},
 	}
 	for _, tt := range tests {
@@ -281,18 +283,18 @@ func TestPKCS11LoadRejectsBadInput(t *testing.T) {
 	if _, err := p.LoadBackupKey(context.Background(), key[:16], info, false); err == nil {
 		t.Error("LoadBackupKey accepted a 16-byte key")
 	}
-	if n := len(p11BackupKeyObjects(t, p)); n != 0 {
+	if n := len(backupKeyObjects(t, p)); n != 0 {
 		t.Errorf("token holds %d Backup Key objects after rejected loads, want 0", n)
 	}
 }
 
 func TestOpenPKCS11Errors(t *testing.T) {
 	s := newSoftHSM(t, "alpha", "beta")
-	notAModule := filepath.Join(t.TempDir(), "libnot-pkcs11.so")
+	notAModule := filepath.Join(t.TempDir(), "libnot-p11.so")
 	if err := os.WriteFile(notAModule, []byte("not an ELF file"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	missing := filepath.Join(t.TempDir(), "libmissing-pkcs11.so")
+	missing := filepath.Join(t.TempDir(), "libmissing-p11.so")
 
 	tests := []struct {
 		name     string
@@ -302,26 +304,26 @@ func TestOpenPKCS11Errors(t *testing.T) {
 		want     error
 		contains []string
 	}{
-		{"missing module", missing, TokenByLabel("alpha"), p11TestUserPIN, ErrModule, []string{missing}},
-		{"not a module", notAModule, TokenByLabel("alpha"), p11TestUserPIN, ErrModule, []string{notAModule}},
-		{"no module path", "", TokenByLabel("alpha"), p11TestUserPIN, ErrModule, nil},
-		{"unknown label", s.module, TokenByLabel("gamma"), p11TestUserPIN, ErrTokenNotFound, []string{`"gamma"`, `"alpha"`, `"beta"`}},
-		{"unknown slot", s.module, TokenBySlot(4242), p11TestUserPIN, ErrTokenNotFound, []string{"slot 4242", `"alpha"`}},
-		{"ambiguous", s.module, TokenSelector{}, p11TestUserPIN, ErrTokenNotFound, []string{"2 tokens"}},
+		{"missing module", missing, TokenByLabel("alpha"), testUserPIN, hsm.ErrModule, []string{missing}},
+		{"not a module", notAModule, TokenByLabel("alpha"), testUserPIN, hsm.ErrModule, []string{notAModule}},
+		{"no module path", "", TokenByLabel("alpha"), testUserPIN, hsm.ErrModule, nil},
+		{"unknown label", s.module, TokenByLabel("gamma"), testUserPIN, hsm.ErrTokenNotFound, []string{`"gamma"`, `"alpha"`, `"beta"`}},
+		{"unknown slot", s.module, TokenBySlot(4242), testUserPIN, hsm.ErrTokenNotFound, []string{"slot 4242", `"alpha"`}},
+		{"ambiguous", s.module, TokenSelector{}, testUserPIN, hsm.ErrTokenNotFound, []string{"2 tokens"}},
 		// SoftHSM2 never locks a PIN but sets CKF_USER_PIN_COUNT_LOW after a
 		// wrong one; the message reports the flags read after the attempt.
-		{"wrong pin", s.module, TokenByLabel("beta"), "wrong-pin-999", ErrWrongPIN, []string{`"beta"`, "few tries"}},
-		{"empty pin", s.module, TokenByLabel("beta"), "", ErrWrongPIN, []string{`"beta"`}},
+		{"wrong pin", s.module, TokenByLabel("beta"), "wrong-pin-999", hsm.ErrWrongPIN, []string{`"beta"`, "few tries"}},
+		{"empty pin", s.module, TokenByLabel("beta"), "", hsm.ErrWrongPIN, []string{`"beta"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := OpenPKCS11(tt.module, tt.sel, []byte(tt.pin))
+			p, err := Open(tt.module, tt.sel, []byte(tt.pin))
 			if err == nil {
 				p.Close()
-				t.Fatal("OpenPKCS11 succeeded")
+				t.Fatal("Open succeeded")
 			}
 			if !errors.Is(err, tt.want) {
-				t.Fatalf("OpenPKCS11 = %v, want %v", err, tt.want)
+				t.Fatalf("Open = %v, want %v", err, tt.want)
 			}
 			msg := err.Error()
 			for _, c := range tt.contains {
@@ -329,7 +331,7 @@ func TestOpenPKCS11Errors(t *testing.T) {
 					t.Errorf("error %q does not mention %s", msg, c)
 				}
 			}
-			for _, secret := range []string{p11TestUserPIN, "wrong-pin-999", p11TestSOPIN} {
+			for _, secret := range []string{testUserPIN, "wrong-pin-999", testSOPIN} {
 				if strings.Contains(msg, secret) {
 					t.Errorf("error %q contains a PIN", msg)
 				}
@@ -345,18 +347,18 @@ func TestOpenPKCS11Errors(t *testing.T) {
 
 func TestListPKCS11TokensAndSelectBySlot(t *testing.T) {
 	s := newSoftHSM(t, "alpha", "beta")
-	tokens, err := ListPKCS11Tokens(s.module)
+	tokens, err := ListTokens(s.module)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(tokens) != 2 {
-		t.Fatalf("ListPKCS11Tokens = %v, want the 2 initialised tokens (not the free slot)", tokens)
+		t.Fatalf("ListTokens = %v, want the 2 initialised tokens (not the free slot)", tokens)
 	}
 	for _, tok := range tokens {
 		if tok.Serial == "" || tok.Model == "" {
 			t.Errorf("token %v lacks serial or model", tok)
 		}
-		p, err := OpenPKCS11(s.module, TokenBySlot(tok.SlotID), []byte(p11TestUserPIN))
+		p, err := Open(s.module, TokenBySlot(tok.SlotID), []byte(testUserPIN))
 		if err != nil {
 			t.Fatalf("open %v: %v", tok, err)
 		}
@@ -376,17 +378,17 @@ func TestPKCS11SharesModuleAcrossTokens(t *testing.T) {
 	s := newSoftHSM(t, "alpha", "beta")
 	ctx := context.Background()
 	a := s.open(t, "alpha")
-	if _, err := OpenPKCS11(s.module, TokenByLabel("alpha"), []byte(p11TestUserPIN)); err == nil || !strings.Contains(err.Error(), "already open") {
+	if _, err := Open(s.module, TokenByLabel("alpha"), []byte(testUserPIN)); err == nil || !strings.Contains(err.Error(), "already open") {
 		t.Errorf("second open of one token = %v, want an already-open error", err)
 	}
-	b, err := OpenPKCS11(s.module, TokenByLabel("beta"), []byte(p11TestUserPIN))
+	b, err := Open(s.module, TokenByLabel("beta"), []byte(testUserPIN))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ListPKCS11Tokens(s.module); err != nil {
+	if _, err := ListTokens(s.module); err != nil {
 		t.Fatal(err)
 	}
-	key, info := p11TestKey(t, "a")
+	key, info := testKey(t, "a")
 	if _, err := b.LoadBackupKey(ctx, key, info, false); err != nil {
 		t.Fatal(err)
 	}
@@ -402,8 +404,8 @@ func TestPKCS11SharesModuleAcrossTokens(t *testing.T) {
 	}
 }
 
-func TestP11LoginError(t *testing.T) {
-	tok := PKCS11Token{SlotID: 7, Label: "hsm"}
+func TestLoginError(t *testing.T) {
+	tok := Token{SlotID: 7, Label: "hsm"}
 	tests := []struct {
 		name     string
 		rv       uint
@@ -412,20 +414,20 @@ func TestP11LoginError(t *testing.T) {
 		isNot    []error
 		contains string
 	}{
-		{"wrong", pkcs11.CKR_PIN_INCORRECT, 0, []error{ErrWrongPIN}, []error{ErrPINLocked}, "wrong PIN"},
-		{"wrong, count low", pkcs11.CKR_PIN_INCORRECT, p11FlagUserPINCountLow, []error{ErrWrongPIN}, []error{ErrPINLocked}, "few tries"},
-		{"wrong, final try", pkcs11.CKR_PIN_INCORRECT, p11FlagUserPINFinalTry, []error{ErrWrongPIN}, []error{ErrPINLocked}, "one more wrong PIN locks"},
-		{"wrong, now locked", pkcs11.CKR_PIN_INCORRECT, p11FlagUserPINLocked, []error{ErrWrongPIN, ErrPINLocked}, nil, "is locked"},
-		{"locked", pkcs11.CKR_PIN_LOCKED, p11FlagUserPINLocked, []error{ErrPINLocked}, []error{ErrWrongPIN}, "security officer"},
-		{"length", pkcs11.CKR_PIN_LEN_RANGE, 0, []error{ErrWrongPIN}, nil, "length"},
-		{"no user pin", pkcs11.CKR_USER_PIN_NOT_INITIALIZED, 0, nil, []error{ErrWrongPIN, ErrPINLocked}, "no user PIN"},
-		{"other", pkcs11.CKR_DEVICE_ERROR, 0, nil, []error{ErrWrongPIN, ErrPINLocked}, "CKR_DEVICE_ERROR"},
+		{"wrong", p11.CKR_PIN_INCORRECT, 0, []error{hsm.ErrWrongPIN}, []error{hsm.ErrPINLocked}, "wrong PIN"},
+		{"wrong, count low", p11.CKR_PIN_INCORRECT, flagUserPINCountLow, []error{hsm.ErrWrongPIN}, []error{hsm.ErrPINLocked}, "few tries"},
+		{"wrong, final try", p11.CKR_PIN_INCORRECT, flagUserPINFinalTry, []error{hsm.ErrWrongPIN}, []error{hsm.ErrPINLocked}, "one more wrong PIN locks"},
+		{"wrong, now locked", p11.CKR_PIN_INCORRECT, flagUserPINLocked, []error{hsm.ErrWrongPIN, hsm.ErrPINLocked}, nil, "is locked"},
+		{"locked", p11.CKR_PIN_LOCKED, flagUserPINLocked, []error{hsm.ErrPINLocked}, []error{hsm.ErrWrongPIN}, "security officer"},
+		{"length", p11.CKR_PIN_LEN_RANGE, 0, []error{hsm.ErrWrongPIN}, nil, "length"},
+		{"no user pin", p11.CKR_USER_PIN_NOT_INITIALIZED, 0, nil, []error{hsm.ErrWrongPIN, hsm.ErrPINLocked}, "no user PIN"},
+		{"other", p11.CKR_DEVICE_ERROR, 0, nil, []error{hsm.ErrWrongPIN, hsm.ErrPINLocked}, "CKR_DEVICE_ERROR"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tok := tok
 			tok.Flags = tt.flags
-			err := p11LoginError(pkcs11.Error(tt.rv), tok)
+			err := loginError(p11.Error(tt.rv), tok)
 			for _, e := range tt.is {
 				if !errors.Is(err, e) {
 					t.Errorf("%v is not %v", err, e)
@@ -439,35 +441,35 @@ func TestP11LoginError(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.contains) || !strings.Contains(err.Error(), `"hsm"`) {
 				t.Errorf("%q does not mention %q and the token", err, tt.contains)
 			}
-			if var11 := (pkcs11.Error(0)); !errors.As(err, &var11) || uint(var11) != tt.rv {
-				t.Errorf("%v does not carry the module's %s", err, p11CKRName(pkcs11.Error(tt.rv)))
+			if var11 := (p11.Error(0)); !errors.As(err, &var11) || uint(var11) != tt.rv {
+				t.Errorf("%v does not carry the module's %s", err, ckrName(p11.Error(tt.rv)))
 			}
 		})
 	}
 }
 
-func TestP11CreateError(t *testing.T) {
-	tok := PKCS11Token{Label: "hsm"}
+func TestCreateError(t *testing.T) {
+	tok := Token{Label: "hsm"}
 	tests := []struct {
 		rv      uint
 		refused bool
 	}{
-		{pkcs11.CKR_TEMPLATE_INCONSISTENT, true},
-		{pkcs11.CKR_ATTRIBUTE_VALUE_INVALID, true},
-		{pkcs11.CKR_ATTRIBUTE_TYPE_INVALID, true},
-		{pkcs11.CKR_TEMPLATE_INCOMPLETE, true},
-		{pkcs11.CKR_TOKEN_WRITE_PROTECTED, false},
-		{pkcs11.CKR_DEVICE_MEMORY, false},
-		{pkcs11.CKR_GENERAL_ERROR, false},
+		{p11.CKR_TEMPLATE_INCONSISTENT, true},
+		{p11.CKR_ATTRIBUTE_VALUE_INVALID, true},
+		{p11.CKR_ATTRIBUTE_TYPE_INVALID, true},
+		{p11.CKR_TEMPLATE_INCOMPLETE, true},
+		{p11.CKR_TOKEN_WRITE_PROTECTED, false},
+		{p11.CKR_DEVICE_MEMORY, false},
+		{p11.CKR_GENERAL_ERROR, false},
 	}
 	for _, tt := range tests {
-		name := p11CKRName(pkcs11.Error(tt.rv))
+		name := ckrName(p11.Error(tt.rv))
 		t.Run(name, func(t *testing.T) {
-			err := p11CreateError(pkcs11.Error(tt.rv), tok)
-			if errors.Is(err, ErrTemplateRefused) != tt.refused {
-				t.Errorf("%v: ErrTemplateRefused %v, want %v", err, !tt.refused, tt.refused)
+			err := createError(p11.Error(tt.rv), tok)
+			if errors.Is(err, hsm.ErrTemplateRefused) != tt.refused {
+				t.Errorf("%v: hsm.ErrTemplateRefused %v, want %v", err, !tt.refused, tt.refused)
 			}
-			if !p11Is(err, tt.rv) {
+			if !isCKR(err, tt.rv) {
 				t.Errorf("%v does not carry %s", err, name)
 			}
 		})
