@@ -3,7 +3,6 @@
 package pkcs11
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -223,13 +222,13 @@ func keyTemplate(value []byte, info hsm.KeyInfo) []*p11.Attribute {
 	}
 }
 
-// create makes the key object. miekg/pkcs11 keeps our slice as the attribute
-// value (we wipe it); its C copy is freed unwiped, out of our reach.
+// create makes the key object; the key's C copy is wiped (secretcalls.go).
 func (p *HSM) create(key []byte, info hsm.KeyInfo) (p11.ObjectHandle, error) {
-	value := bytes.Clone(key)
-	defer clear(value)
-	tmpl := append(keyTemplate(value, info), p.extraTemplate...)
-	h, err := p.mod.ctx.CreateObject(p.session, tmpl)
+	var tmpl []attr
+	for _, a := range append(keyTemplate(key, info), p.extraTemplate...) {
+		tmpl = append(tmpl, attr{typ: a.Type, val: a.Value})
+	}
+	h, err := p.mod.secret.createObject(p.session, tmpl)
 	if err != nil {
 		return 0, createError(err, p.token)
 	}

@@ -475,3 +475,24 @@ func TestCreateError(t *testing.T) {
 		})
 	}
 }
+
+// A token's label comes from whoever initialised the token: what a terminal
+// would act on is gone before it reaches the wizard or the audit trail.
+func TestListTokensCleansLabels(t *testing.T) {
+	s := newSoftHSM(t, "evil\x1b]0;owned\x07\x1b[2J\u202elabel")
+	tokens, err := ListTokens(s.module)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tokens) != 1 || tokens[0].Label != "evillabel" {
+		t.Fatalf("tokens %+v, want the label cleaned to %q", tokens, "evillabel")
+	}
+	p, err := Open(s.module, TokenBySlot(tokens[0].SlotID), []byte(testUserPIN))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if p.Name() != "PKCS#11 token evillabel" {
+		t.Errorf("Name() = %q", p.Name())
+	}
+}

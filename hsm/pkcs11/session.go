@@ -8,18 +8,17 @@ package pkcs11
 // object search.
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"unsafe"
 
 	p11 "github.com/miekg/pkcs11"
 
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/internal/safetext"
 )
 
 // module is a loaded, initialised module. Cryptoki is initialised once per
@@ -29,7 +28,9 @@ import (
 type module struct {
 	path string
 	ctx  *p11.Ctx
-	refs int
+	// secret makes the calls that carry a PIN or a key (secretcalls.go).
+	secret *secretCalls
+	refs   int
 	// ownInit is false when something else in the process had initialised
 	// the module; then we leave finalising to it.
 	ownInit bool
@@ -74,6 +75,15 @@ func acquireModule(path string) (*module, error) {
 		}
 		m.ownInit = false
 	}
+	secret, err := openSecretCalls(path)
+	if err != nil {
+		if m.ownInit {
+			_ = ctx.Finalize()
+		}
+		ctx.Destroy()
+		return nil, errorf([]error{hsm.ErrModule}, "pkcs11: module %q: %v", path, err)
+	}
+	m.secret = secret
 	modules.m[path] = m
 	return m, nil
 }
@@ -101,6 +111,7 @@ func (m *module) release() error {
 			err = errorf([]error{ferr}, "pkcs11: module %q: C_Finalize failed (%s)", m.path, ckrName(ferr))
 		}
 	}
+	m.secret.close()
 	m.ctx.Destroy()
 	return err
 }
@@ -123,10 +134,10 @@ func (m *module) tokens() ([]Token, error) {
 		}
 		out = append(out, Token{
 			SlotID:       id,
-			Label:        printable(ti.Label),
-			Serial:       printable(ti.SerialNumber),
-			Manufacturer: printable(ti.ManufacturerID),
-			Model:        printable(ti.Model),
+			Label:        safetext.Clean(ti.Label),
+			Serial:       safetext.Clean(ti.SerialNumber),
+			Manufacturer: safetext.Clean(ti.ManufacturerID),
+			Model:        safetext.Clean(ti.Model),
 			Flags:        ti.Flags,
 		})
 	}
@@ -218,8 +229,8 @@ func (s *tokenSession) closeSession() error {
 	return errors.Join(errs...)
 }
 
-// loginUser does C_Login as CKU_USER with a copy of pin that it wipes (see
-// pinString). With alreadyOK, a token that already has our process logged in
+// loginUser does C_Login as CKU_USER with pin (its C copy wiped, see
+// secretcalls.go). With alreadyOK, a token that already has our process logged in
 // (CKR_USER_ALREADY_LOGGED_IN) is fine, and the login is not ours to end.
 func (s *tokenSession) loginUser(pin []byte, alreadyOK bool) error {
 	if len(pin) == 0 {
@@ -227,9 +238,7 @@ func (s *tokenSession) loginUser(pin []byte, alreadyOK bool) error {
 		// authentication path, and an empty PIN is CKR_ARGUMENTS_BAD.
 		return errorf([]error{hsm.ErrWrongPIN}, "pkcs11: no PIN given for token %s", s.token)
 	}
-	own := bytes.Clone(pin)
-	defer clear(own)
-	err := s.mod.ctx.Login(s.session, p11.CKU_USER, pinString(own))
+	err := s.mod.secret.login(s.session, p11.CKU_USER, pin)
 	switch {
 	case err == nil:
 		s.loggedIn = true
@@ -296,15 +305,6 @@ func (s *tokenSession) attrs(h p11.ObjectHandle, types ...uint) (map[uint][]byte
 		out[a.Type] = a.Value
 	}
 	return out, nil
-}
-
-// pinString hands the module a Go string that aliases b, so wiping b wipes it
-// (the module's C copy is freed unwiped by miekg/pkcs11, out of our reach).
-func pinString(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(&b[0], len(b))
 }
 
 // isCKR reports whether err is the PKCS#11 return value rv.

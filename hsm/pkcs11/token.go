@@ -10,9 +10,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/internal/safetext"
 )
 
 func errorf(errs []error, format string, args ...any) error {
@@ -162,8 +162,9 @@ func formatLabel(info hsm.KeyInfo) string {
 }
 
 // parseLabel reads a CKA_LABEL written by formatLabel. isOurs says it
-// has our prefix; ok says the key-set ID parsed. The appliance label loses
-// control characters, as it comes from the token and may reach a terminal.
+// has our prefix; ok says the key-set ID parsed. The appliance label is
+// cleaned (safetext.Clean): it comes from the token and may reach a terminal
+// or the audit trail.
 func parseLabel(s string) (id [16]byte, label string, isOurs, ok bool) {
 	rest, isOurs := strings.CutPrefix(s, labelPrefix)
 	if !isOurs {
@@ -179,18 +180,7 @@ func parseLabel(s string) (id [16]byte, label string, isOurs, ok bool) {
 	if !hasLabel {
 		return id, "", true, true
 	}
-	return id, printable(label), true, true
-}
-
-// printable drops what a terminal could act on: invalid UTF-8 and control
-// characters.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == unicode.ReplacementChar || unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, strings.ToValidUTF8(s, ""))
+	return id, safetext.Clean(label), true, true
 }
 
 // hostCheckBlock returns AES-256-ECB(key, 16 zero bytes); its first 3 bytes are

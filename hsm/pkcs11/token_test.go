@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/internal/safetext"
 )
 
 func TestLabelRoundTrip(t *testing.T) {
@@ -46,8 +47,9 @@ func TestParseLabel(t *testing.T) {
 		{"hsmcards-backup-key:" + hexID[:30] + "zz", true, false, ""},
 		{"hsmcards-backup-key:" + strings.ToUpper(hexID), true, true, ""},
 		{"hsmcards-backup-key:" + hexID + ":", true, true, ""},
-		{"hsmcards-backup-key:" + hexID + ":prod\x1b[2Jdc\x00", true, true, "prod[2Jdc"},
-		{"hsmcards-backup-key:" + hexID + ":r\xffé", true, true, "ré"},
+		{"hsmcards-backup-key:" + hexID + ":prod\x1b[2Jdc\x00", true, true, "proddc"},
+		{"hsmcards-backup-key:" + hexID + ":r\xffé", true, true, "r\ufffdé"},
+		{"hsmcards-backup-key:" + hexID + ":a\x1b]0;owned\x07b\u202e", true, true, "ab"},
 	}
 	for _, tt := range tests {
 		id, label, ours, ok := parseLabel(tt.in)
@@ -61,7 +63,7 @@ func TestParseLabel(t *testing.T) {
 }
 
 // FuzzParseLabel: a token hands us CKA_LABEL; parsing must not panic,
-// must give printable labels, and what parses must format back to itself
+// must give clean labels, and what parses must format back to itself
 // (up to hex case and dropped characters).
 func FuzzParseLabel(f *testing.F) {
 	f.Add("hsmcards-backup-key:00112233445566778899aabbccddeeff")
@@ -76,8 +78,8 @@ func FuzzParseLabel(f *testing.F) {
 		if !ok {
 			return
 		}
-		if label != printable(label) {
-			t.Fatalf("label %q is not printable", label)
+		if label != safetext.Clean(label) {
+			t.Fatalf("label %q is not clean", label)
 		}
 		id2, label2, _, ok2 := parseLabel(formatLabel(hsm.KeyInfo{KeySetID: id, Label: label}))
 		if !ok2 || id2 != id || label2 != label {

@@ -188,9 +188,7 @@ func (p *UserSlot) SetUserCards(ctx context.Context, pin []byte, cards []hsm.Use
 		}
 		created = append(created, h)
 	}
-	own := bytes.Clone(pin)
-	defer clear(own)
-	if err := p.mod.ctx.InitPIN(p.session, pinString(own)); err != nil {
+	if err := p.mod.secret.initPIN(p.session, pin); err != nil {
 		return undo(errorf([]error{err}, "pkcs11: token %s did not take the new user PIN (C_InitPIN: %s)", p.token, ckrName(err)))
 	}
 	for _, o := range old {
@@ -202,9 +200,7 @@ func (p *UserSlot) SetUserCards(ctx context.Context, pin []byte, cards []hsm.Use
 }
 
 func (p *UserSlot) loginSO() error {
-	own := bytes.Clone(p.soPIN)
-	defer clear(own)
-	err := p.mod.ctx.Login(p.session, p11.CKU_SO, pinString(own))
+	err := p.mod.secret.login(p.session, p11.CKU_SO, p.soPIN)
 	switch {
 	case err == nil:
 		return nil
