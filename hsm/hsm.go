@@ -9,6 +9,10 @@ import (
 	"fmt"
 )
 
+// KeySize is the Backup Key's length: an AES-256 key (the appliance manual,
+// Smart Card Handling: "a 32 bytes long AES key").
+const KeySize = 32
+
 // KeyInfo describes a loaded Backup Key, never its bytes.
 type KeyInfo struct {
 	KeySetID [16]byte

@@ -1,4 +1,4 @@
-//go:build cgo
+//go:build cgo && unix
 
 package pkcs11
 
@@ -12,6 +12,7 @@ package pkcs11
 
 /*
 #cgo linux LDFLAGS: -ldl
+#define _GNU_SOURCE
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,15 @@ static void close_module(void *handle) {
 
 static void *exported(void *handle, const char *name) { return dlsym(handle, name); }
 
+// loaded_path is the file the module was loaded from.
+static const char *loaded_path(ck_function_list *list) {
+	Dl_info info;
+	if (dladdr(list->fn[0], &info) == 0) {
+		return NULL;
+	}
+	return info.dli_fname;
+}
+
 static void *function_at(ck_function_list *list, int i) { return list->fn[i]; }
 
 // wipe clears n bytes at p in a way the compiler keeps.
@@ -127,6 +137,16 @@ func openSecretCalls(path string) (*secretCalls, error) {
 func (c *secretCalls) close() {
 	C.close_module(c.handle)
 	c.handle, c.list = nil, nil
+}
+
+// file is the path of the file the module was loaded from ("" if the
+// system does not say), for the host's load lock (loadlock.go).
+func (c *secretCalls) file() string {
+	p := C.loaded_path(c.list)
+	if p == nil {
+		return ""
+	}
+	return C.GoString(p)
 }
 
 // cSecret is a C copy of a secret, wiped when freed.

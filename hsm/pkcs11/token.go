@@ -5,7 +5,6 @@ package pkcs11
 // session.go and userslot.go; nocgo.go stands in for it without cgo.
 
 import (
-	"crypto/aes"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -149,9 +148,6 @@ func selectToken(tokens []Token, sel TokenSelector) (Token, error) {
 // match whole attributes, so we filter by prefix); CKA_ID is the fallback.
 const labelPrefix = "hsmcards-backup-key:"
 
-// keyLen is the Backup Key's length: AES-256 (DESIGN.md).
-const keyLen = 32
-
 // formatLabel builds the CKA_LABEL of the Backup Key object.
 func formatLabel(info hsm.KeyInfo) string {
 	s := labelPrefix + hex.EncodeToString(info.KeySetID[:])
@@ -181,20 +177,4 @@ func parseLabel(s string) (id [16]byte, label string, isOurs, ok bool) {
 		return id, "", true, true
 	}
 	return id, safetext.Clean(label), true, true
-}
-
-// hostCheckBlock returns AES-256-ECB(key, 16 zero bytes); its first 3 bytes are
-// the KCV (DESIGN.md, share record). We compare whole blocks with the token's
-// so that "same key" rests on 128 bits, not on the 24 of the KCV.
-func hostCheckBlock(key []byte) ([aes.BlockSize]byte, error) {
-	var block [aes.BlockSize]byte
-	if len(key) != keyLen {
-		return block, fmt.Errorf("pkcs11: the Backup Key must be %d bytes, got %d", keyLen, len(key))
-	}
-	c, err := aes.NewCipher(key)
-	if err != nil {
-		return block, fmt.Errorf("pkcs11: %w", err)
-	}
-	c.Encrypt(block[:], block[:])
-	return block, nil
 }
