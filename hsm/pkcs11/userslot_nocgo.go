@@ -25,16 +25,24 @@ func (p *UserSlot) SlotName() string { return "PKCS#11 slot (unavailable without
 // Token describes the token; there is none without cgo.
 func (p *UserSlot) Token() Token { return Token{} }
 
-// UserCards fails: without cgo there is no token.
-func (p *UserSlot) UserCards(ctx context.Context) ([]hsm.UserCard, error) { return nil, errNoCGO }
+// Records fails: without cgo there is no token.
+func (p *UserSlot) Records(ctx context.Context) (hsm.Records, error) { return hsm.Records{}, errNoCGO }
 
-// SetUserCards fails: without cgo there is no token.
-func (p *UserSlot) SetUserCards(ctx context.Context, pin []byte, cards []hsm.UserCard) error {
-	return errNoCGO
+// Change fails: without cgo there is no token.
+func (p *UserSlot) Change(ctx context.Context, pin []byte, change hsm.CardChange) (hsm.ChangeResult, error) {
+	return hsm.ChangeResult{}, errNoCGO
 }
 
 // Login fails: without cgo there is no token.
 func (p *UserSlot) Login(ctx context.Context, pin []byte) error { return errNoCGO }
+
+// Logout does nothing: without cgo no one is logged in.
+func (p *UserSlot) Logout() error { return nil }
+
+// Audit fails: without cgo there is no token.
+func (p *UserSlot) Audit(ctx context.Context) (hsm.Discrepancies, error) {
+	return hsm.Discrepancies{}, errNoCGO
+}
 
 // Active is false: without cgo there is no token.
 func (p *UserSlot) Active() bool { return false }
