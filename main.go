@@ -2,6 +2,11 @@
 // appliance: it installs the appliance's Backup Key k-of-n onto PIN-protected
 // TCOS cards, loads it back into the HSM, and handles the cards' PINs. Without
 // flags it runs on a simulated reader with a persistent training deck.
+//
+// Its other commands work without the wizard: `hsmcards vpcd` puts a
+// simulated card into pcscd's virtual reader, `hsmcards inspect` reads a
+// card without a PIN, `hsmcards report` prints the protocol of the ceremonies
+// in an audit trail and `hsmcards audit verify` checks the trail's chain.
 package main
 
 import (
@@ -13,6 +18,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -20,31 +27,159 @@ import (
 
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/internal/pidlock"
+	"github.com/hsmcards/hsmcards/internal/safefile"
 	"github.com/hsmcards/hsmcards/secmem"
 	"github.com/hsmcards/hsmcards/tcos/simcard"
 	"github.com/hsmcards/hsmcards/wizard"
 )
 
 func main() {
-	err := run(os.Args[1:], os.Stderr)
+	os.Exit(exitCode(run(os.Args[1:], &env{stdout: os.Stdout, stderr: os.Stderr}), os.Stderr))
+}
+
+// exitCode prints err, with its hint if it has one, and says how the program
+// ends (exitOK, exitFailure, exitUsage or a command's own code).
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	code := exitFailure
+	var usage *usageError
+	var exit *exitError
+	switch {
+	case errors.As(err, &exit):
+		code = exit.code
+		if exit.err == nil {
+			return code
+		}
+	case errors.As(err, &usage):
+		code = exitUsage
+	}
+	fmt.Fprintf(stderr, "hsmcards: %v\n", err)
+	var hint interface{ Hint() string }
+	if errors.As(err, &hint) {
+		fmt.Fprintf(stderr, "hsmcards: hint: %s\n", hint.Hint())
+	}
+	return code
+}
+
+// commandList holds hsmcards' commands, the wizard first. It is filled in
+// init: the commands' own help and lookup refer back to it.
+var commandList []*command
+
+func init() {
+	commandList = []*command{wizardCommand, vpcdCommand, inspectCommand, reportCommand, verifyCommand, helpCommand}
+}
+
+// commands are hsmcards' commands, the wizard first.
+func commands() []*command { return commandList }
+
+// run runs the command line args (without the program's name).
+func run(args []string, e *env) error {
+	cmd, args := lookup(args)
+	fs := newFlagSet(cmd.name)
+	runFn := cmd.defineFn(fs)
+	rest, err := fs.parse(args)
 	if errors.Is(err, flag.ErrHelp) {
-		return // the usage was the answer
+		printHelp(e.stdout, cmd)
+		return err
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "hsmcards: %v\n", err)
-		var hint interface{ Hint() string }
-		if errors.As(err, &hint) {
-			fmt.Fprintf(os.Stderr, "hsmcards: hint: %s\n", hint.Hint())
+		return err
+	}
+	return runFn(e, rest)
+}
+
+// lookup finds the command args name; without one it is the wizard.
+func lookup(args []string) (*command, []string) {
+	for _, c := range commands() {
+		words := strings.Fields(c.name)
+		if len(words) > 0 && len(args) >= len(words) && strings.Join(args[:len(words)], " ") == c.name {
+			return c, args[len(words):]
 		}
-		os.Exit(1)
+	}
+	return commands()[0], args
+}
+
+// printHelp writes cmd's help: synopsis, what it does, flags, exit codes;
+// the wizard's also lists the other commands.
+func printHelp(w io.Writer, cmd *command) {
+	fs := newFlagSet(cmd.name)
+	cmd.defineFn(fs)
+	fmt.Fprintf(w, "usage: %s\n\n", synopsis(cmd, fs))
+	for _, l := range wrap(cmd.about, helpWidth) {
+		fmt.Fprintln(w, l)
+	}
+	if len(fs.order) > 0 {
+		fmt.Fprintf(w, "\nflags:\n")
+		fs.printFlags(w)
+	}
+	if cmd.name == "" {
+		fmt.Fprintf(w, "\ncommands:\n")
+		const col = 16
+		for _, c := range commands()[1:] {
+			for i, l := range wrap(c.summary, helpWidth-col) {
+				name := ""
+				if i == 0 {
+					name = c.name
+				}
+				fmt.Fprintf(w, "  %-*s%s\n", col-2, name, l)
+			}
+		}
+		fmt.Fprintf(w, "\n\"hsmcards help COMMAND\" or \"hsmcards COMMAND --help\" says more about each.\n")
+	}
+	if cmd.exits != "" {
+		fmt.Fprintln(w)
+		for _, l := range wrap("exit status: 0 done, 1 failed, 2 wrong command line, "+cmd.exits+".", helpWidth) {
+			fmt.Fprintln(w, l)
+		}
 	}
 }
 
-// options are the command line (DESIGN "Command line").
+func synopsis(cmd *command, fs *flagSet) string {
+	s := "hsmcards"
+	if cmd.name != "" {
+		s += " " + cmd.name
+	}
+	switch {
+	case cmd.flagsSynopsis != "":
+		s += " " + cmd.flagsSynopsis
+	case len(fs.order) > 0:
+		s += " [flags]"
+	}
+	if cmd.args != "" {
+		s += " " + cmd.args
+	}
+	return s
+}
+
+var helpCommand = &command{
+	name:    "help",
+	args:    "[COMMAND]",
+	summary: "say how to use hsmcards or one of its commands",
+	about:   "Says how to use hsmcards, or the command COMMAND (vpcd, inspect, report, audit verify).",
+	defineFn: func(fs *flagSet) runFunc {
+		return func(e *env, args []string) error {
+			cmd, rest := lookup(args)
+			if len(args) > 0 && args[0] == "audit" && cmd.name == "" {
+				cmd, rest = verifyCommand, args[1:] // "help audit": its only command
+			}
+			if len(args) > 0 && cmd.name == "" || len(rest) > 0 {
+				return &usageError{cmd: "help", msg: fmt.Sprintf("there is no command %q", strings.Join(args, " "))}
+			}
+			printHelp(e.stdout, cmd)
+			return nil
+		}
+	},
+}
+
+// options are the wizard's flags (configureHSM and the training set-up read them too).
 type options struct {
 	reader                    string
 	simDir                    string
-	simCards                  int
+	simCards                  flagDeckSize
+	simPace                   flagPace
 	apduLog                   string
 	audit                     string
 	insertTimeout, pinTimeout flagDuration
@@ -55,40 +190,47 @@ type options struct {
 	scenario                  string
 }
 
-func parseFlags(name string, args []string, out io.Writer) (*options, *flag.FlagSet, error) {
-	o := &options{insertTimeout: flagDuration(wizard.DefaultInsertTimeout), pinTimeout: flagDuration(wizard.DefaultPINTimeout)}
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(out)
-	fs.Usage = func() {
-		fmt.Fprintf(out, "usage: hsmcards [flags]\n       hsmcards vpcd [flags] CARD [HOST:PORT]   serve a simulated card to pcscd's vpcd\n\n")
-		fs.PrintDefaults()
-	}
-	fs.StringVar(&o.reader, "reader", "sim", "card reader: sim, pcsc (the only reader) or pcsc:NAME")
-	fs.StringVar(&o.simDir, "sim-dir", defaultSimDir(), "where the simulated cards and simulated HSM keep their state")
-	fs.IntVar(&o.simCards, "sim-cards", 5, "number of cards in a new simulated deck")
-	fs.StringVar(&o.apduLog, "apdu-log", "", "append every APDU to this file (PINs and key material masked)")
-	fs.StringVar(&o.scenario, "scenario", "", scenarioUsage)
-	fs.StringVar(&o.audit, "audit", "", "append the audit trail to this file, one JSON object per event")
-	fs.Var(&o.insertTimeout, "insert-timeout", "time allowed to insert a card and press OK")
-	fs.Var(&o.pinTimeout, "pin-timeout", "time allowed to enter a PIN")
-	fs.StringVar(&o.hsm, "hsm", "sim", "where the Backup Key goes: sim or pkcs11")
-	fs.StringVar(&o.pkcs11Module, "pkcs11-module", "", "PKCS#11 module for --hsm pkcs11")
-	fs.StringVar(&o.pkcs11Token, "pkcs11-token", "", "PKCS#11 token label (or slot:N) for --hsm pkcs11")
-	fs.StringVar(&o.pkcs11UserToken, "pkcs11-user-token", "", "PKCS#11 token label (or slot:N) whose user PIN the slot user cards hold, for --hsm pkcs11")
-	err := fs.Parse(args)
-	return o, fs, err
+// defaultDeck is the size of a new simulated deck.
+const defaultDeck = 5
+
+var wizardCommand = &command{
+	about: "Runs the wizard: install the Backup Key k-of-n onto share cards, load it into the HSM, " +
+		"copy share cards, change PINs, and handle PKCS#11 slot user cards. Without flags it runs " +
+		"on a simulated reader with a persistent training deck and a simulated HSM.",
+	defineFn: func(fs *flagSet) runFunc {
+		o := &options{simCards: defaultDeck, simPace: 1,
+			insertTimeout: flagDuration(wizard.DefaultInsertTimeout), pinTimeout: flagDuration(wizard.DefaultPINTimeout)}
+		fs.str(&o.reader, "reader", "sim", "the card reader `READER`: sim, pcsc (the only one, or choose in the wizard) or pcsc:NAME")
+		defineSimDir(fs, &o.simDir)
+		fs.value(&o.simCards, "sim-cards", "`N` cards (1 to 9) in a new simulated deck")
+		fs.value(&o.simPace, "sim-pace", "the simulated cards take `FACTOR` times a real TCOS 3.0 card's time: 1 a real card's pace, 0 none")
+		fs.str(&o.apduLog, "apdu-log", "", "append every APDU to `FILE` (PINs and key material masked)")
+		fs.str(&o.audit, "audit", "", "append the audit trail to `FILE`, one JSON object per line, hash-chained (docs/audit.md)")
+		fs.value(&o.insertTimeout, "insert-timeout", "allow `TIME` to insert a card and press OK")
+		fs.value(&o.pinTimeout, "pin-timeout", "allow `TIME` to enter a PIN")
+		fs.str(&o.hsm, "hsm", "sim", "where the Backup Key goes, `HSM`: sim or pkcs11")
+		fs.str(&o.pkcs11Module, "pkcs11-module", "", "the PKCS#11 module `PATH` for --hsm pkcs11")
+		fs.str(&o.pkcs11Token, "pkcs11-token", "", "the token that receives the Backup Key, by `LABEL` or slot:N")
+		fs.str(&o.pkcs11UserToken, "pkcs11-user-token", "", "the token whose user PIN the PKCS#11 slot user cards hold, by `LABEL` or slot:N")
+		fs.str(&o.scenario, "scenario", "", scenarioUsage)
+		return func(e *env, args []string) error { return runWizard(e, o, args) }
+	},
 }
 
-func run(args []string, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "vpcd" {
-		return runVPCD(args[1:], stderr)
-	}
-	o, fs, err := parseFlags("hsmcards", args, stderr)
-	if err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (the only subcommand is vpcd)", fs.Arg(0))
+// defineSimDir is --sim-dir, which the wizard, vpcd and inspect share.
+func defineSimDir(fs *flagSet, p *string) {
+	fs.str(p, "sim-dir", defaultSimDir(), "the simulated cards and simulated HSM keep their state in `DIR`, for training only")
+}
+
+func runWizard(e *env, o *options, args []string) error {
+	if len(args) > 0 {
+		if args[0] == "audit" {
+			return &usageError{cmd: "audit verify", msg: "audit has one command: hsmcards audit verify FILE"}
+		}
+		if c, _ := lookup(args); c.name != "" {
+			return &usageError{msg: fmt.Sprintf("%q is a command: put it first (hsmcards %s [flags])", args[0], c.name)}
+		}
+		return &usageError{msg: fmt.Sprintf("unexpected argument %q (the commands are vpcd, inspect, report, audit verify and help)", args[0])}
 	}
 	if o.scenario != "" && o.reader != "sim" {
 		return errScenarioNeedsSim
@@ -98,22 +240,79 @@ func run(args []string, stderr io.Writer) error {
 	if err := secmem.DisableCoreDumps(); err != nil {
 		warnings = append(warnings, "core dumps could not be turned off: "+err.Error())
 	}
-	cfg := wizard.Config{
+	s, err := prepareWizard(o)
+	if s != nil {
+		defer s.close()
+	}
+	if err != nil {
+		return err
+	}
+	s.cfg.Warnings = append(warnings, s.cfg.Warnings...)
+	m := wizard.New(s.cfg)
+	_, err = tea.NewProgram(m).Run()
+	s.cfg.Reader = m.Reader() // the one chosen in the wizard, if so, is closed too
+	s.cfg.HSM = m.HSM()       // and so is the HSM opened in the wizard
+	if errors.Is(err, tea.ErrInterrupted) {
+		err = nil
+	}
+	if err != nil && s.cfg.Audit != nil {
+		// The error's words stay out of the trail: a recovered panic says
+		// whatever the code that panicked held.
+		s.endOutcome, s.endDetail = audit.OutcomeError, "the wizard stopped on an error"
+	}
+	return err
+}
+
+// session is what the wizard runs against, and what to close after it.
+type session struct {
+	cfg     wizard.Config
+	closers []func() error
+	// endOutcome and endDetail close the audit trail's session (ok when
+	// empty).
+	endOutcome audit.Outcome
+	endDetail  string
+}
+
+// close closes the reader, the HSM, the files and the locks, the last
+// opened first.
+func (s *session) close() {
+	if s.cfg.Reader != nil {
+		s.cfg.Reader.Close()
+	}
+	if s.cfg.HSM != nil {
+		s.cfg.HSM.Close()
+	}
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+func (s *session) onClose(f func() error) { s.closers = append(s.closers, f) }
+
+// prepareWizard opens what the wizard needs: the reader, the HSM, the
+// simulator's state under --sim-dir (locked for this process), the APDU log
+// and the audit trail. The session is to be closed even with an error.
+func prepareWizard(o *options) (*session, error) {
+	s := &session{cfg: wizard.Config{
 		InsertTimeout: o.insertTimeout.d(),
 		PINTimeout:    o.pinTimeout.d(),
 		Tick:          wizard.DefaultTick,
 		Watch:         true,
-	}
+	}}
 	switch {
 	case o.reader == "sim":
-		deck, err := simcard.OpenDeck(filepath.Join(o.simDir, "cards"), o.simCards)
+		deck, release, err := openDeck(o.simDir, int(o.simCards), false)
 		if err != nil {
-			return fmt.Errorf("opening the simulated deck: %w", err)
+			return s, err
 		}
-		sim := cardio.NewSimReader(simulated(deck.Cards()))
-		cfg.Reader, cfg.Sim = sim, sim
+		s.onClose(release)
+		sim := cardio.NewSimReader(deck.SimulatedCards())
+		if o.simPace > 0 {
+			sim.SetPace(simcard.NewPace(float64(o.simPace)))
+		}
+		s.cfg.Reader, s.cfg.Sim = sim, sim
 		if err := startTraining(sim, deck.Cards(), o.scenario); err != nil {
-			return err
+			return s, err
 		}
 	case o.reader == "pcsc" || strings.HasPrefix(o.reader, "pcsc:"):
 		r, err := cardio.OpenPCSC(context.Background(), strings.TrimPrefix(strings.TrimPrefix(o.reader, "pcsc"), ":"))
@@ -121,66 +320,84 @@ func run(args []string, stderr io.Writer) error {
 		switch {
 		case errors.As(err, &several):
 			// The operator chooses in the wizard.
-			cfg.ReaderChoices, cfg.OpenReader = several.Names, cardio.OpenPCSC
+			s.cfg.ReaderChoices, s.cfg.OpenReader = several.Names, cardio.OpenPCSC
 		case err != nil:
-			return err
+			return s, err
 		default:
-			cfg.Reader = r
+			s.cfg.Reader = r
 		}
 	default:
-		return fmt.Errorf("unknown reader %q: use sim, pcsc or pcsc:NAME", o.reader)
+		return s, &usageError{msg: fmt.Sprintf("unknown reader %q: use sim, pcsc or pcsc:NAME", o.reader)}
 	}
-	defer func() {
-		if cfg.Reader != nil {
-			cfg.Reader.Close()
+	if o.hsm == "sim" {
+		release, err := lockSimHSM(o.simDir)
+		if err != nil {
+			return s, err
 		}
-	}()
-
-	if err := configureHSM(&cfg, o); err != nil {
-		return err
+		s.onClose(release)
 	}
-	defer func() {
-		if cfg.HSM != nil {
-			cfg.HSM.Close()
-		}
-	}()
-
+	if err := configureHSM(&s.cfg, o); err != nil {
+		return s, err
+	}
 	if o.apduLog != "" {
-		f, err := os.OpenFile(o.apduLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		f, err := safefile.OpenAppend(o.apduLog)
 		if err != nil {
-			return fmt.Errorf("opening the APDU log: %w", err)
+			return s, flagPathError("--apdu-log", err)
 		}
-		defer f.Close()
-		cfg.APDULog = f
+		s.onClose(f.Close)
+		s.cfg.APDULog = f
 	}
-
 	if o.audit != "" {
-		l, err := audit.Open(o.audit)
+		l, err := openTrail(o.audit)
 		if err != nil {
-			return fmt.Errorf("opening the audit log: %w", err)
+			return s, err
 		}
-		defer l.Close()
-		cfg.Audit = l
+		s.onClose(func() error {
+			if s.endOutcome != "" {
+				return l.CloseWith(s.endOutcome, s.endDetail)
+			}
+			return l.Close()
+		})
+		s.cfg.Audit = l
 	}
-	cfg.Warnings = warnings
-
-	m := wizard.New(cfg)
-	_, err = tea.NewProgram(m).Run()
-	cfg.Reader = m.Reader() // the one chosen in the wizard, if so, is closed too
-	cfg.HSM = m.HSM()       // and so is the HSM opened in the wizard
-	if errors.Is(err, tea.ErrInterrupted) {
-		return nil
-	}
-	return err
+	return s, nil
 }
 
-// simulated hands the deck's cards to the simulated reader.
-func simulated(cards []*simcard.Card) []cardio.SimulatedCard {
-	out := make([]cardio.SimulatedCard, len(cards))
-	for i, c := range cards {
-		out[i] = c
+// openTrail opens the audit trail of --audit.
+func openTrail(path string) (*audit.Log, error) {
+	l, err := audit.OpenOptions(path, audit.Options{Version: programVersion()})
+	var chain *audit.ChainError
+	var held *pidlock.HeldError
+	switch {
+	case err == nil:
+		return l, nil
+	case errors.As(err, &chain):
+		return nil, &hinted{err, fmt.Sprintf("keep %s as it is for whoever investigates (hsmcards audit verify %s names the line) and start a new trail: --audit NEWFILE", path, path)}
+	case errors.As(err, &held):
+		return nil, &hinted{err, "one program at a time writes a trail: finish the other hsmcards, or give this one its own --audit FILE"}
 	}
-	return out
+	return nil, flagPathError("--audit", err)
+}
+
+// flagPathError says which flag named a path that was refused.
+func flagPathError(flagName string, err error) error {
+	return fmt.Errorf("%s: %w", flagName, err)
+}
+
+// version is the program's version; a release build sets it with
+// -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+// programVersion is what the audit trail records as the program's version.
+func programVersion() string {
+	v := version
+	if v == "" {
+		v = "devel"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+	}
+	return v + " (" + runtime.Version() + ")"
 }
 
 // defaultSimDir is the training deck's home under the XDG state directory.
@@ -194,7 +411,7 @@ func defaultSimDir() string {
 	return filepath.Join(os.TempDir(), "hsmcards-sim")
 }
 
-// interrupted returns a context that ends on SIGINT/SIGTERM (for subcommands
+// interrupted returns a context that ends on SIGINT/SIGTERM (for commands
 // without a terminal UI).
 func interrupted() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

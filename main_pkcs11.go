@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/hsm/pkcs11"
+	"github.com/hsmcards/hsmcards/secmem"
 	"github.com/hsmcards/hsmcards/wizard"
 )
 
@@ -56,13 +56,19 @@ func configureHSM(cfg *wizard.Config, o *options) error {
 	}
 	open := pkcs11Opener(o.pkcs11Module, sel, usel)
 
+	// The SO PIN leaves the environment (and every copy of it there) for
+	// locked memory at once.
+	so, err := secmem.FromEnv(hsm.PKCS11SOPINEnv)
+	if err != nil {
+		return fmt.Errorf("$%s: %w", hsm.PKCS11SOPINEnv, err)
+	}
 	pin, ok := hsm.PINFromEnv()
 	if !ok {
 		cfg.OpenHSM, cfg.HSMName = open, tokenName(sel)
-		if so, ok := soPINFromEnv(); ok {
+		if so != nil {
 			// The SO PIN from the environment, the token PIN typed in.
 			cfg.OpenHSM = func(ctx context.Context, pin, _ []byte) (hsm.HSM, error) {
-				return open(ctx, pin, so)
+				return open(ctx, pin, so.Bytes())
 			}
 		} else if usel != nil {
 			cfg.SOPINFor = tokenName(*usel)
@@ -70,9 +76,8 @@ func configureHSM(cfg *wizard.Config, o *options) error {
 		return nil
 	}
 	defer clear(pin)
-	so, _ := soPINFromEnv()
-	defer clear(so)
-	cfg.HSM, err = open(context.Background(), pin, so)
+	defer so.Destroy()
+	cfg.HSM, err = open(context.Background(), pin, so.Bytes())
 	return err
 }
 
@@ -113,10 +118,4 @@ func tokenName(sel pkcs11.TokenSelector) string {
 		return "PKCS#11 token " + sel.Label
 	}
 	return "PKCS#11 token (the module's only one)"
-}
-
-// soPINFromEnv returns $HSMCARDS_PKCS11_SO_PIN, if set and not empty.
-func soPINFromEnv() ([]byte, bool) {
-	v := os.Getenv(hsm.PKCS11SOPINEnv)
-	return []byte(v), v != ""
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // scenarioUsage is the --scenario flag's help.
-const scenarioUsage = "training: a scenario file of faults the simulated reader and cards suffer, e.g. testdata/scenarios/pulled-then-wrong-pin.txt (format: go doc ./scenario)"
+const scenarioUsage = "training: the simulated reader and cards suffer the faults of the scenario `FILE`, e.g. testdata/scenarios/pulled-then-wrong-pin.txt (format: go doc ./scenario)"
 
 // errScenarioNeedsSim: faults are injected only into the simulated reader.
 var errScenarioNeedsSim = errors.New("--scenario needs the simulated reader (--reader sim)")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +11,8 @@ import (
 )
 
 func TestScenarioFlagRefusals(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "sim") // t.TempDir is open to others (0755)
+	os.Mkdir(dir, 0o700)
 	bad := filepath.Join(dir, "bad.txt")
 	os.WriteFile(bad, []byte("pull card=2\nexplode\n"), 0o600)
 	far := filepath.Join(dir, "far.txt")
@@ -26,7 +26,7 @@ func TestScenarioFlagRefusals(t *testing.T) {
 		{[]string{"--sim-dir", dir, "--scenario", bad}, `line 2: unknown fault "explode"`},
 		{[]string{"--sim-dir", dir, "--sim-cards", "3", "--scenario", far}, "there is no card 9 in a deck of"},
 	} {
-		err := run(tc.args, io.Discard)
+		err := run(tc.args, quiet())
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: got %v, want %q", tc.args, err, tc.want)
 		}
@@ -43,7 +43,7 @@ func TestStartTrainingArmsExamples(t *testing.T) {
 		t.Fatal("no example scenarios")
 	}
 	for _, f := range files {
-		sim := cardio.NewSimReader(simulated(deck.Cards()))
+		sim := cardio.NewSimReader(deck.SimulatedCards())
 		if err := startTraining(sim, deck.Cards(), f); err != nil {
 			t.Errorf("%s: %v", f, err)
 			continue
@@ -60,7 +60,7 @@ func TestStartTrainingArmsExamples(t *testing.T) {
 		}
 	}
 	// Without a file, training still gets the fault layer (the instructor keys).
-	sim := cardio.NewSimReader(simulated(deck.Cards()))
+	sim := cardio.NewSimReader(deck.SimulatedCards())
 	if err := startTraining(sim, deck.Cards(), ""); err != nil || sim.FaultLayer() == nil {
 		t.Errorf("no fault layer: %v", err)
 	}

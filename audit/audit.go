@@ -1,24 +1,33 @@
-// Package audit writes the audit trail that --audit FILE asks for: one JSON
-// object per line, appended, flushed and synced to disk as each event happens,
-// so that `jq` can tell the story of a ceremony even if the machine dies in
-// the middle of it.
+// Package audit writes the audit trail that --audit FILE asks for, and reads
+// it back for `hsmcards audit verify` and `hsmcards report`: one JSON object
+// per line, appended, flushed and synced to disk as each event happens, so
+// that `jq` can tell the story of a ceremony even if the machine dies in the
+// middle of it.
+//
+// The lines form a hash chain (docs/audit.md): the first line anchors the
+// trail (a random trail ID, the start time, the program's version, the host)
+// and every later line carries the SHA-256 of the line before. Changing,
+// removing or reordering a line breaks the chain at the next line, and the
+// last line's hash (Head), printed on the signed ceremony protocol, seals
+// everything before it: a chain alone cannot show that its tail was cut or
+// that someone rewrote it whole, the printed hash can.
 //
 // An Event has typed fields only, no free-form map, so that a PIN, a share or
 // a key cannot slip into the trail by accident. Callers must still never put
 // a secret in any field, above all not in Detail: Record refuses details that
 // look like a PIN and hex fields long enough to hold a key or a share, but
-// those checks are a safety net, not a licence.
+// those checks are a safety net, not a licence. Text from outside (reader
+// names, token messages, labels) is cleaned of control characters and escape
+// sequences before it is written (internal/safetext).
 package audit
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/hsmcards/hsmcards/internal/safetext"
+	"github.com/hsmcards/hsmcards/tcos"
 )
 
 // Operation is what the operator set out to do.
@@ -34,6 +43,8 @@ const (
 	OpEnroll    Operation = "enroll"     // make a PKCS#11 slot user card
 	OpActivate  Operation = "activate"   // activate a PKCS#11 slot with its user card
 	OpSession   Operation = "session"    // the program itself: start and end
+	// OpRevoke is revoking a PKCS#11 slot user card.
+	OpRevoke Operation = "revoke"
 )
 
 // Step is one step of an operation.
@@ -51,9 +62,12 @@ const (
 	StepLoadHSM   Step = "load_hsm"   // the Backup Key went into the HSM
 	StepSummary   Step = "summary"    // the closing event of an operation
 	StepEnd       Step = "end"        // the operation ended without a summary
+	// StepAnchor is the trail's first line (OpSession), which starts the chain.
+	StepAnchor Step = "anchor"
 )
 
-// Slot names a card slot (DESIGN "Card profile": DF 4B00 and DF 4C00).
+// Slot names a card slot (docs/tcos.md, the card profile: DF 4B00 and
+// DF 4C00).
 type Slot string
 
 // The card slots.
@@ -108,6 +122,18 @@ type Event struct {
 	// they were handled; summary events carry them.
 	CardsWritten []string `json:"cards_written,omitempty"`
 	CardsRead    []string `json:"cards_read,omitempty"`
+	// Label is the appliance label of the Backup Key (the share record's
+	// label), or a slot user card's label.
+	Label string `json:"label,omitempty"`
+	// ShareX is the share's x coordinate (1–255), when the card's record was
+	// read or written. It is no secret: a share's x says nothing of the key.
+	ShareX int `json:"share_x,omitempty"`
+	// Generation is the PKCS#11 slot user PIN's generation (enroll, revoke).
+	Generation uint64 `json:"generation,omitempty"`
+	// Reader is the card reader's name.
+	Reader string `json:"reader,omitempty"`
+	// HSM names the HSM or PKCS#11 token the key went to.
+	HSM string `json:"hsm,omitempty"`
 }
 
 // Tries returns a pointer to n, for Event.TriesLeft.
@@ -149,21 +175,35 @@ var (
 	// ErrBadHex means a hex field is not hex or too long to be a serial,
 	// key-set ID or KCV.
 	ErrBadHex = errors.New("audit event refused: a hex field is not a card serial, key-set ID or KCV")
+	// ErrBadShareX means ShareX is not a share's x coordinate.
+	ErrBadShareX = errors.New("audit event refused: a share's x is 1 to 255")
 	// ErrClosed means the Log was closed.
 	ErrClosed = errors.New("audit log is closed")
 )
 
-// minPINDigits is the shortest PIN a TCOS slot accepts (DESIGN "Card
-// profile": 6–15 ASCII digits).
-const minPINDigits = 6
+// minPINDigits is the shortest PIN a TCOS slot accepts: a run of that many
+// digits in a detail could be a PIN.
+const minPINDigits = tcos.MinPINLen
 
 // maxHexBytes is the longest value a hex field may hold: the 16-byte
 // key-set ID (quorum.KeySetID). The Backup Key (32 bytes) and a share (33
 // bytes) are longer, so neither fits in a hex field even by mistake.
 const maxHexBytes = 16
 
+// clean makes the text fields safe for a terminal: what a reader, a token or
+// a share record said reaches the trail without control characters or escape
+// sequences, which `jq` or `cat` would hand on to the terminal.
+func clean(e *Event) {
+	for _, s := range []*string{&e.Detail, &e.Scheme, &e.Label, &e.Reader, &e.HSM} {
+		*s = safetext.Clean(*s)
+	}
+}
+
 // check refuses events that may carry a secret.
 func check(e *Event) error {
+	if e.ShareX < 0 || e.ShareX > 255 {
+		return ErrBadShareX
+	}
 	// PINs are 6 to 15 digits and error messages, counts and tries left
 	// never need that many digits in a row, so such a run in free text is
 	// far more likely a PIN that leaked into an error string than anything
@@ -216,92 +256,6 @@ func isHex(s string) bool {
 		}
 	}
 	return true
-}
-
-// Log is an open audit trail. A nil *Log is valid: it checks events like
-// any other and writes nothing, so callers need no ifs when --audit is not
-// given. A Log is safe for concurrent use.
-type Log struct {
-	mu sync.Mutex
-	f  *os.File
-}
-
-// Open opens path for appending, creating it with mode 0600 if it does not
-// exist. An existing file keeps its mode.
-func Open(path string) (*Log, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open audit log: %w", err)
-	}
-	// Make a newly created file's directory entry durable too. Some file
-	// systems cannot sync a directory; the events themselves are still
-	// synced one by one, so this stays best effort.
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
-	return &Log{f: f}, nil
-}
-
-// Record appends e as one line of JSON with a single write, then syncs the
-// file. It sets e.Time to now if it is zero. It refuses, writing nothing, an
-// event whose Detail or hex fields could hold a secret (ErrDigitsInDetail,
-// ErrBadHex).
-func (l *Log) Record(e Event) error {
-	if e.Time.IsZero() {
-		e.Time = time.Now()
-	}
-	e.Time = e.Time.UTC()
-	// Copy the lists so that check's normalising does not touch the caller's.
-	e.CardsWritten = upperAll(e.CardsWritten)
-	e.CardsRead = upperAll(e.CardsRead)
-	if err := check(&e); err != nil {
-		return err
-	}
-	if l == nil {
-		return nil
-	}
-	line, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("audit event: %w", err)
-	}
-	line = append(line, '\n')
-
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.f == nil {
-		return ErrClosed
-	}
-	// One write of the whole line: with O_APPEND the kernel places it at the
-	// end in one piece, even if another process appends to the same file.
-	if _, err := l.f.Write(line); err != nil {
-		return fmt.Errorf("write audit log: %w", err)
-	}
-	if err := l.f.Sync(); err != nil {
-		return fmt.Errorf("sync audit log: %w", err)
-	}
-	return nil
-}
-
-// RecordSummary records s.Event().
-func (l *Log) RecordSummary(s Summary) error { return l.Record(s.Event()) }
-
-// Close closes the file. Closing a nil or closed Log does nothing.
-func (l *Log) Close() error {
-	if l == nil {
-		return nil
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.f == nil {
-		return nil
-	}
-	err := l.f.Close()
-	l.f = nil
-	if err != nil {
-		return fmt.Errorf("close audit log: %w", err)
-	}
-	return nil
 }
 
 func upperAll(ss []string) []string {

@@ -1,8 +1,8 @@
 package audit
 
 import (
-	"bufio"
-	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,35 +26,15 @@ func openTemp(t *testing.T) (*Log, string) {
 	return l, path
 }
 
-// readEvents decodes the file line by line, failing on any line that is not
-// exactly one JSON object.
+// readEvents reads the trail back, failing unless it verifies, and returns
+// the wizard's events (without the chain's session lines).
 func readEvents(t *testing.T, path string) []Event {
 	t.Helper()
-	data, err := os.ReadFile(path)
+	tr, err := ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(data) > 0 && data[len(data)-1] != '\n' {
-		t.Fatalf("file does not end in a newline: %q", data)
-	}
-	var evs []Event
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for n := 1; sc.Scan(); n++ {
-		var e Event
-		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&e); err != nil {
-			t.Fatalf("line %d: %v: %s", n, err, sc.Bytes())
-		}
-		if dec.More() {
-			t.Fatalf("line %d holds more than one value: %s", n, sc.Bytes())
-		}
-		evs = append(evs, e)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return evs
+	return tr.Events()
 }
 
 func TestRoundTrip(t *testing.T) {
@@ -111,14 +91,17 @@ func TestWireFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
-	if len(lines) != 2 {
+	if len(lines) != 3 {
 		t.Fatalf("got %d lines: %q", len(lines), data)
 	}
+	lines = lines[1:] // after the anchor
 	var m map[string]any
 	if err := json.Unmarshal([]byte(lines[0]), &m); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]any{
+		"seq":        2.0,
+		"prev":       sha256Hex(data[:strings.Index(string(data), "\n")]),
 		"time":       "2025-03-09T05:01:02.0000005Z",
 		"operation":  "load",
 		"step":       "verify_pin",
@@ -251,19 +234,25 @@ func TestFileMode(t *testing.T) {
 
 func TestAppendsAcrossOpens(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	var heads []Head
 	for i := range 3 {
-		l, err := Open(path)
+		l, err := OpenOptions(path, Options{Version: fmt.Sprint("v1.", i), Host: "console"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := l.Record(Event{Operation: OpSession, Step: StepStart, Detail: fmt.Sprint("run ", i)}); err != nil {
+		if err := l.Record(Event{Operation: OpInspect, Step: StepIdentify, Detail: fmt.Sprint("run ", i)}); err != nil {
 			t.Fatal(err)
 		}
+		heads = append(heads, l.Head())
 		if err := l.Close(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	evs := readEvents(t, path)
+	tr, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := tr.Events()
 	if len(evs) != 3 {
 		t.Fatalf("got %d events, want 3", len(evs))
 	}
@@ -271,6 +260,24 @@ func TestAppendsAcrossOpens(t *testing.T) {
 		if want := fmt.Sprint("run ", i); e.Detail != want {
 			t.Errorf("event %d detail %q, want %q", i, e.Detail, want)
 		}
+	}
+	// anchor, event, end; start, event, end; start, event, end
+	var story []string
+	for _, ln := range tr.Lines {
+		story = append(story, string(ln.Step)+" "+ln.Version)
+	}
+	want := "anchor v1.0|identify |end |start v1.1|identify |end |start v1.2|identify |end "
+	if got := strings.Join(story, "|"); got != want {
+		t.Errorf("lines\n got %s\nwant %s", got, want)
+	}
+	// Each run's head was the event it recorded, and the chain went on.
+	for i, h := range heads {
+		if ln := tr.Lines[h.Line-1]; ln.Hash != h.Hash || ln.Detail != fmt.Sprint("run ", i) {
+			t.Errorf("run %d: head %d %s is not its event", i, h.Line, h)
+		}
+	}
+	if tr.Head.Line != 9 || tr.Lines[0].Host != "console" || tr.ID == "" {
+		t.Errorf("head %d, host %q, trail %q", tr.Head.Line, tr.Lines[0].Host, tr.ID)
 	}
 }
 
@@ -286,7 +293,7 @@ func TestClosed(t *testing.T) {
 		t.Errorf("Record after Close = %v, want ErrClosed", err)
 	}
 	if n := len(readEvents(t, path)); n != 0 {
-		t.Errorf("%d lines after Close", n)
+		t.Errorf("%d events after Close", n)
 	}
 }
 
@@ -295,4 +302,9 @@ func TestOpenError(t *testing.T) {
 	if err == nil || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Open in a missing directory = %v", err)
 	}
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

@@ -75,11 +75,16 @@ type PINVerify struct {
 }
 
 // PINModify describes old and new PINs the reader collects for CHANGE
-// REFERENCE DATA (old || new, both ASCII, bConfirmPIN 03).
+// REFERENCE DATA (old || new, both ASCII, bConfirmPIN 03), or with NewOnly
+// only the new PIN, twice (bConfirmPIN 01).
 type PINModify struct {
 	Timeout        time.Duration
 	MinLen, MaxLen int
 	APDU           [4]byte
+	// NewOnly: the reader asks for the new PIN and its confirmation but not
+	// for the current PIN, and sends the new PIN alone: for a CHANGE
+	// REFERENCE DATA with P1 01 after the current PIN was verified.
+	NewOnly bool
 }
 
 // SimulatedCard is a card the simulated reader (or the vpcd bridge) can host:

@@ -372,7 +372,10 @@ func (f *Faults) transmit(ctx context.Context, c *simCard, cmd []byte) ([]byte, 
 		spoil(cmd[5 : 5+lc])
 	}
 	f.trace(card, cmd)
-	resp := c.card.Process(cmd)
+	resp, err := c.process(cmd)
+	if err != nil {
+		return nil, err
+	}
 	if kind == FaultNoise && len(resp) > 2 {
 		spoil(resp[:len(resp)-2])
 	} else if kind == FaultNoise {

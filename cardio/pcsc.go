@@ -212,7 +212,7 @@ func (r *pcscReader) readerGone() error {
 
 // Present asks pcscd for the reader's state without waiting.
 func (r *pcscReader) Present(ctx context.Context) (bool, error) {
-	ctx, cancel, err := r.op(ctx)
+	_, cancel, err := r.op(ctx) // GetStatusChange with timeout 0 does not wait
 	if err != nil {
 		return false, err
 	}
@@ -570,12 +570,13 @@ func (p *pcscPad) VerifyPIN(ctx context.Context, req PINVerify) ([]byte, error) 
 	return p.run(ctx, p.verify, b)
 }
 
-// ModifyPIN has the reader collect the current PIN and the new one twice.
+// ModifyPIN has the reader collect the current PIN (unless req.NewOnly) and
+// the new one twice.
 func (p *pcscPad) ModifyPIN(ctx context.Context, req PINModify) ([]byte, error) {
 	if !p.canModify {
 		return nil, errNoModify
 	}
-	b, err := part10.Modify{Timeout: req.Timeout, MinLen: req.MinLen, MaxLen: req.MaxLen, Header: req.APDU}.Marshal()
+	b, err := part10.Modify{Timeout: req.Timeout, MinLen: req.MinLen, MaxLen: req.MaxLen, Header: req.APDU, NewOnly: req.NewOnly}.Marshal()
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,8 @@ package cardio
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -230,5 +232,149 @@ func TestSimReaderTransmitCtx(t *testing.T) {
 	cancel()
 	if _, err := c.Transmit(ctx, []byte{0, 0, 0, 0}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Transmit with ended ctx = %v", err)
+	}
+}
+
+// fixedPace takes the same time for everything; exchanged, if set, hears
+// each exchange before the reader waits it out.
+type fixedPace struct {
+	powerUp, exchange time.Duration
+	exchanged         chan struct{}
+}
+
+func (p *fixedPace) PowerUp([]byte) time.Duration { return p.powerUp }
+func (p *fixedPace) Exchange(cmd, resp []byte) time.Duration {
+	if p.exchanged != nil {
+		p.exchanged <- struct{}{}
+	}
+	return p.exchange
+}
+
+func TestSimReaderPace(t *testing.T) {
+	r, _ := newTestReader(1)
+	r.SetPace(&fixedPace{powerUp: 30 * time.Millisecond, exchange: 40 * time.Millisecond})
+	r.Insert(1)
+	ctx := context.Background()
+	// Timers never fire early: these are lower bounds, not races.
+	start := time.Now()
+	c, err := r.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 30*time.Millisecond {
+		t.Errorf("Connect took %v, the pace says 30ms", d)
+	}
+	start = time.Now()
+	if _, err := c.Transmit(ctx, []byte{0, 0xA4, 0, 0x0C}); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 40*time.Millisecond {
+		t.Errorf("Transmit took %v, the pace says 40ms", d)
+	}
+	start = time.Now()
+	c.Close()
+	if d := time.Since(start); d < 30*time.Millisecond {
+		t.Errorf("Close took %v, the pace says 30ms (the reset)", d)
+	}
+	r.SetPace(nil)
+	start = time.Now()
+	c, _ = r.Connect(ctx)
+	c.Transmit(ctx, []byte{0, 0xA4, 0, 0x0C})
+	c.Close()
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("without a pace a step took %v", d)
+	}
+}
+
+// TestSimReaderPaceWaitEnds: a card that takes its time does not hold the
+// reader: a removal, the end of ctx or the reader's close end the wait, and
+// the reader answers meanwhile.
+func TestSimReaderPaceWaitEnds(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		end  func(r *SimReader, cancel context.CancelFunc)
+		want error
+	}{
+		{"removed", func(r *SimReader, _ context.CancelFunc) { r.Remove() }, ErrCardRemoved},
+		{"swapped", func(r *SimReader, _ context.CancelFunc) { r.Insert(2) }, ErrCardRemoved},
+		{"ctx", func(_ *SimReader, cancel context.CancelFunc) { cancel() }, context.Canceled},
+		{"reader closed", func(r *SimReader, _ context.CancelFunc) { r.Close() }, ErrReaderGone},
+		{"unplugged", func(r *SimReader, _ context.CancelFunc) { r.Faults().Unplug() }, ErrReaderGone},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, _ := newTestReader(2)
+			r.Insert(1)
+			c, err := r.Connect(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			heard := make(chan struct{}, 1)
+			r.SetPace(&fixedPace{exchange: time.Hour, exchanged: heard})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() {
+				_, err := c.Transmit(ctx, []byte{0, 0xB0, 0, 0, 0x10})
+				done <- err
+			}()
+			<-heard // the card has answered; the reader waits out the hour
+			if r.Inserted() != 1 {
+				t.Fatal("the reader does not answer while a card takes its time")
+			}
+			tc.end(r, cancel)
+			if err := <-done; !errors.Is(err, tc.want) {
+				t.Fatalf("Transmit = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+// storedCard is a StorageReporter whose saves fail while refuse is set.
+type storedCard struct {
+	echoCard
+	refuse bool
+}
+
+func (c *storedCard) Process(cmd []byte) []byte {
+	if c.refuse {
+		return []byte{0x65, 0x81}
+	}
+	return c.echoCard.Process(cmd)
+}
+
+func (c *storedCard) StorageFailure() error {
+	if !c.refuse {
+		return nil
+	}
+	return &StorageError{Path: "/deck/card-01.json", Err: &fs.PathError{Op: "open", Path: "/deck/.card-01.json.1.tmp", Err: syscall.EROFS}}
+}
+
+func TestSimReaderStorageError(t *testing.T) {
+	for _, faults := range []bool{false, true} {
+		card := &storedCard{}
+		r := NewSimReader([]SimulatedCard{card})
+		if faults {
+			r.Faults() // the training path: every command goes through the fault layer
+		}
+		r.Insert(1)
+		c, err := r.Connect(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Transmit(context.Background(), []byte{0, 0xD6, 0, 0, 1, 1}); err != nil {
+			t.Fatal(err)
+		}
+		card.refuse = true
+		_, err = c.Transmit(context.Background(), []byte{0, 0xD6, 0, 0, 1, 1})
+		var se *StorageError
+		if !errors.As(err, &se) || se.Path != "/deck/card-01.json" || !errors.Is(err, syscall.EROFS) {
+			t.Fatalf("faults %v: Transmit = %v, want the storage error", faults, err)
+		}
+		const want = "the file system refused to save the simulated card's state to /deck/card-01.json: read-only file system"
+		if err.Error() != want {
+			t.Fatalf("message %q, want %q", err, want)
+		}
+		c.Close()
 	}
 }

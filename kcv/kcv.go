@@ -5,29 +5,27 @@
 // stores them) agree on one definition without depending on each other.
 package kcv
 
-import (
-	"crypto/aes"
-	"fmt"
-)
+import "github.com/hsmcards/hsmcards/secmem"
 
-// Size is the KCV length: 3 bytes (DESIGN "Share record").
+// Size is the KCV length: 3 bytes (quorum/FORMAT.md).
 const Size = 3
 
 // AES returns the first 3 bytes of AES-ECB(key, 16 zero bytes), the usual
-// KCV for AES keys (DESIGN "Share record"). key must be 16, 24 or 32 bytes.
+// KCV for AES keys (quorum/FORMAT.md). key must be 16, 24 or 32 bytes.
 //
-// crypto/aes keeps an expanded key schedule we cannot wipe; it is garbage
-// once this returns.
+// It leaves no copy of the key behind: the key schedule lives in an mmap'd
+// buffer that is wiped before AES returns (see aes.go), and it runs under
+// secmem.Do.
 func AES(key []byte) ([Size]byte, error) {
 	var out [Size]byte
-	c, err := aes.NewCipher(key)
-	if err != nil {
-		// Only the length is reported: the key itself must never reach an error.
-		return out, fmt.Errorf("kcv: invalid AES key length %d", len(key))
-	}
-	var block [aes.BlockSize]byte
-	c.Encrypt(block[:], block[:])
-	copy(out[:], block[:Size])
-	clear(block[:])
-	return out, nil
+	var err error
+	secmem.Do(func() {
+		var block [blockSize]byte
+		// Only the length is reported: the key must never reach an error.
+		if err = encryptBlock(key, &block, &block); err == nil {
+			copy(out[:], block[:Size])
+		}
+		secmem.Wipe(block[:])
+	})
+	return out, err
 }

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"crypto/subtle"
 
-	"github.com/hashicorp/vault/shamir"
+	"github.com/hsmcards/hsmcards/secmem"
 )
 
 // Collector gathers share records read during one Key Reading. It holds
@@ -92,16 +92,16 @@ func (c *Collector) Combine() (*Key, error) {
 	if c.set == nil || len(c.shares) < c.set.Scheme.K {
 		return nil, ErrTooFew
 	}
-	// Exactly k shares: what the quorum promises; more add nothing.
-	secret, err := shamir.Combine(c.shares[:c.set.Scheme.K])
+	key, err := newKey()
 	if err != nil {
-		// Add already refused duplicate x and wrong lengths, so this is
-		// unexpected; Vault's messages carry no share bytes.
-		return nil, corrupt("shares do not combine")
+		return nil, err
 	}
-	defer clear(secret)
-	key, err := NewKey(secret)
-	if err != nil {
+	// Exactly k shares: what the quorum promises; more add nothing. The key
+	// is rebuilt straight into its own memory.
+	if err := combine(c.shares[:c.set.Scheme.K], key.Bytes()); err != nil {
+		// Add already refused duplicate x and wrong lengths, so this is
+		// unexpected.
+		key.Wipe()
 		return nil, corrupt("shares do not combine")
 	}
 	got, want := key.KCV(), c.set.KCV
@@ -116,7 +116,7 @@ func (c *Collector) Combine() (*Key, error) {
 // set stays known so the wizard can still name it.
 func (c *Collector) Wipe() {
 	for _, s := range c.shares {
-		clear(s)
+		secmem.Wipe(s)
 	}
 	c.shares = nil
 }

@@ -8,7 +8,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/hashicorp/vault/shamir"
 	"github.com/hsmcards/hsmcards/kcv"
 	"github.com/hsmcards/hsmcards/secmem"
 )
@@ -77,7 +76,7 @@ func (s Scheme) Validate() error {
 	return nil
 }
 
-// String reads "2 of 3", as the seed words it.
+// String reads "2 of 3", as the appliance manual (Smart Card Handling, "Quorum") words it.
 func (s Scheme) String() string { return fmt.Sprintf("%d of %d", s.K, s.N) }
 
 // ValidateLabel checks a label: 1 to MaxLabelLen printable characters of
@@ -129,8 +128,11 @@ func Generate(label string, s Scheme, now time.Time) (*Key, []*Record, error) {
 		key.Wipe()
 		return nil, nil, fmt.Errorf("quorum: random key-set ID: %w", err)
 	}
-	shares, err := shamir.Split(key.Bytes(), s.N, s.K)
-	if err != nil {
+	shares := make([][]byte, s.N)
+	for i := range shares {
+		shares[i] = make([]byte, ShareSize)
+	}
+	if err := split(key.Bytes(), s.K, shares); err != nil {
 		key.Wipe()
 		return nil, nil, fmt.Errorf("quorum: split: %w", err)
 	}
@@ -154,7 +156,7 @@ func Generate(label string, s Scheme, now time.Time) (*Key, []*Record, error) {
 		if err != nil {
 			return fail(err)
 		}
-		clear(b)
+		secmem.Wipe(b)
 	}
 	c := NewCollector(&id)
 	defer c.Wipe()
@@ -176,4 +178,4 @@ func Generate(label string, s Scheme, now time.Time) (*Key, []*Record, error) {
 }
 
 // Wipe overwrites the record's share with zeros.
-func (r *Record) Wipe() { clear(r.Share) }
+func (r *Record) Wipe() { secmem.Wipe(r.Share) }

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"time"
+
+	"github.com/hsmcards/hsmcards/secmem"
 )
 
 // The record's BER-TLV layout; FORMAT.md is the reference and the golden test
@@ -45,7 +47,7 @@ func checksum(b []byte) [checksumSize]byte {
 	h := sha256.Sum256(b)
 	var c [checksumSize]byte
 	copy(c[:], h[:checksumSize])
-	clear(h[:])
+	secmem.Wipe(h[:])
 	return c
 }
 
@@ -104,7 +106,7 @@ func (r *Record) Marshal() ([]byte, error) {
 	content = appendTLV(content, tagScheme, []byte{byte(r.Scheme.K), byte(r.Scheme.N)})
 	content = appendTLV(content, tagShare, r.Share)
 	content = appendTLV(content, tagKCV, r.KCV[:])
-	defer clear(content)
+	defer secmem.Wipe(content)
 
 	n := len(content) + checksumTLV
 	out := make([]byte, 0, MaxRecordSize+3)
@@ -117,7 +119,7 @@ func (r *Record) Marshal() ([]byte, error) {
 	sum := checksum(out)
 	out = appendTLV(out, tagChecksum, sum[:])
 	if len(out) > MaxRecordSize {
-		clear(out)
+		secmem.Wipe(out)
 		return nil, fmt.Errorf("quorum: share record is %d bytes, at most %d fit", len(out), MaxRecordSize)
 	}
 	return out, nil

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hashicorp/vault/shamir"
+	"github.com/hsmcards/hsmcards/internal/safetext"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/record-v1.txt")
@@ -402,6 +403,9 @@ func FuzzParse(f *testing.F) {
 		if !utf8.ValidString(r.Label) {
 			t.Fatal("parsed label is not UTF-8")
 		}
+		if safetext.Clean(r.Label) != r.Label {
+			t.Fatalf("parsed label %q holds what a terminal acts on", r.Label)
+		}
 	})
 }
 
@@ -426,6 +430,9 @@ func FuzzParseBody(f *testing.F) {
 				t.Fatalf("unexpected error kind: %v", err)
 			}
 			return
+		}
+		if safetext.Clean(r.Label) != r.Label {
+			t.Fatalf("parsed label %q holds what a terminal acts on", r.Label)
 		}
 		out, err := r.Marshal()
 		if err != nil {

@@ -5,8 +5,8 @@ import (
 	"fmt"
 )
 
-// Command is one command APDU in the short form (ISO 7816-4 cases 1–4; DESIGN
-// "Short APDUs carry ≤ 255 bytes out, ≤ 256 in").
+// Command is one command APDU in the short form (ISO 7816-4 §5.1 cases 1–4:
+// at most 255 bytes of data out, 256 in; docs/tcos.md).
 type Command struct {
 	CLA, INS, P1, P2 byte
 	// Data is the command data field (Lc is its length); at most 255 bytes.
@@ -57,9 +57,6 @@ func (c Command) Bytes() ([]byte, error) {
 	}
 	return b, nil
 }
-
-// header returns the four header bytes, for logging.
-func (c Command) header() [4]byte { return [4]byte{c.CLA, c.INS, c.P1, c.P2} }
 
 // ParseCommand decodes a short command APDU (cases 1–4). Data aliases b.
 // Extended-length APDUs are refused: neither our profile nor the simulated

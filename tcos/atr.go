@@ -6,15 +6,15 @@ import (
 	"fmt"
 )
 
-// referenceATR is the TCOS 3.0 ATR of DESIGN "Card profile on TCOS 3.0"
-// (T=1); the simulated card answers with it.
+// referenceATR is the TCOS 3.0 ATR of our cards (T=1; docs/tcos.md); the
+// simulated card answers with it.
 var referenceATR = []byte{
 	0x3B, 0xBF, 0x96, 0x00, 0x81, 0x31, 0xFE, 0x5D, 0x00, 0x64, 0x04, 0x11,
 	0x03, 0x01, 0x31, 0xC0, 0x73, 0xF7, 0x01, 0xD0, 0x00, 0x90, 0x00, 0x7D,
 }
 
 // ReferenceATR returns a copy of the TCOS 3.0 ATR our cards answer with
-// (DESIGN profile).
+// (docs/tcos.md).
 func ReferenceATR() []byte { return bytes.Clone(referenceATR) }
 
 // tcos30Historical are the historical bytes of the reference ATR. They name
@@ -75,8 +75,9 @@ func HistoricalBytes(atr []byte) ([]byte, error) {
 	return atr[i : i+k], nil
 }
 
-// isTCOS30 reports whether atr is a TCOS 3.0 ATR in the sense of DESIGN:
-// the reference ATR exactly, or one with the same historical bytes.
+// isTCOS30 reports whether atr is a TCOS 3.0 ATR in the sense of
+// docs/tcos.md: the reference ATR exactly, or one with the same historical
+// bytes.
 func isTCOS30(atr []byte) bool {
 	if bytes.Equal(atr, referenceATR) {
 		return true
@@ -84,3 +85,8 @@ func isTCOS30(atr []byte) bool {
 	h, err := HistoricalBytes(atr)
 	return err == nil && bytes.Equal(h, tcos30Historical)
 }
+
+// IsTCOS30 reports whether atr is a TCOS 3.0 answer to reset, the first
+// thing Identify checks; `hsmcards inspect` says so on its own, before it
+// looks for the profile's files.
+func IsTCOS30(atr []byte) bool { return isTCOS30(atr) }

@@ -1,8 +1,8 @@
 package tcos
 
-// This file is the on-card key pair of the PKCS#11 user slot (DESIGN "Card
-// profile": DF 4C00 holds a key pair generated on the card whose private key
-// can never be read out, plus a readable public part).
+// This file is the on-card key pair of the PKCS#11 user slot (docs/tcos.md,
+// "Card profile": DF 4C00 holds a key pair generated on the card whose
+// private key can never be read out, plus a readable public part).
 //
 // The APDU sequences (CLA 00, chained commands CLA 10; all in DF 4C00 after its
 // PIN, except reading the public key, which needs no PIN):
@@ -10,7 +10,7 @@ package tcos
 //	GenerateKeyPair  00 46 00 00 02 08 00          (modulus bits, 2048)
 //	ReadPublicKey    00 A4 09 0C 02 4C 01          (EF 4C01 in DF 4C00)
 //	                 00 B0 00 00 00, 00 B0 01 00 xx (the EF is 270 bytes)
-//	Decipher         00 22 41 B8 06 80 01 0A 84 01 01   MSE SET (DESIGN facts)
+//	Decipher         00 22 41 B8 06 80 01 0A 84 01 01   MSE SET (docs/tcos.md)
 //	                 10 2A 80 86 FF 00 ct[0:254]        PSO DECIPHER, chained
 //	                 00 2A 80 86 02 ct[254:256] 00      (ISO 7816-4 §5.1.1.1)
 //	                 → plaintext 9000
@@ -30,9 +30,11 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+
+	"github.com/hsmcards/hsmcards/secmem"
 )
 
-// Key pair constants of the profile (DESIGN facts: GENERATE KEY PAIR 00 46,
+// Key pair constants of the profile (docs/tcos.md: GENERATE KEY PAIR 00 46,
 // MSE SET 00 22 41 B8, PSO 00 2A).
 const (
 	fidPublicKeyEF = 0x4C01 // EF with the public key, in DF 4C00
@@ -176,7 +178,7 @@ func (s *Session) Decipher(ctx context.Context, ciphertext []byte) ([]byte, erro
 		return nil, err
 	}
 	if err := resp.Err(); err != nil {
-		wipe(resp.Data)
+		secmem.Wipe(resp.Data)
 		if errors.Is(err, ErrRefNotFound) {
 			return nil, ErrNoKeyPair
 		}

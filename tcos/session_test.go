@@ -328,8 +328,11 @@ func TestPINFormat(t *testing.T) {
 		if pin != "" && strings.Contains(err.Error(), pin) {
 			t.Errorf("error %q shows the PIN", err)
 		}
-		if err := s.ChangePIN(ctx, tcos.SlotBackupKey, factoryPIN, []byte(pin)); !errors.Is(err, tcos.ErrPINFormat) {
+		if err := s.ChangePIN(ctx, tcos.SlotBackupKey, factoryPIN, []byte(pin), []byte(pin)); !errors.Is(err, tcos.ErrPINFormat) {
 			t.Errorf("ChangePIN to %q = %v", pin, err)
+		}
+		if err := s.ChangePIN(ctx, tcos.SlotBackupKey, []byte(pin), factoryPIN, factoryPIN); !errors.Is(err, tcos.ErrPINFormat) {
+			t.Errorf("ChangePIN from %q = %v", pin, err)
 		}
 	}
 	if s.APDUs() != 0 {
@@ -367,10 +370,10 @@ func TestChangePIN(t *testing.T) {
 	s, _ := open(t, r, nil)
 	newPIN := []byte("24681357")
 	var wp *tcos.WrongPINError
-	if err := s.ChangePIN(ctx, tcos.SlotBackupKey, []byte("111111"), newPIN); !errors.As(err, &wp) || wp.TriesLeft != 2 {
+	if err := s.ChangePIN(ctx, tcos.SlotBackupKey, []byte("111111"), newPIN, newPIN); !errors.As(err, &wp) || wp.TriesLeft != 2 {
 		t.Fatalf("ChangePIN with wrong old PIN = %v", err)
 	}
-	if err := s.ChangePIN(ctx, tcos.SlotBackupKey, factoryPIN, newPIN); err != nil {
+	if err := s.ChangePIN(ctx, tcos.SlotBackupKey, factoryPIN, newPIN, newPIN); err != nil {
 		t.Fatal(err)
 	}
 	s2, c2 := reconnect(t, r, s)
@@ -434,6 +437,9 @@ func (p *fakePad) ModifyPIN(ctx context.Context, req cardio.PINModify) ([]byte, 
 		return p.reply, p.err
 	}
 	data := p.pin + p.newPN
+	if req.NewOnly {
+		data = p.newPN
+	}
 	cmd := append(req.APDU[:], byte(len(data)))
 	return p.card.Transmit(ctx, append(cmd, data...))
 }
@@ -509,7 +515,7 @@ func TestChangePINOnPad(t *testing.T) {
 	if err := s.ChangePINOnPad(ctx, tcos.SlotPKCS11); err != nil {
 		t.Fatal(err)
 	}
-	if pad.modifyReq.APDU != [4]byte{0x00, 0x24, 0x00, 0x81} || pad.modifyReq.MinLen != 6 || pad.modifyReq.MaxLen != 15 {
+	if pad.modifyReq.APDU != [4]byte{0x00, 0x24, 0x01, 0x81} || !pad.modifyReq.NewOnly || pad.modifyReq.MinLen != 6 || pad.modifyReq.MaxLen != 15 {
 		t.Fatalf("request %+v", pad.modifyReq)
 	}
 	c.Close()

@@ -5,26 +5,27 @@ import (
 	"fmt"
 )
 
-// Status words (DESIGN "TCOS / ISO 7816-4 APDUs"; 6282, 6581, 6981, 6986 and
-// 6A87 from ISO 7816-4 §5.6, which TCOS follows).
+// Status words (docs/tcos.md, "Status words"; 6282, 6581, 6981, 6986, 6A81
+// and 6A87 from ISO 7816-4 §5.6, which TCOS follows).
 const (
-	SWOK               uint16 = 0x9000
-	SWEndOfFile        uint16 = 0x6282 // fewer bytes than Ne before the end of the EF
-	SWMemoryFailure    uint16 = 0x6581
-	SWWrongLength      uint16 = 0x6700
-	SWFileIncompatible uint16 = 0x6981 // command incompatible with file structure
-	SWSecurityStatus   uint16 = 0x6982
-	SWBlocked          uint16 = 0x6983
-	SWConditions       uint16 = 0x6985
-	SWNoCurrentEF      uint16 = 0x6986
-	SWWrongData        uint16 = 0x6A80
-	SWFileNotFound     uint16 = 0x6A82
-	SWWrongP1P2        uint16 = 0x6A86
-	SWLcInconsistent   uint16 = 0x6A87
-	SWRefNotFound      uint16 = 0x6A88
-	SWWrongOffset      uint16 = 0x6B00
-	SWINSNotSupported  uint16 = 0x6D00
-	SWCLANotSupported  uint16 = 0x6E00
+	SWOK                  uint16 = 0x9000
+	SWEndOfFile           uint16 = 0x6282 // fewer bytes than Ne before the end of the EF
+	SWMemoryFailure       uint16 = 0x6581
+	SWWrongLength         uint16 = 0x6700
+	SWFileIncompatible    uint16 = 0x6981 // command incompatible with file structure
+	SWSecurityStatus      uint16 = 0x6982
+	SWBlocked             uint16 = 0x6983
+	SWConditions          uint16 = 0x6985
+	SWNoCurrentEF         uint16 = 0x6986
+	SWWrongData           uint16 = 0x6A80
+	SWFunctionUnsupported uint16 = 0x6A81
+	SWFileNotFound        uint16 = 0x6A82
+	SWWrongP1P2           uint16 = 0x6A86
+	SWLcInconsistent      uint16 = 0x6A87
+	SWRefNotFound         uint16 = 0x6A88
+	SWWrongOffset         uint16 = 0x6B00
+	SWINSNotSupported     uint16 = 0x6D00
+	SWCLANotSupported     uint16 = 0x6E00
 
 	// SWBytesAvailable (61xx): xx more bytes wait for GET RESPONSE.
 	SWBytesAvailable uint16 = 0x6100
@@ -36,7 +37,7 @@ const (
 
 // Status word errors the profile code matches with errors.Is; a *StatusError
 // with the corresponding SW matches them. ErrBlocked (6983) is declared in
-// profile_api.go.
+// pin.go.
 var (
 	ErrSecurityStatus = errors.New("security status not satisfied")
 	ErrFileNotFound   = errors.New("file not found")
@@ -66,11 +67,12 @@ var sentinels = map[uint16]error{
 
 // messages are the plain words for status words without a sentinel.
 var messages = map[uint16]string{
-	SWEndOfFile:        "end of file reached before the expected length",
-	SWMemoryFailure:    "memory failure",
-	SWFileIncompatible: "command incompatible with file structure",
-	SWNoCurrentEF:      "command not allowed, no current file",
-	SWLcInconsistent:   "data length inconsistent with parameters",
+	SWEndOfFile:           "end of file reached before the expected length",
+	SWMemoryFailure:       "memory failure",
+	SWFileIncompatible:    "command incompatible with file structure",
+	SWNoCurrentEF:         "command not allowed, no current file",
+	SWLcInconsistent:      "data length inconsistent with parameters",
+	SWFunctionUnsupported: "function not supported",
 }
 
 // StatusError is a status word other than 9000 (and other than 63Cx, which

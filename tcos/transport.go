@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/secmem"
 )
 
 // maxChain bounds a 61xx GET RESPONSE chain, so that a card that keeps
@@ -16,7 +17,7 @@ import (
 const maxChain = 256
 
 // Transport sends Commands to a connected card. It handles 61xx (GET
-// RESPONSE, DESIGN facts) and 6Cxx (resend with Le = xx) transparently, since
+// RESPONSE; docs/tcos.md) and 6Cxx (resend with Le = xx) transparently, since
 // pcsc-lite and ebfe/scard pass them through raw; it counts the command APDUs
 // it sends and writes the APDU log with secrets masked.
 type Transport struct {
@@ -59,14 +60,14 @@ func (t *Transport) Transmit(ctx context.Context, cmd Command) (Response, error)
 	data := append(make([]byte, 0, (maxChain+1)*MaxNe), resp.Data...)
 	forget := func(b []byte) {
 		if cmd.SecretResponse {
-			wipe(b)
+			secmem.Wipe(b)
 		}
 	}
 	forget(resp.Data)
 	for range maxChain {
 		get := Command{CLA: 0x00, INS: 0xC0, Ne: leToNe(byte(resp.SW)), SecretResponse: cmd.SecretResponse}
 		if resp, err = t.transmit(ctx, get); err != nil {
-			wipe(data)
+			secmem.Wipe(data)
 			return Response{}, err
 		}
 		data = append(data, resp.Data...)
@@ -75,7 +76,7 @@ func (t *Transport) Transmit(ctx context.Context, cmd Command) (Response, error)
 			return Response{Data: data, SW: resp.SW}, nil
 		}
 	}
-	wipe(data)
+	secmem.Wipe(data)
 	return Response{}, errors.New("the card sent an endless response chain")
 }
 
@@ -95,7 +96,7 @@ func (t *Transport) transmit(ctx context.Context, cmd Command) (Response, error)
 	t.n++
 	out, err := t.card.Transmit(ctx, raw)
 	if cmd.SecretData {
-		wipe(raw)
+		secmem.Wipe(raw)
 	}
 	if err != nil {
 		t.logLine("! " + errWord(err))
@@ -174,11 +175,6 @@ func logByte(b *strings.Builder, x byte, secret bool) {
 	const digits = "0123456789ABCDEF"
 	b.WriteByte(digits[x>>4])
 	b.WriteByte(digits[x&0x0F])
-}
-
-// wipe zeroes a buffer that held a secret.
-func wipe(b []byte) {
-	clear(b)
 }
 
 // logPad logs and counts a command the reader's PIN pad completes and sends

@@ -564,9 +564,9 @@ func (c *ceremony) keySet(e *audit.Event) {
 	switch {
 	case len(c.records) > 0:
 		r := c.records[0]
-		e.KeySetID, e.KCV, e.Scheme = fmt.Sprintf("%X", r.KeySetID[:]), kcvString(r.KCV), r.Scheme.String()
+		e.KeySetID, e.KCV, e.Scheme, e.Label = fmt.Sprintf("%X", r.KeySetID[:]), kcvString(r.KCV), r.Scheme.String(), r.Label
 	case c.set != nil:
-		e.KeySetID, e.KCV, e.Scheme = fmt.Sprintf("%X", c.set.ID[:]), kcvString(c.set.KCV), c.set.Scheme.String()
+		e.KeySetID, e.KCV, e.Scheme, e.Label = fmt.Sprintf("%X", c.set.ID[:]), kcvString(c.set.KCV), c.set.Scheme.String(), c.set.Label
 	}
 }
 

@@ -19,17 +19,18 @@ import (
 // tries left (or a PIN-pad retry) the card stays open; otherwise it is closed.
 type pinChangedMsg struct{ err error }
 
-// changePINCmd changes a slot PIN: typed on screen (oldPIN, newPIN), or on
-// the reader's keypad when oldPIN is nil (MODIFY_PIN_DIRECT), so that no PIN
-// crosses the host. The PIN copies are wiped once sent.
-func changePINCmd(ctx context.Context, oc *openCard, slot tcos.Slot, oldPIN, newPIN []byte) tea.Cmd {
+// changePINCmd changes a slot PIN: typed on screen (oldPIN, newPIN and
+// again, the new PIN typed twice), or on the reader's keypad when oldPIN is
+// nil (VERIFY_PIN_DIRECT, then MODIFY_PIN_DIRECT), so that no PIN crosses
+// the host. The PIN copies are wiped once sent.
+func changePINCmd(ctx context.Context, oc *openCard, slot tcos.Slot, oldPIN, newPIN, again []byte) tea.Cmd {
 	return func() tea.Msg {
 		keep, err := pinStep(ctx, oldPIN != nil, func(ctx context.Context) error {
 			if oldPIN == nil {
 				return oc.sess.ChangePINOnPad(ctx, slot)
 			}
-			return oc.sess.ChangePIN(ctx, slot, oldPIN, newPIN)
-		}, oldPIN, newPIN)
+			return oc.sess.ChangePIN(ctx, slot, oldPIN, newPIN, again)
+		}, oldPIN, newPIN, again)
 		if keep {
 			return pinChangedMsg{err: err}
 		}

@@ -29,6 +29,7 @@ type pinTool struct {
 	slot    tcos.Slot
 	cur     []byte // the current PIN, typed on screen, until sent
 	fresh   []byte // the new PIN, typed on screen, until sent
+	again   []byte // the new PIN typed the second time, until sent
 	changed tcos.Serial
 	onHost  bool // the PINs are typed on screen for this card
 }
@@ -68,7 +69,8 @@ func (t *pinTool) wipePINs() {
 	t.clearPIN()
 	wipe(t.cur)
 	wipe(t.fresh)
-	t.cur, t.fresh = nil, nil
+	wipe(t.again)
+	t.cur, t.fresh, t.again = nil, nil, nil
 }
 
 func (t *pinTool) abandon() tea.Cmd {
@@ -101,7 +103,8 @@ func (t *pinTool) answer(yes bool) tea.Cmd {
 		return t.send()
 	}
 	wipe(t.fresh)
-	t.fresh = nil
+	wipe(t.again)
+	t.fresh, t.again = nil, nil
 	t.askNew("Choose another new PIN.")
 	return nil
 }
@@ -120,14 +123,15 @@ func (t *pinTool) typed() tea.Cmd {
 	case tNewPINAgain:
 		again := t.takePIN()
 		same := subtle.ConstantTimeCompare(again, t.fresh) == 1
-		wipe(again)
 		if !same {
+			wipe(again)
 			wipe(t.fresh)
 			t.fresh = nil
 			t.askNew("The two new PINs differ; nothing was changed.")
 			t.note.level = lvWarn
 			return nil
 		}
+		t.again = again // tcos.ChangePIN checks the two itself too
 		if subtle.ConstantTimeCompare(t.fresh, []byte(factoryPIN)) == 1 {
 			t.step = tConfirm
 			t.expect(t.cfg.PINTimeout, "answer OK or Cancel")
@@ -160,7 +164,7 @@ func (t *pinTool) askCurrent() tea.Cmd {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*t.cfg.PINTimeout+5*time.Second)
 		t.padCancel = cancel
 		t.busy = "waiting for the PINs on the reader"
-		return changePINCmd(ctx, t.oc, t.slot, nil, nil)
+		return changePINCmd(ctx, t.oc, t.slot, nil, nil, nil)
 	}
 	t.note = t.pinNotice(t.slot, "the CURRENT PIN of this slot")
 	t.note.next = strings.Replace(t.note.next, "Type", "On the on-screen pad, type", 1)
@@ -168,10 +172,10 @@ func (t *pinTool) askCurrent() tea.Cmd {
 }
 
 func (t *pinTool) send() tea.Cmd {
-	cur, fresh := t.cur, t.fresh
-	t.cur, t.fresh = nil, nil // the command wipes them once sent
+	cur, fresh, again := t.cur, t.fresh, t.again
+	t.cur, t.fresh, t.again = nil, nil, nil // the command wipes them once sent
 	t.busy = "changing the PIN"
-	return changePINCmd(context.Background(), t.oc, t.slot, cur, fresh)
+	return changePINCmd(context.Background(), t.oc, t.slot, cur, fresh, again)
 }
 
 func (t *pinTool) update(msg tea.Msg) tea.Cmd {

@@ -525,8 +525,12 @@ func (f *fakePad) ModifyPIN(ctx context.Context, req cardio.PINModify) ([]byte, 
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.modifies++
-	apdu := append(req.APDU[:], byte(len(f.pin)+len(f.newPIN)))
-	return f.card.Transmit(ctx, append(append(apdu, f.pin...), f.newPIN...))
+	data := f.pin + f.newPIN
+	if req.NewOnly { // the current PIN was verified first
+		data = f.newPIN
+	}
+	apdu := append(req.APDU[:], byte(len(data)))
+	return f.card.Transmit(ctx, append(apdu, data...))
 }
 
 func (f *fakePad) CanModify() bool { return f.modify }
@@ -549,7 +553,8 @@ func TestChangePINOnReaderPad(t *testing.T) {
 		t.Fatalf("%d MODIFY_PIN_DIRECT calls, want 1", pad.modifies)
 	}
 	r.see("PIN changed", "PKCS#11 slot user of card 54455354434152443031 was changed")
-	if !strings.Contains(r.apdus(), "> 00 24 00 81 # change on the reader's PIN pad") {
+	if !strings.Contains(r.apdus(), "> 00 20 00 81 # verify on the reader's PIN pad") ||
+		!strings.Contains(r.apdus(), "> 00 24 01 81 # change on the reader's PIN pad") {
 		t.Fatalf("no pad change in the APDU log:\n%s", r.apdus())
 	}
 	if strings.Contains(r.apdus(), "31 31 32 32") {
@@ -562,13 +567,14 @@ func TestChangePINOnReaderPad(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A wrong current PIN on the pad: tries left shown, the pad asked again.
+	// A wrong current PIN on the pad: tries left shown, the pad asked again;
+	// the pad's VERIFY refuses it before any change is asked.
 	pad.pin = "999999"
 	r.press("enter")
 	r.choose("Change the PKCS#11 slot user PIN")
 	r.press("f2", "enter")
-	if pad.modifies < 4 {
-		t.Fatalf("%d pad attempts after wrong PINs", pad.modifies)
+	if pad.verifies < 4 || pad.modifies != 1 {
+		t.Fatalf("%d pad verifies and %d changes after wrong PINs, want ≥ 4 and 1", pad.verifies, pad.modifies)
 	}
 	r.see("Three wrong PINs", "now blocked")
 }

@@ -79,6 +79,9 @@ const (
 	// ConfirmOldNew is bConfirmPIN 03: ask the current PIN (bit 1) and the
 	// new PIN twice (bit 0).
 	ConfirmOldNew = 0x03
+	// ConfirmNew is bConfirmPIN 01: ask the new PIN twice (bit 0), not the
+	// current one.
+	ConfirmNew = 0x01
 	// MaxPINDigits is the largest maximum PIN length we ask for: the cyberJack
 	// accepts at most 15 (DESIGN.md).
 	MaxPINDigits = 15
@@ -121,6 +124,10 @@ type Modify struct {
 	// start of the data field. Both 0 with PINBlockNone: each PIN block is as
 	// long as what was typed, and the reader places them one after the other.
 	OffsetOld, OffsetNew byte
+	// NewOnly asks for the new PIN and its confirmation only (bConfirmPIN
+	// 01, two prompts), not for the current PIN: the data field is the new
+	// PIN alone.
+	NewOnly bool
 }
 
 // Lengths of the fixed parts, before abData (part 10 §2.5.2, §2.5.3).
@@ -157,7 +164,7 @@ func (v Verify) Marshal() ([]byte, error) {
 }
 
 // Marshal returns the PIN_MODIFY_STRUCTURE (multi-byte fields little-endian)
-// asking for the current PIN and the new PIN twice.
+// asking for the current PIN (unless NewOnly) and the new PIN twice.
 func (m Modify) Marshal() ([]byte, error) {
 	timer, err := timerOut(m.Timeout)
 	if err != nil {
@@ -184,6 +191,13 @@ func (m Modify) Marshal() ([]byte, error) {
 	b[14] = 0x00 // bMsgIndex1: enter current PIN
 	b[15] = 0x01 // bMsgIndex2: enter new PIN
 	b[16] = 0x02 // bMsgIndex3: confirm new PIN
+	if m.NewOnly {
+		b[9] = ConfirmNew
+		b[11] = 0x02 // bNumberMessage: new, confirm prompts
+		b[14] = 0x01 // bMsgIndex1: enter new PIN
+		b[15] = 0x02 // bMsgIndex2: confirm new PIN
+		b[16] = 0x00 // bMsgIndex3: unused
+	}
 	// b[17:20] bTeoPrologue stays 0.
 	binary.LittleEndian.PutUint32(b[20:24], uint32(len(apdu)))
 	return append(b, apdu...), nil

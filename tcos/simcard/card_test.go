@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/tcos"
 )
 
@@ -32,6 +34,24 @@ func hx(t testing.TB, s string) []byte {
 
 func zeros(n int) string { return strings.TrimSpace(strings.Repeat("00 ", n)) }
 
+// hexName spells b as the scripts do.
+func hexName(b []byte) string { return fmt.Sprintf("% X", b) }
+
+// The FCPs of the profile's files, byte by byte (docs/tcos.md "FCP"):
+// 80 size, 82 descriptor, 83 FID, 84 DF name, 85 proprietary, 86 security
+// attributes (per rule INS, PIN reference, key reference, FF FF), 88 SFI,
+// 8A life-cycle status "operational, activated".
+const (
+	fcpMF       = "62 15 82 01 38 83 02 3F 00 85 01 01 86 06 A4 00 00 00 FF FF 8A 01 05"
+	fcpGDO      = "62 1D 80 02 00 0C 82 01 01 83 02 2F 02 85 02 01 00 86 06 B0 00 00 00 FF FF 88 01 10 8A 01 05"
+	fcpBackupDF = "62 22 82 01 38 83 02 4B 00 84 0B F0 48 53 4D 2D 42 41 43 4B 55 50 85 01 01 " +
+		"86 06 A4 00 00 00 FF FF 8A 01 05"
+	fcpShareEF = "62 20 80 02 00 FF 82 01 01 83 02 4B 01 85 02 01 00 " +
+		"86 0C B0 81 FF FF FF FF D6 81 FF FF FF FF 8A 01 05"
+	fcpPKCS11DF = "62 34 82 01 38 83 02 4C 00 84 0B F0 48 53 4D 2D 50 4B 43 53 31 31 85 01 01 " +
+		"86 18 A4 00 00 00 FF FF 46 81 FF FF FF FF 22 00 00 00 FF FF 2A 81 FF FF FF FF 8A 01 05"
+)
+
 type step struct {
 	cmd, want string // "reset" as cmd resets the card
 }
@@ -53,7 +73,7 @@ func runScript(t *testing.T, c *Card, script []step) {
 
 func TestATR(t *testing.T) {
 	if !bytes.Equal(New(testSerial).ATR(), tcos.ReferenceATR()) {
-		t.Fatal("ATR differs from DESIGN's")
+		t.Fatal("ATR differs from the reference TCOS 3.0 ATR")
 	}
 }
 
@@ -132,7 +152,7 @@ func TestProcessScripts(t *testing.T) {
 			{"00 24 00 81 0C " + pinHex + " 31 31 31 31 31 41", "6A 80"},
 			{"00 24 00 81 16 " + pinHex + " " + strings.Repeat("31 ", 16), "6A 80"},
 			{"00 24 00 81 05 31 32 33 34 35", "67 00"},
-			{"00 24 01 81 06 " + pinHex, "6A 86"},
+			{"00 24 02 81 06 " + pinHex, "6A 86"},
 			{status, "90 00"}, // a right old PIN verifies
 			{"reset", ""},
 			{"00 A4 08 0C 02 4B 00", "90 00"},
@@ -145,13 +165,29 @@ func TestProcessScripts(t *testing.T) {
 			{"00 24 00 81 0D 37 37 37 37 37 37 37 " + pinHex, "90 00"},
 			{verifyPIN, "90 00"},
 		}},
+		{"change reference data, new PIN only", []step{
+			{"00 A4 08 0C 02 4B 00", "90 00"},
+			{"00 24 01 81 07 37 37 37 37 37 37 37", "69 82"}, // not verified
+			{verifyPIN, "90 00"},
+			{"00 24 01 81 05 37 37 37 37 37", "6A 80"},
+			{"00 24 01 81 07 37 37 37 37 37 37 37", "90 00"},
+			{"reset", ""},
+			{"00 A4 08 0C 02 4B 00", "90 00"},
+			{verifyPIN, "63 C2"},
+			{"00 20 00 81 07 37 37 37 37 37 37 37", "90 00"},
+			{"00 A4 08 0C 02 4C 00", "90 00"},
+			{"00 24 01 81 06 " + pinHex, "69 82"}, // verification is per DF
+		}},
 		{"select", []step{
-			{"00 A4 08 04 02 4C 00 00", "62 07 82 01 38 83 02 4C 00 90 00"},
-			{"00 A4 08 04 04 4B 00 4B 01 00", "62 0B 82 01 01 83 02 4B 01 80 02 00 FF 90 00"},
-			{"00 A4 08 04 04 4B 00 4B 01 05", "6C 0D"},
-			{"00 A4 08 04 02 4C 00", "61 09"}, // case 3: T=0 style
-			{"00 C0 00 00 04", "62 07 82 01 61 05"},
-			{"00 C0 00 00 05", "38 83 02 4C 00 90 00"},
+			{"00 A4 08 04 02 4C 00 00", fcpPKCS11DF + " 90 00"},
+			{"00 A4 08 04 04 4B 00 4B 01 00", fcpShareEF + " 90 00"},
+			{"00 A4 08 04 04 4B 00 4B 01 05", "6C 22"},
+			{"00 A4 00 04 00", fcpMF + " 90 00"},
+			{"00 A4 02 04 02 2F 02 00", fcpGDO + " 90 00"},
+			{"00 A4 08 04 02 4B 00 00", fcpBackupDF + " 90 00"},
+			{"00 A4 08 04 02 4C 00", "61 36"}, // case 3: T=0 style
+			{"00 C0 00 00 04", fcpPKCS11DF[:11] + " 61 32"},
+			{"00 C0 00 00 00", fcpPKCS11DF[12:] + " 90 00"},
 			{"00 C0 00 00 05", "69 85"},
 			{"00 A4 03 0C", "90 00"},
 			{"00 A4 03 0C", "6A 82"}, // MF has no parent
@@ -168,8 +204,31 @@ func TestProcessScripts(t *testing.T) {
 			{"00 A4 08 0C 03 4B 00 4B", "67 00"},
 			{"00 A4 08 0C", "67 00"},
 			{"00 A4 08 00 02 4B 00", "6A 86"},
-			{"00 A4 04 0C 02 4B 00", "6A 86"},
+			{"00 A4 08 0E 02 4B 00", "6A 86"}, // "next occurrence" is for DF names only
 			{"00 A4 03 0C 02 4B 00", "67 00"},
+		}},
+		{"select by DF name", []step{
+			{"00 A4 04 0C 0B " + hexName(nameBackupDF), "90 00"},
+			{verifyPIN, "90 00"},
+			{"00 A4 09 0C 02 4B 01", "90 00"}, // DF 4B00 is current
+			{"00 B0 00 00 01", "00 90 00"},
+			{"00 A4 04 0C 0B " + hexName(nameBackupDF), "90 00"}, // the same DF: still verified
+			{status, "90 00"},
+			{"00 A4 04 0C 0B " + hexName(namePKCS11DF), "90 00"},
+			{status, "63 C3"}, // another DF: verification lost
+			{"00 A4 04 04 0B " + hexName(nameBackupDF) + " 00", fcpBackupDF + " 90 00"},
+			{"00 A4 04 0C 05 F0 48 53 4D 2D", "90 00"}, // partial name: the first DF it starts
+			{"00 A4 09 0C 02 4B 01", "90 00"},
+			{"00 A4 04 0E 05 F0 48 53 4D 2D", "90 00"}, // next occurrence: DF 4C00
+			{"00 A4 09 0C 02 4C 01", "90 00"},
+			{"00 A4 04 0E 05 F0 48 53 4D 2D", "6A 82"}, // no further one
+			{"00 A4 04 0C 05 F0 48 53 4D 2E", "6A 82"}, // absent name
+			{"00 A4 04 0C 07 D2 76 00 00 03 01 02", "6A 82"},
+			{"00 A4 04 0C 02 3F 00", "6A 82"}, // the MF has no name
+			{"00 A4 04 0C 11 " + zeros(17), "67 00"},
+			{"00 A4 04 0C", "67 00"},
+			{"00 A4 04 0D 01 F0", "6A 86"}, // last and previous occurrence: not offered
+			{"00 A4 04 0F 01 F0", "6A 86"},
 		}},
 		{"list files", []step{
 			{"80 AA 01 00 00", "4B 00 4C 00 90 00"},
@@ -188,7 +247,11 @@ func TestProcessScripts(t *testing.T) {
 			{"0C A4 00 0C", "6E 00"},
 			{"00 E4 00 00", "6D 00"}, // DELETE FILE: not offered
 			{"00 A4 00", "67 00"},
-			{"00 A4 00 00 00 00 02 3F 00", "67 00"},
+			{"00 A4 00 0C 00 00 02 3F 00", "90 00"}, // extended Lc
+			{"00 A4 00 0C 00 00 00", "90 00"},       // case 2E: Le 00 00
+			{"00 A4 00 0C 00 00 00 00", "67 00"},    // extended Lc 0
+			{"00 A4 00 0C 00 00 03 3F 00", "67 00"}, // Lc says more than there is
+			{"00 A4 00 0C 00 02", "67 00"},
 			{"00 C0 00 00 05", "69 85"},
 			{"00 C0 01 00 05", "6A 86"},
 		}},
@@ -204,15 +267,107 @@ func TestProcessScripts(t *testing.T) {
 	}
 }
 
-func TestPersistFailure(t *testing.T) {
-	c := New(testSerial)
-	c.save = func([]byte) error { return errors.New("disk full") }
-	runScript(t, c, []step{
-		{selShare, "90 00"},
-		{verifyPIN, "90 00"}, // no change to save
-		{"00 D6 00 00 01 01", "65 81"},
-		{"00 20 00 81 06 39 39 39 39 39 39", "65 81"},
+func TestExtendedLengths(t *testing.T) {
+	runScript(t, New(testSerial), []step{
+		{"00 B0 82 00 00 00 0C", "5A 0A " + serialHex + " 90 00"},
+		{"00 B0 82 00 00 00 00", "5A 0A " + serialHex + " 62 82"}, // Le 00 00: all there is
+		{"00 A4 08 04 00 00 04 4B 00 4B 01 00 00", fcpShareEF + " 90 00"},
+		{"00 20 00 81 00 00 06 " + pinHex, "90 00"},
+		{"00 D6 00 00 00 00 03 01 02 03", "90 00"},
+		{"00 B0 00 00 00 00 04", "01 02 03 00 90 00"},
+		{"00 B0 00 00 00 00 00", "01 02 03 " + zeros(252) + " 62 82"},
+		{"00 D6 00 00 00 01 00 " + zeros(256), "67 00"}, // more than the EF holds
+		{"00 D6 00 00 00 00 01 01 00 01", "67 00"},      // UPDATE BINARY has no Le
+		{"00 20 00 81 06 " + pinHex + " 00", "67 00"},   // nor VERIFY
+		{"00 20 00 81 00 00 00", "67 00"},
 	})
+}
+
+func TestGetChallenge(t *testing.T) {
+	c := New(testSerial)
+	seen := map[string]bool{}
+	for _, cmd := range []string{"00 84 00 00 08", "00 84 00 00 00 00 08"} {
+		for range 4 {
+			r := c.Process(hx(t, cmd))
+			if len(r) != challengeLen+2 || !bytes.Equal(r[challengeLen:], []byte{0x90, 0x00}) {
+				t.Fatalf("%s: % X", cmd, r)
+			}
+			seen[string(r[:challengeLen])] = true
+		}
+	}
+	if len(seen) != 8 {
+		t.Fatalf("%d different challenges in 8", len(seen))
+	}
+	runScript(t, c, []step{
+		{"00 84 00 00 10", "6C 08"},
+		{"00 84 00 00 00", "6C 08"},
+		{"00 84 00 00", "67 00"},
+		{"00 84 00 00 01 00 08", "67 00"},
+		{"00 84 01 00 08", "6A 86"},
+		{"00 84 00 01 08", "6A 86"},
+	})
+}
+
+// refusingSaver fails while refuse is set, as a read-only deck does.
+type refusingSaver struct {
+	refuse bool
+	saves  int
+}
+
+var errReadOnly = &cardio.StorageError{Path: "/deck/card-01.json", Err: errors.New("read-only file system")}
+
+func (r *refusingSaver) save([]byte) error {
+	if r.refuse {
+		return errReadOnly
+	}
+	r.saves++
+	return nil
+}
+
+// TestSaveRefused: a change the card cannot save answers 6581 and leaves the
+// saver's *cardio.StorageError for the reader to ask for; the card keeps
+// nothing of it but a spent PIN try.
+func TestSaveRefused(t *testing.T) {
+	c := New(testSerial)
+	disk := &refusingSaver{}
+	c.save = disk.save
+	refused := func(cmd string) {
+		t.Helper()
+		resp := c.Process(hx(t, cmd))
+		var se *cardio.StorageError
+		if err := c.StorageFailure(); !errors.As(err, &se) || se.Path != "/deck/card-01.json" || !bytes.Equal(resp, []byte{0x65, 0x81}) {
+			t.Fatalf("%s: % X, %v; want 6581 and the storage error", cmd, resp, err)
+		}
+	}
+	runScript(t, c, []step{{selShare, "90 00"}, {verifyPIN, "90 00"}, {"00 D6 00 00 02 AA AA", "90 00"}})
+	disk.refuse = true
+
+	refused("00 D6 00 00 02 BB BB")
+	runScript(t, c, []step{
+		{"00 B0 00 00 02", "AA AA 90 00"}, // the record as it was
+		{status, "90 00"},                 // reading needs no save
+	})
+	if err := c.StorageFailure(); err != nil {
+		t.Fatalf("StorageFailure after a read: %v", err)
+	}
+
+	refused("00 20 00 81 06 39 39 39 39 39 39")
+	runScript(t, c, []step{{status, "63 C2"}}) // the try is spent all the same
+
+	refused(verifyPIN) // the counter cannot go back up: not verified either
+	runScript(t, c, []step{{status, "63 C2"}, {"00 B0 00 00 02", "69 82"}})
+
+	refused("00 24 00 81 0C " + pinHex + " 37 37 37 37 37 37")
+	disk.refuse = false
+	runScript(t, c, []step{
+		{"00 20 00 81 06 37 37 37 37 37 37", "63 C1"}, // the new PIN did not take
+		{verifyPIN, "90 00"},
+		{status, "90 00"},
+		{"00 B0 00 00 02", "AA AA 90 00"},
+	})
+	if r := c.Process(hx(t, "00 D6 00 00 02 CC CC")); !bytes.Equal(r, []byte{0x90, 0x00}) || c.StorageFailure() != nil || disk.saves != 4 {
+		t.Fatalf("after the disk came back: % X, %v, %d saves", r, c.StorageFailure(), disk.saves)
+	}
 }
 
 func TestConcurrentUse(t *testing.T) {
@@ -251,6 +406,8 @@ func FuzzProcess(f *testing.F) {
 	f.Add(seq("00 A4 08 04 02 4C 00", "00 C0 00 00 04", "00 C0 00 00 00"))
 	f.Add(seq("00 A4 08 0C 02 4B 00", "00 24 00 81 0C "+pinHex+" 31 31 31 31 31 31"))
 	f.Add(seq("80 AA 01 00 00", "00 A4 03 0C", "00 A4 09 0C 02 4B 01"))
+	f.Add(seq("00 A4 04 0C 05 F0 48 53 4D 2D", "00 A4 04 0E 05 F0 48 53 4D 2D", "00 84 00 00 08"))
+	f.Add(seq("00 B0 82 00 00 00 00", "00 A4 08 04 00 00 02 4C 00 00 00", "00 20 00 81 00 00 06 "+pinHex))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c := New(testSerial)
 		for len(b) > 0 {

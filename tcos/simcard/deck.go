@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -31,75 +30,103 @@ const (
 
 // OpenDeck opens the deck in dir, creating dir and the cards as needed: it
 // loads every card there is and adds fresh cards (factory PINs, unique random
-// serials) until there are at least n. It never deletes a card.
+// serials) until there are at least n. It never deletes a card, and it
+// refuses a deck it cannot read whole, naming the file: a card file that is
+// missing from the numbering, unreadable, damaged or not a regular file. (A
+// deck that skipped it would renumber the later cards, so that F2 inserts
+// what was card 3, and add a blank card at the end.)
 func OpenDeck(dir string, n int) (*Deck, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("cannot open a deck of %d cards", n)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("simulated card deck: %w", err)
+		return nil, err
 	}
-	entries, err := os.ReadDir(dir)
+	paths, err := cardFiles(dir)
 	if err != nil {
-		return nil, fmt.Errorf("simulated card deck: %w", err)
+		return nil, err
 	}
-	type numbered struct {
-		num  int
-		name string
-	}
-	var found []numbered
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !strings.HasPrefix(name, cardPrefix) || !strings.HasSuffix(name, cardSuffix) {
-			continue
-		}
-		num, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(name, cardPrefix), cardSuffix))
-		if err != nil || num < 1 {
-			continue
-		}
-		found = append(found, numbered{num, name})
-	}
-	sort.Slice(found, func(i, j int) bool { return found[i].num < found[j].num })
-
 	d := &Deck{dir: dir}
-	seen := map[tcos.Serial]bool{}
-	last := 0
-	for _, f := range found {
-		c, err := loadCard(filepath.Join(dir, f.name))
+	seen := map[tcos.Serial]string{}
+	for _, path := range paths {
+		c, err := loadCard(path)
 		if err != nil {
 			return nil, err
 		}
 		sn := c.Serial()
-		if seen[sn] {
-			return nil, fmt.Errorf("simulated card deck: %s repeats card serial %s", f.name, sn)
+		if other, dup := seen[sn]; dup {
+			return nil, fmt.Errorf("%s repeats the card serial %s of %s", path, sn, filepath.Base(other))
 		}
-		seen[sn] = true
+		seen[sn] = path
 		d.cards = append(d.cards, c)
-		last = f.num
 	}
 	for len(d.cards) < n {
 		var sn tcos.Serial
 		for {
 			rand.Read(sn[:])
-			if !seen[sn] {
+			if _, dup := seen[sn]; !dup {
 				break
 			}
 		}
-		seen[sn] = true
-		last++
+		path := filepath.Join(dir, cardName(len(d.cards)+1))
+		seen[sn] = path
 		c := New(sn)
-		path := filepath.Join(dir, fmt.Sprintf("%s%02d%s", cardPrefix, last, cardSuffix))
 		c.save = fileSaver(path)
 		b, err := c.marshal()
 		if err == nil {
 			err = c.save(b)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("simulated card deck: %w", err)
+			return nil, err
 		}
 		d.cards = append(d.cards, c)
 	}
 	return d, nil
+}
+
+// cardName is card i's file name: card-01.json, card-02.json, …
+func cardName(i int) string { return fmt.Sprintf("%s%02d%s", cardPrefix, i, cardSuffix) }
+
+// cardFiles lists the paths of cards 1, 2, … in dir, in order. Every entry
+// named like a card file must be one: card-NN.json, a regular file (or a
+// link to one), numbered without gaps from 1.
+func cardFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	byNum := map[int]string{}
+	last := 0
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, cardPrefix) || !strings.HasSuffix(name, cardSuffix) {
+			continue // the deck's own temporary files start with a dot
+		}
+		path := filepath.Join(dir, name)
+		num, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(name, cardPrefix), cardSuffix))
+		if err != nil || num < 1 || name != cardName(num) {
+			return nil, fmt.Errorf("%s is not a card file of the deck (they are named card-01.json, card-02.json, …): move it away", path)
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			return nil, fmt.Errorf("card %d cannot be read: %w", num, err)
+		}
+		if !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("card %d cannot be read: %s is not a regular file", num, path)
+		}
+		byNum[num] = path
+		last = max(last, num)
+	}
+	paths := make([]string, last)
+	for i := range paths {
+		p, found := byNum[i+1]
+		if !found {
+			return nil, fmt.Errorf("card %d is missing: there is no %s, but the deck goes on to %s; put the file back (or rename the later cards' files down)",
+				i+1, filepath.Join(dir, cardName(i+1)), cardName(last))
+		}
+		paths[i] = p
+	}
+	return paths, nil
 }
 
 // Cards are the deck's cards in file order: card 1 is what F1 inserts.
@@ -121,20 +148,27 @@ func (d *Deck) Dir() string { return d.dir }
 func loadCard(path string) (*Card, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("simulated card deck: %w", err)
+		return nil, err
 	}
 	var st state
 	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("simulated card deck: %s: %w", filepath.Base(path), err)
+		return nil, fmt.Errorf("%s is damaged: %w", path, err)
 	}
 	if err := st.validate(); err != nil {
-		return nil, fmt.Errorf("simulated card deck: %s: %w", filepath.Base(path), err)
+		return nil, fmt.Errorf("%s is damaged: %w", path, err)
 	}
 	c := &Card{st: st, save: fileSaver(path)}
 	c.reset()
 	return c, nil
 }
 
+// fileSaver replaces the card's file atomically; a refusal is a
+// *cardio.StorageError naming it.
 func fileSaver(path string) func([]byte) error {
-	return func(b []byte) error { return atomicfile.Write(path, b) }
+	return func(b []byte) error {
+		if err := atomicfile.Write(path, b); err != nil {
+			return &cardio.StorageError{Path: path, Err: err}
+		}
+		return nil
+	}
 }

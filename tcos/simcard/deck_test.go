@@ -2,13 +2,16 @@ package simcard
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/tcos"
 )
 
@@ -185,5 +188,105 @@ func TestDeckRepeatedSerial(t *testing.T) {
 func TestDeckBadN(t *testing.T) {
 	if _, err := OpenDeck(t.TempDir(), -1); err == nil {
 		t.Fatal("negative deck size accepted")
+	}
+}
+
+// TestDeckRefusesGaps: a deck with a card file missing, unreadable or
+// misnamed does not open, and the error names the file; nothing is created.
+func TestDeckRefusesGaps(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		harm func(t *testing.T, dir string)
+		want string
+	}{
+		{"missing", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, "card-02.json"))
+		}, "card 2 is missing: there is no " + "DIR/card-02.json, but the deck goes on to card-03.json"},
+		{"missing first", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, "card-01.json"))
+		}, "card 1 is missing"},
+		{"a directory", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, "card-02.json"))
+			os.Mkdir(filepath.Join(dir, "card-02.json"), 0o700)
+		}, "card 2 cannot be read: DIR/card-02.json is not a regular file"},
+		{"a dangling link", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, "card-02.json"))
+			os.Symlink(filepath.Join(dir, "gone"), filepath.Join(dir, "card-02.json"))
+		}, "card 2 cannot be read: stat DIR/card-02.json: no such file"},
+		{"misnamed", func(t *testing.T, dir string) {
+			os.Rename(filepath.Join(dir, "card-03.json"), filepath.Join(dir, "card-3.json"))
+		}, "DIR/card-3.json is not a card file of the deck"},
+		{"not numbered", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, "card-old.json"), []byte("{}"), 0o600)
+		}, "DIR/card-old.json is not a card file of the deck"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if _, err := OpenDeck(dir, 3); err != nil {
+				t.Fatal(err)
+			}
+			tc.harm(t, dir)
+			before, _ := os.ReadDir(dir)
+			_, err := OpenDeck(dir, 5)
+			if want := strings.ReplaceAll(tc.want, "DIR", dir); err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("OpenDeck = %v, want an error with %q", err, want)
+			}
+			if after, _ := os.ReadDir(dir); len(after) != len(before) {
+				t.Fatalf("OpenDeck changed the deck: %d entries, then %d", len(before), len(after))
+			}
+		})
+	}
+	// Other files are no concern of the deck's.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o600)
+	os.WriteFile(filepath.Join(dir, ".card-01.json.123.tmp"), []byte("x"), 0o600)
+	if d, err := OpenDeck(dir, 2); err != nil || len(d.Cards()) != 2 {
+		t.Fatalf("OpenDeck beside other files: %v", err)
+	}
+}
+
+// TestDeckStorageError: a card whose file cannot be replaced reports a
+// *cardio.StorageError naming the card's file.
+func TestDeckStorageError(t *testing.T) {
+	dir := t.TempDir()
+	d, err := OpenDeck(dir, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := d.Cards()[0]
+	// Root ignores file modes, so take the directory away instead: the card's
+	// next save has nowhere to go.
+	if err := os.Rename(dir, dir+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Rename(dir+".moved", dir)
+	runScript(t, c, []step{{selShare, "90 00"}})
+	c.Process(hx(t, "00 20 00 81 06 39 39 39 39 39 39"))
+	err = c.StorageFailure()
+	var se *cardio.StorageError
+	if !errors.As(err, &se) || se.Path != filepath.Join(dir, "card-01.json") {
+		t.Fatalf("StorageFailure = %v, want a storage error for card-01.json", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "the file system refused") || !strings.Contains(msg, se.Path) {
+		t.Fatalf("message %q", msg)
+	}
+
+	// Through the simulated reader (with the training fault layer on), the
+	// host gets the storage error, not the status word.
+	r := cardio.NewSimReader(d.SimulatedCards())
+	r.Faults()
+	r.Insert(1)
+	conn, err := r.Connect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx := context.Background()
+	if _, err := conn.Transmit(ctx, hx(t, selShare)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Transmit(ctx, hx(t, "00 20 00 81 06 39 39 39 39 39 39"))
+	if !errors.As(err, &se) || se.Path != filepath.Join(dir, "card-01.json") {
+		t.Fatalf("Transmit = %v, want the storage error", err)
 	}
 }

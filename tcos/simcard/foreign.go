@@ -22,8 +22,9 @@ var foreignATR = []byte{
 }
 
 // Foreign is a card that is not an appliance card (a training prop for
-// "inserting smart cards that were not delivered" in the seed): its ATR is
-// not TCOS 3.0 and it knows none of our files.
+// inserting smart cards that were not delivered, which the appliance manual,
+// Smart Card Handling, warns of): its ATR is not TCOS 3.0 and it knows none
+// of our files.
 type Foreign struct{}
 
 // ATR is a well-formed non-TCOS ATR.
@@ -39,9 +40,9 @@ func (Foreign) Process(cmd []byte) []byte {
 	}
 	var s uint16
 	switch cmd[1] {
-	case insSelect:
+	case tcos.INSSelect:
 		s = tcos.SWFileNotFound
-	case insRead:
+	case tcos.INSReadBinary:
 		s = tcos.SWNoCurrentEF
 	default:
 		s = tcos.SWINSNotSupported

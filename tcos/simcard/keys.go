@@ -1,9 +1,10 @@
 package simcard
 
-// The key pair of the PKCS#11 user slot (DESIGN "Card profile": DF 4C00 holds
-// a key pair generated on the card whose private key can never be read out,
-// plus a readable public part), and the ISO 7816-4 command chaining that a
-// 2048-bit decipher needs. The APDUs are documented in tcos/keys.go.
+// The key pair of the PKCS#11 user slot (docs/tcos.md "Card profile": DF
+// 4C00 holds a key pair generated on the card whose private key can never be
+// read out, plus a readable public part), and the ISO 7816-4 command
+// chaining that a 2048-bit decipher needs in short APDUs (an extended one
+// carries it whole). The APDUs are documented in tcos/keys.go.
 //
 // The private key lives in the card's state (its "secure memory": the deck's
 // JSON file, like the PIN hashes) and in no EF: SELECT finds no file for it
@@ -22,17 +23,8 @@ import (
 )
 
 const (
-	fidPubKeyEF = 0x4C01 // public key of the slot user key pair, in DF 4C00
-
-	claChain     = 0x10 // ISO 7816-4 §5.1.1.1: the command continues a chain
-	insGenKey    = 0x46 // GENERATE KEY PAIR (DESIGN facts)
-	insMSE       = 0x22 // MANAGE SECURITY ENVIRONMENT
-	insPSO       = 0x2A // PERFORM SECURITY OPERATION
-	maxChain     = 1024 // bytes a chain may collect; more answers 6700
-	keyBits      = tcos.KeyBits
-	tagAlgRef    = 0x80
-	tagKeyRef    = 0x84
-	psoP1, psoP2 = 0x80, 0x86 // DECIPHER: plain value out, padding indicator || cryptogram in
+	maxChain = 1024 // bytes a chain may collect; more answers 6700
+	keyBits  = tcos.KeyBits
 )
 
 // keyState is the volatile security environment of DF 4C00, lost on reset and
@@ -64,27 +56,27 @@ func (s *state) validKey() error {
 
 // keyCommand handles chaining and the key pair commands; handled is false
 // for every other command.
-func (c *Card) keyCommand(cmd tcos.Command) (resp tcos.Response, handled bool) {
-	chained := cmd.CLA == claISO|claChain
+func (c *Card) keyCommand(cmd command) (resp tcos.Response, handled bool) {
+	chained := cmd.cla == tcos.CLAISO|tcos.CLAChain
 	if c.keys.chain != nil {
-		if cmd.CLA&^claChain != claISO || [3]byte{cmd.INS, cmd.P1, cmd.P2} != c.keys.hdr {
+		if cmd.cla&^tcos.CLAChain != tcos.CLAISO || [3]byte{cmd.ins, cmd.p1, cmd.p2} != c.keys.hdr {
 			// Something else interrupts the chain: drop it, run nothing.
 			c.endChain()
 			return sw(tcos.SWLastCommandExpected), true
 		}
 	}
-	if chained && cmd.INS != insPSO {
+	if chained && cmd.ins != tcos.INSPSO {
 		return sw(tcos.SWChainingUnsupported), true
 	}
-	if cmd.CLA != claISO && !chained {
+	if cmd.cla != tcos.CLAISO && !chained {
 		return tcos.Response{}, false
 	}
-	switch cmd.INS {
-	case insGenKey:
+	switch cmd.ins {
+	case tcos.INSGenerateKeyPair:
 		return c.generateKeyPair(cmd), true
-	case insMSE:
+	case tcos.INSMSE:
 		return c.manageSE(cmd), true
-	case insPSO:
+	case tcos.INSPSO:
 		return c.pso(cmd, chained), true
 	}
 	return tcos.Response{}, false
@@ -95,22 +87,25 @@ func (c *Card) endChain() {
 	c.keys.chain = nil
 }
 
-// slotUserVerified: DF 4C00 is current and its PIN verified.
-func (c *Card) slotUserVerified() bool { return c.df == fidPKCS11DF && c.verified }
+// slotUserAllows: DF 4C00 is current and its rule allows ins (the slot PIN
+// is verified).
+func (c *Card) slotUserAllows(ins byte) bool {
+	return c.df == tcos.FIDPKCS11DF && c.allowed(tcos.FIDPKCS11DF, ins)
+}
 
 // generateKeyPair is GENERATE KEY PAIR 00 46 00 00 02 <modulus bits>: a new
 // RSA key pair replaces the old one. Only 2048 bits are offered.
-func (c *Card) generateKeyPair(cmd tcos.Command) tcos.Response {
-	if cmd.P1 != 0 || cmd.P2 != 0 {
+func (c *Card) generateKeyPair(cmd command) tcos.Response {
+	if cmd.p1 != 0 || cmd.p2 != 0 {
 		return sw(tcos.SWWrongP1P2)
 	}
-	if !c.slotUserVerified() {
+	if !c.slotUserAllows(cmd.ins) {
 		return sw(tcos.SWSecurityStatus)
 	}
-	if len(cmd.Data) != 2 {
+	if len(cmd.data) != 2 {
 		return sw(tcos.SWWrongLength)
 	}
-	if int(cmd.Data[0])<<8|int(cmd.Data[1]) != keyBits {
+	if int(cmd.data[0])<<8|int(cmd.data[1]) != keyBits {
 		return sw(tcos.SWWrongData)
 	}
 	k, err := rsa.GenerateKey(rand.Reader, keyBits)
@@ -132,21 +127,21 @@ func (c *Card) generateKeyPair(cmd tcos.Command) tcos.Response {
 // manageSE is MSE SET 00 22 41 B8 with an algorithm reference (80) and a key
 // reference (84), in any order: it selects the slot user key for PSO
 // DECIPHER. It needs no PIN; the decipher does.
-func (c *Card) manageSE(cmd tcos.Command) tcos.Response {
-	if cmd.P1 != 0x41 || cmd.P2 != 0xB8 {
+func (c *Card) manageSE(cmd command) tcos.Response {
+	if cmd.p1 != tcos.MSESetP1 || cmd.p2 != tcos.MSESetP2 {
 		return sw(tcos.SWWrongP1P2)
 	}
 	c.keys.mse = false
 	var alg, key []byte
-	for d := cmd.Data; len(d) > 0; {
+	for d := cmd.data; len(d) > 0; {
 		if len(d) < 2 || len(d) < 2+int(d[1]) {
 			return sw(tcos.SWWrongData)
 		}
 		v := d[2 : 2+int(d[1])]
 		switch d[0] {
-		case tagAlgRef:
+		case tcos.TagAlgRef:
 			alg = v
-		case tagKeyRef:
+		case tcos.TagKeyRef:
 			key = v
 		default:
 			return sw(tcos.SWWrongData)
@@ -156,7 +151,7 @@ func (c *Card) manageSE(cmd tcos.Command) tcos.Response {
 	switch {
 	case len(alg) != 1 || alg[0] != tcos.AlgRSAOAEPSHA256:
 		return sw(tcos.SWWrongData)
-	case len(key) != 1 || key[0] != tcos.KeyRefSlotUser || c.df != fidPKCS11DF || len(c.st.Key) == 0:
+	case len(key) != 1 || key[0] != tcos.KeyRefSlotUser || c.df != tcos.FIDPKCS11DF || len(c.st.Key) == 0:
 		return sw(tcos.SWRefNotFound)
 	}
 	c.keys.mse = true
@@ -164,29 +159,30 @@ func (c *Card) manageSE(cmd tcos.Command) tcos.Response {
 }
 
 // pso is PSO DECIPHER 00 2A 80 86 with 00 || an RSA-OAEP-SHA-256 ciphertext,
-// which arrives in a command chain (CLA 10 on all parts but the last).
-func (c *Card) pso(cmd tcos.Command, chained bool) tcos.Response {
-	if cmd.P1 != psoP1 || cmd.P2 != psoP2 {
+// which arrives in a command chain (CLA 10 on all parts but the last) or in
+// one extended APDU.
+func (c *Card) pso(cmd command, chained bool) tcos.Response {
+	if cmd.p1 != tcos.PSODecipherP1 || cmd.p2 != tcos.PSODecipherP2 {
 		c.endChain()
 		return sw(tcos.SWWrongP1P2)
 	}
-	if !c.slotUserVerified() {
+	if !c.slotUserAllows(cmd.ins) {
 		c.endChain()
 		return sw(tcos.SWSecurityStatus)
 	}
-	if len(c.keys.chain)+len(cmd.Data) > maxChain {
+	if len(c.keys.chain)+len(cmd.data) > maxChain {
 		c.endChain()
 		return sw(tcos.SWWrongLength)
 	}
 	if chained {
 		if c.keys.chain == nil {
 			c.keys.chain = make([]byte, 0, 2*tcos.MaxLc)
-			c.keys.hdr = [3]byte{cmd.INS, cmd.P1, cmd.P2}
+			c.keys.hdr = [3]byte{cmd.ins, cmd.p1, cmd.p2}
 		}
-		c.keys.chain = append(c.keys.chain, cmd.Data...)
+		c.keys.chain = append(c.keys.chain, cmd.data...)
 		return ok(nil)
 	}
-	data := append(c.keys.chain, cmd.Data...)
+	data := append(c.keys.chain, cmd.data...)
 	c.keys.chain = nil
 	defer clear(data)
 	switch {
@@ -207,12 +203,6 @@ func (c *Card) pso(cmd tcos.Command, chained bool) tcos.Response {
 	if err != nil {
 		return sw(tcos.SWWrongData)
 	}
-	switch {
-	case cmd.Ne == 0 || cmd.Ne < len(pt):
-		// Le absent or too short: the rest waits for GET RESPONSE.
-		n := min(cmd.Ne, len(pt))
-		c.pending = pt[n:]
-		return tcos.Response{Data: pt[:n], SW: tcos.SWBytesAvailable | uint16(len(pt)-n)}
-	}
-	return ok(pt)
+	// Le absent or too short: the rest waits for GET RESPONSE.
+	return c.answer(cmd, pt)
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,6 +131,12 @@ func TestDecipher(t *testing.T) {
 		t.Fatalf("GET RESPONSE: % X", got)
 	}
 
+	// One extended APDU carries the whole cryptogram, as OpenSC sends it.
+	ext := append([]byte{0x00, 0x2A, 0x80, 0x86, 0x00, 0x01, 0x01, 0x00}, ct...)
+	if got := send(append(ext, 0x00, 0x00)); !bytes.Equal(got, append(bytes.Clone(secret), 0x90, 0x00)) {
+		t.Fatalf("extended decipher: % X", got)
+	}
+
 	bad := bytes.Clone(ct)
 	bad[10] ^= 1
 	for name, tc := range map[string]struct {
@@ -187,6 +194,8 @@ func TestPrivateKeyUnreadable(t *testing.T) {
 			for off := 0; off < 0x200; off += 0x100 {
 				r := c.Process([]byte{0x00, 0xB0, byte(off >> 8), 0x00, 0x00})
 				check("READ BINARY", r)
+				r = c.Process([]byte{0x00, 0xB0, byte(off >> 8), 0x00, 0x00, 0x00, 0x00})
+				check("extended READ BINARY", r)
 			}
 		}
 	}
@@ -202,9 +211,53 @@ func TestPrivateKeyUnreadable(t *testing.T) {
 		}
 	}
 	check("LIST FILES", c.Process(hx(t, "80 AA 02 00 00")))
+	// Selection by DF name finds the two slot DFs and nothing else.
+	var named []string
+	for b := 0; b <= 0xFF; b++ {
+		for _, p2 := range []byte{0x04, 0x06} {
+			resp := c.Process([]byte{0x00, 0xA4, 0x04, p2, 0x01, byte(b), 0x00})
+			check("SELECT by name", resp)
+			if resp[len(resp)-2] == 0x90 {
+				named = append(named, fmt.Sprintf("%02X:% X", b, resp[7:9])) // 62 L 82 01 38 83 02 FID
+			}
+		}
+	}
+	if strings.Join(named, ",") != "F0:4B 00,F0:4C 00" {
+		t.Fatalf("DFs found by name: %v", named)
+	}
 	runScript(t, c, []step{{"80 AA 02 00 00", "4C 01 90 00"}})
 	// The public key file cannot be written.
 	runScript(t, c, []step{{selPubKey, "90 00"}, {"00 D6 00 00 01 00", "69 82"}})
+}
+
+// TestPublicKeyExtendedRead: EF 4C01 is longer than one short response; an
+// extended Le reads it whole, as OpenSC does.
+func TestPublicKeyExtendedRead(t *testing.T) {
+	c, _ := keyCard(t)
+	pub := bytes.Clone(c.st.PubKey)
+	if len(pub) <= maxNeShort {
+		t.Fatalf("public key EF of %d bytes: no test of extended reads", len(pub))
+	}
+	runScript(t, c, []step{{selPubKey, "90 00"}})
+	n := len(pub)
+	for _, tc := range []struct {
+		cmd  []byte
+		want []byte
+	}{
+		{[]byte{0x00, 0xB0, 0x00, 0x00, 0x00, byte(n >> 8), byte(n)}, append(bytes.Clone(pub), 0x90, 0x00)},
+		{[]byte{0x00, 0xB0, 0x00, 0x00, 0x00, 0x00, 0x00}, append(bytes.Clone(pub), 0x62, 0x82)},
+		{[]byte{0x00, 0xB0, 0x00, 0x00, 0x00}, append(bytes.Clone(pub[:256]), 0x90, 0x00)}, // short: 256 at most
+		{[]byte{0x00, 0xB0, 0x01, 0x00, 0x00, 0x00, 0x00}, append(bytes.Clone(pub[256:]), 0x62, 0x82)},
+	} {
+		if got := c.Process(tc.cmd); !bytes.Equal(got, tc.want) {
+			t.Errorf("% X:\n got % X\nwant % X", tc.cmd, got, tc.want)
+		}
+	}
+	// The FCP tells the size, so a host knows what Le to send.
+	fcp := c.Process(hx(t, "00 A4 09 04 02 4C 01 00"))
+	if want := []byte{0x80, 0x02, byte(n >> 8), byte(n)}; !bytes.Equal(fcp[2:6], want) {
+		t.Fatalf("FCP % X: size not % X", fcp, want)
+	}
 }
 
 func TestKeyPairPersists(t *testing.T) {

@@ -1,10 +1,12 @@
 // Package quorum makes, splits, encodes and rebuilds the Backup Key: a 32-byte
-// AES key shared k-of-n with Shamir's scheme (Vault's implementation) across
+// AES key shared k-of-n with Shamir's scheme (in Vault's share format) across
 // share cards. Each card holds one Record, encoded as in FORMAT.md.
 //
-// Vault's Combine happily returns a wrong key for mixed, too few or damaged
-// shares; the record's key-set ID, checksum and KCV are what catch those
-// (DESIGN "Shamir, Vault's way"), and Collector applies all three.
+// Shamir's scheme returns a wrong key for mixed, too few or damaged shares
+// without any error; the record's key-set ID, checksum and KCV are what
+// catch those (FORMAT.md, "What catches what"), and Collector applies all
+// three. The splitting itself is in shamir.go, byte-compatible with
+// github.com/hashicorp/vault/shamir.
 package quorum
 
 import (
@@ -12,7 +14,8 @@ import (
 	"time"
 )
 
-// KeySize is the Backup Key length: a 32-byte AES key (seed, "Quorum").
+// KeySize is the Backup Key length: a 32-byte AES key (the appliance manual,
+// Smart Card Handling, "Quorum").
 const KeySize = 32
 
 // ShareSize is the length of one share in Vault's format: one y byte per key
@@ -20,17 +23,20 @@ const KeySize = 32
 const ShareSize = KeySize + 1
 
 // MaxRecordSize is the largest encoded record: EF 4B01 holds ≤ 255 bytes
-// (DESIGN "Card profile on TCOS 3.0"), one short APDU's worth.
+// (docs/tcos.md), one short APDU's worth.
 const MaxRecordSize = 255
 
-// MaxLabelLen is the longest label, in characters (runes).
+// MaxLabelLen is the longest label, in characters (runes): the one bound of
+// share-record labels, for everything that takes or shows one
+// (ValidateLabel checks it).
 const MaxLabelLen = 32
 
-// MaxShares is the largest n accepted; the seed offers only 2-of-3 and 3-of-5.
+// MaxShares is the largest n accepted; the appliance manual offers only
+// 2-of-3 and 3-of-5.
 const MaxShares = 9
 
 // KCV is a key check value: the first 3 bytes of AES-256-ECB(key, 16 zero
-// bytes) (DESIGN "Share record").
+// bytes) (FORMAT.md).
 type KCV [3]byte
 
 // KeySetID identifies one generated Backup Key; every share of it carries it.
@@ -39,7 +45,7 @@ type KeySetID [16]byte
 // Scheme is a k-of-n quorum.
 type Scheme struct{ K, N int }
 
-// The quorums the seed offers.
+// The quorums the appliance manual offers.
 var (
 	TwoOfThree  = Scheme{2, 3}
 	ThreeOfFive = Scheme{3, 5}

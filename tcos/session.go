@@ -1,7 +1,8 @@
 package tcos
 
-// This file fixes the profile API the wizard codes against (DESIGN.md "Card
-// profile on TCOS 3.0").
+// The Session and the profile operations on files: identify the card, select
+// a slot, read and write the share record. The PIN operations are in pin.go.
+// The card profile (files, PINs, APDUs) is described in docs/tcos.md.
 
 import (
 	"context"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/secmem"
 )
 
 // Slot is one of the card's PIN-protected functions.
@@ -26,23 +28,16 @@ const (
 	SlotPKCS11
 )
 
-// Serial is a card's ICCSN from EF.GDO (10 bytes, DESIGN profile).
+// Serial is a card's ICCSN from EF.GDO (10 bytes; docs/tcos.md).
 type Serial [10]byte
 
 // String prints the serial as uppercase hex, the way it is shown to operators.
 func (s Serial) String() string { return strings.ToUpper(hex.EncodeToString(s[:])) }
 
-// PINStatus is what the card says about a slot PIN without spending a try.
-type PINStatus struct {
-	TriesLeft int  // 0..3; 0 with Blocked
-	Blocked   bool // 6983
-	Verified  bool // 9000 on the status query
-}
-
 // Session is one connected card speaking our profile for one step. It owns the
 // transport (61xx/6Cxx handling, APDU log with secrets masked).
 //
-// The APDU sequences (CLA 00; DESIGN "TCOS / ISO 7816-4 APDUs"):
+// The APDU sequences (CLA 00; docs/tcos.md):
 //
 //	Identify          ATR check (no APDU), then READ BINARY via SFI 2 (EF.GDO):
 //	                  00 B0 82 00 0C → 5A 0A serial(10) 9000
@@ -53,7 +48,10 @@ type PINStatus struct {
 //	                  PKCS#11    00 A4 08 0C 02 4C 00
 //	                  then VERIFY without data 00 20 00 81 → 63Cx / 9000 / 6983
 //	VerifyPIN         [SELECT as above] 00 20 00 81 Lc PIN
-//	ChangePIN         [SELECT as above] 00 24 00 81 Lc old||new
+//	ChangePIN         [SELECT as above] 00 20 00 81 Lc old, then
+//	                  00 24 00 81 Lc old||new (see pin.go)
+//	ChangePINOnPad    [SELECT as above] 00 20 00 81 Lc old, then
+//	                  00 24 01 81 Lc new, both completed by the PIN pad
 //	ReadShareRecord   [SELECT] 00 B0 00 00 FF (EF 4B01, 255 bytes)
 //	WriteShareRecord  [SELECT] 00 D6 00 00 FF record||00…, then 00 B0 00 00 FF
 //	                  and a constant-time compare
@@ -80,36 +78,25 @@ type Options struct {
 	PINTimeout time.Duration
 }
 
-// Profile constants (DESIGN "Card profile on TCOS 3.0").
+// Profile constants (docs/tcos.md, "Card profile"). The PIN constants are in
+// pin.go.
 const (
-	fidMF        = 0x3F00
-	fidGDO       = 0x2F02
-	fidBackupDF  = 0x4B00
-	fidShareEF   = 0x4B01
-	fidPKCS11DF  = 0x4C00
-	sfiGDO       = 2
-	pinRef       = 0x81 // local PIN of the slot DF
-	MinPINLen    = 6
-	MaxPINLen    = 15
-	MaxTries     = 3
-	ShareEFSize  = 255 // EF 4B01 is a transparent EF of this fixed size
-	gdoLen       = 12  // 5A 0A + 10-byte ICCSN
-	tagICCSN     = 0x5A
-	insSelect    = 0xA4
-	insRead      = 0xB0
-	insUpdate    = 0xD6
-	insVerify    = 0x20
-	insChangeRef = 0x24
+	fidMF       = 0x3F00
+	fidGDO      = 0x2F02
+	fidBackupDF = 0x4B00
+	fidShareEF  = 0x4B01
+	fidPKCS11DF = 0x4C00
+	sfiGDO      = 2
+	ShareEFSize = 255 // EF 4B01 is a transparent EF of this fixed size
+	gdoLen      = 12  // 5A 0A + 10-byte ICCSN
+	tagICCSN    = 0x5A
+	insSelect   = 0xA4
+	insRead     = 0xB0
+	insUpdate   = 0xD6
 )
 
 // More profile errors.
 var (
-	// ErrPINFormat: a PIN typed on the host is not 6–15 ASCII digits. Checked
-	// before anything is sent, so no try is spent.
-	ErrPINFormat = errors.New("a PIN has 6 to 15 digits")
-	// ErrNoPINPad: the reader has no secure PIN pad (or none that can change
-	// PINs); type the PIN on the host instead.
-	ErrNoPINPad = errors.New("the reader has no PIN pad")
 	// ErrShareMismatch: the record read back after writing differs from the
 	// one written.
 	ErrShareMismatch = errors.New("the card did not store the share record correctly")
@@ -203,7 +190,7 @@ func (s *Session) selectPath(ctx context.Context, p1 byte, path []byte, df, ef u
 }
 
 // enterSlot makes the slot's DF current, selecting it only when it is not.
-// Selecting another DF drops the verification state (DESIGN profile), so
+// Selecting another DF drops the verification state (docs/tcos.md), so
 // skipping a needless SELECT also keeps a verified PIN.
 func (s *Session) enterSlot(ctx context.Context, slot Slot) error {
 	path, df, ef, err := slotPath(slot)
@@ -236,118 +223,6 @@ func (s *Session) enterShareEF(ctx context.Context) error {
 	return s.enterSlot(ctx, SlotBackupKey)
 }
 
-// PINStatus selects the slot and asks its PIN state without spending a try.
-func (s *Session) PINStatus(ctx context.Context, slot Slot) (PINStatus, error) {
-	if err := s.enterSlot(ctx, slot); err != nil {
-		return PINStatus{}, err
-	}
-	resp, err := s.t.Transmit(ctx, Command{CLA: 0x00, INS: insVerify, P1: 0x00, P2: pinRef})
-	if err != nil {
-		return PINStatus{}, err
-	}
-	switch {
-	case resp.SW == SWOK:
-		// Verified: a right PIN resets the retry counter.
-		return PINStatus{TriesLeft: MaxTries, Verified: true}, nil
-	case resp.SW&0xFFF0 == SWWrongPIN:
-		n := int(resp.SW & 0x0F)
-		return PINStatus{TriesLeft: n, Blocked: n == 0}, nil
-	case resp.SW == SWBlocked:
-		return PINStatus{Blocked: true}, nil
-	case resp.SW == SWRefNotFound:
-		return PINStatus{}, fmt.Errorf("%w: the %s slot has no PIN", ErrForeignCard, slot)
-	}
-	return PINStatus{}, resp.Err()
-}
-
-// checkPIN validates a host-typed PIN: 6–15 ASCII digits (DESIGN profile).
-// The error never holds the PIN.
-func checkPIN(pin []byte) error {
-	if len(pin) < MinPINLen || len(pin) > MaxPINLen {
-		return ErrPINFormat
-	}
-	for _, c := range pin {
-		if c < '0' || c > '9' {
-			return ErrPINFormat
-		}
-	}
-	return nil
-}
-
-// VerifyPIN verifies the slot PIN typed on the host. A wrong PIN yields a
-// *WrongPINError with the tries left; a blocked slot ErrBlocked.
-func (s *Session) VerifyPIN(ctx context.Context, slot Slot, pin []byte) error {
-	if err := checkPIN(pin); err != nil {
-		return err
-	}
-	if err := s.enterSlot(ctx, slot); err != nil {
-		return err
-	}
-	resp, err := s.t.Transmit(ctx, Command{CLA: 0x00, INS: insVerify, P1: 0x00, P2: pinRef, Data: pin, SecretData: true})
-	if err != nil {
-		return err
-	}
-	return resp.Err()
-}
-
-// VerifyPINOnPad has the reader's PIN pad collect and verify the slot PIN.
-func (s *Session) VerifyPINOnPad(ctx context.Context, slot Slot) error {
-	pad := s.card.PINPad()
-	if pad == nil {
-		return ErrNoPINPad
-	}
-	if err := s.enterSlot(ctx, slot); err != nil {
-		return err
-	}
-	tmpl := [4]byte{0x00, insVerify, 0x00, pinRef}
-	s.t.logPad(tmpl, "verify")
-	out, err := pad.VerifyPIN(ctx, cardio.PINVerify{
-		Timeout: s.opts.PINTimeout, MinLen: MinPINLen, MaxLen: MaxPINLen, APDU: tmpl,
-	})
-	return s.t.padResult(out, err)
-}
-
-// ChangePIN changes a slot PIN typed on the host (CHANGE REFERENCE DATA).
-func (s *Session) ChangePIN(ctx context.Context, slot Slot, oldPIN, newPIN []byte) error {
-	if err := checkPIN(oldPIN); err != nil {
-		return err
-	}
-	if err := checkPIN(newPIN); err != nil {
-		return err
-	}
-	if err := s.enterSlot(ctx, slot); err != nil {
-		return err
-	}
-	data := make([]byte, 0, len(oldPIN)+len(newPIN))
-	data = append(append(data, oldPIN...), newPIN...)
-	defer wipe(data)
-	resp, err := s.t.Transmit(ctx, Command{CLA: 0x00, INS: insChangeRef, P1: 0x00, P2: pinRef, Data: data, SecretData: true})
-	if err != nil {
-		return err
-	}
-	return resp.Err()
-}
-
-// ChangePINOnPad has the reader's PIN pad collect old and new PIN.
-func (s *Session) ChangePINOnPad(ctx context.Context, slot Slot) error {
-	pad := s.card.PINPad()
-	if pad == nil {
-		return ErrNoPINPad
-	}
-	if !pad.CanModify() {
-		return fmt.Errorf("%w that can change PINs", ErrNoPINPad)
-	}
-	if err := s.enterSlot(ctx, slot); err != nil {
-		return err
-	}
-	tmpl := [4]byte{0x00, insChangeRef, 0x00, pinRef}
-	s.t.logPad(tmpl, "change")
-	out, err := pad.ModifyPIN(ctx, cardio.PINModify{
-		Timeout: s.opts.PINTimeout, MinLen: MinPINLen, MaxLen: MaxPINLen, APDU: tmpl,
-	})
-	return s.t.padResult(out, err)
-}
-
 // ReadShareRecord reads the raw contents of EF 4B01 (needs the slot PIN). The
 // caller (quorum) parses it; an empty slot reads as all zero bytes.
 func (s *Session) ReadShareRecord(ctx context.Context) ([]byte, error) {
@@ -362,7 +237,7 @@ func (s *Session) ReadShareRecord(ctx context.Context) ([]byte, error) {
 	case SWOK, SWEndOfFile: // 6282: a smaller EF; its data came all the same
 		return resp.Data, nil
 	}
-	wipe(resp.Data)
+	secmem.Wipe(resp.Data)
 	return nil, resp.Err()
 }
 
@@ -377,7 +252,7 @@ func (s *Session) WriteShareRecord(ctx context.Context, rec []byte) error {
 		return err
 	}
 	buf := make([]byte, ShareEFSize)
-	defer wipe(buf)
+	defer secmem.Wipe(buf)
 	copy(buf, rec)
 	resp, err := s.t.Transmit(ctx, Command{CLA: 0x00, INS: insUpdate, Data: buf, SecretData: true})
 	if err != nil {
@@ -390,7 +265,7 @@ func (s *Session) WriteShareRecord(ctx context.Context, rec []byte) error {
 	if err != nil {
 		return err
 	}
-	defer wipe(got)
+	defer secmem.Wipe(got)
 	if subtle.ConstantTimeCompare(got, buf) != 1 {
 		return ErrShareMismatch
 	}
@@ -404,18 +279,6 @@ func (s *Session) APDUs() int { return s.t.Count() }
 // in general are *StatusError values (see apdu.go); these are the ones with a
 // meaning the operator must see.
 var (
-	// ErrForeignCard: not TCOS 3.0, or without our profile (DESIGN profile).
+	// ErrForeignCard: not TCOS 3.0, or without our profile (docs/tcos.md).
 	ErrForeignCard = errors.New("this is not an appliance smart card")
-	// ErrBlocked: the slot PIN is blocked after three wrong PINs (6983).
-	ErrBlocked = errors.New("the PIN of this card slot is blocked")
 )
-
-// WrongPINError is a wrong PIN (63Cx) with the tries left.
-type WrongPINError struct{ TriesLeft int }
-
-func (e *WrongPINError) Error() string {
-	if e.TriesLeft == 1 {
-		return "wrong PIN, 1 try left"
-	}
-	return fmt.Sprintf("wrong PIN, %d tries left", e.TriesLeft)
-}
