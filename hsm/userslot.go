@@ -26,6 +26,7 @@ import (
 
 	"github.com/hsmcards/hsmcards/internal/oaep"
 	"github.com/hsmcards/hsmcards/internal/safetext"
+	"github.com/hsmcards/hsmcards/secmem"
 )
 
 // UserCard is one enrolled slot user card as the slot keeps it. Every field
@@ -357,7 +358,10 @@ func WrapPIN(cards []UserCard, pin []byte, gen uint64) ([]UserCard, error) {
 		if err != nil || !ok {
 			return nil, fmt.Errorf("the stored public key of card %s is unusable", SerialString(c.Serial))
 		}
-		if c.WrappedPIN, err = oaep.Encrypt(rand.Reader, pub, pin); err != nil {
+		// Under secmem.Do, a build with runtime/secret also erases the
+		// registers and stack the encryption used.
+		secmem.Do(func() { c.WrappedPIN, err = oaep.Encrypt(rand.Reader, pub, pin) })
+		if err != nil {
 			return nil, fmt.Errorf("card %s: %w", SerialString(c.Serial), err)
 		}
 		c.Generation, c.Format = gen, 2

@@ -30,12 +30,13 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	p11 "github.com/miekg/pkcs11"
-	"golang.org/x/sys/unix"
 
+	"github.com/hsmcards/hsmcards/internal/pidlock"
 	"github.com/hsmcards/hsmcards/internal/safetext"
 )
 
@@ -105,24 +106,27 @@ func (p *HSM) lockLoads(ctx context.Context) (unlock func() error, err error) {
 	return func() error { return errors.Join(unlockToken(), releaseHost()) }, nil
 }
 
-// lockHost takes an exclusive flock on the module's file.
+// lockHost takes an exclusive flock on the module's file (internal/pidlock,
+// which names the process that holds it).
 func (p *HSM) lockHost(ctx context.Context, deadline time.Time, busy func()) (release func() error, err error) {
 	path := p.mod.secret.file()
 	if path == "" {
 		return func() error { return nil }, nil
+	}
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("pkcs11: cannot open module %q for the load lock: %w", path, err)
 	}
 	for {
-		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		err := pidlock.Hold(f)
+		var held *pidlock.HeldError
 		switch {
 		case err == nil:
 			return f.Close, nil
-		case errors.Is(err, unix.EINTR):
-			continue
-		case !errors.Is(err, unix.EWOULDBLOCK):
+		case !errors.As(err, &held):
 			f.Close()
 			return nil, fmt.Errorf("pkcs11: cannot lock module %q for the load: %w", path, err)
 		}
@@ -130,7 +134,11 @@ func (p *HSM) lockHost(ctx context.Context, deadline time.Time, busy func()) (re
 		if err := pause(ctx, deadline); err != nil {
 			f.Close()
 			if errors.Is(err, errDeadline) {
-				return nil, &BusyError{Token: p.token, Holder: "another process on this host"}
+				who := "another process on this host"
+				if held.PID != 0 {
+					who = fmt.Sprintf("process %d on this host", held.PID)
+				}
+				return nil, &BusyError{Token: p.token, Holder: who}
 			}
 			return nil, err
 		}

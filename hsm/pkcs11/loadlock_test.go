@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	p11 "github.com/miekg/pkcs11"
 
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/internal/pidlock"
 )
 
 // The helper process of TestConcurrentLoads: a second hsmcards loading a
@@ -204,5 +206,33 @@ func TestLoadLockLeftBehind(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A load waits while another process on the host loads through the same
+// module, and says who when it gives up.
+func TestLoadWaitsForTheHostLock(t *testing.T) {
+	s := newSoftHSM(t, "appliance")
+	p := s.open(t, "appliance")
+	p.hooks.lockWait = 300 * time.Millisecond
+	path, err := filepath.EvalSymlinks(p.mod.secret.file())
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := pidlock.Acquire(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, info := testKey(t, "x")
+	_, err = p.LoadBackupKey(context.Background(), key, info, false)
+	var busy *BusyError
+	if !errors.As(err, &busy) || !strings.Contains(err.Error(), fmt.Sprintf("process %d on this host", os.Getpid())) {
+		t.Fatalf("LoadBackupKey under another's host lock: %v", err)
+	}
+	if err := other.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.LoadBackupKey(context.Background(), key, info, false); err != nil {
+		t.Fatalf("LoadBackupKey once the lock is free: %v", err)
 	}
 }
