@@ -74,7 +74,9 @@ func TestSecretCallsLeaveNoCopy(t *testing.T) {
 	defer pin.Destroy()
 	defer key.Destroy()
 	needles := append(memscan.Windows("pin", pin.Bytes(), 8), memscan.Windows("key", key.Bytes(), 8)...)
-	live := func(h memscan.Hit) bool { return memscan.Within(h.Addr, pin.Bytes()) || memscan.Within(h.Addr, key.Bytes()) }
+	live := func(h memscan.Hit) bool {
+		return memscan.Within(h.Addr, pin.Bytes()) || memscan.Within(h.Addr, key.Bytes())
+	}
 
 	so := []byte(testSOPIN)
 	done := make(chan error)
