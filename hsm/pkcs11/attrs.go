@@ -4,8 +4,8 @@ package pkcs11
 
 // Attribute values in the encoding a module reads and writes: CK_BBOOL is one
 // byte, CK_ULONG (and arrays of it, such as CKA_ALLOWED_MECHANISMS) is the
-// platform's unsigned long in native byte order (PKCS#11 v2.40 §3.1 and
-// §4.1.2; docs/pkcs11.md).
+// platform's unsigned long in native byte order (PKCS#11 v2.40 base, "Data
+// types" and "Attributes"; docs/pkcs11.md).
 
 import (
 	"fmt"

@@ -24,7 +24,7 @@ import (
 // wrapMechanisms are the only mechanisms the Backup Key may be used with
 // (CKA_ALLOWED_MECHANISMS): AES key wrap, RFC 3394 (CKM_AES_KEY_WRAP), and
 // with padding, RFC 5649 (CKM_AES_KEY_WRAP_PAD); PKCS#11 v2.40 Current
-// Mechanisms §2.14.
+// Mechanisms, "AES Key Wrap" (docs/pkcs11.md).
 var wrapMechanisms = []uint{p11.CKM_AES_KEY_WRAP, p11.CKM_AES_KEY_WRAP_PAD}
 
 // boolAttr is one CK_BBOOL attribute of a template, with its name for
@@ -70,10 +70,10 @@ func bools(list []boolAttr) []attr {
 	return out
 }
 
-// keyTemplate is the Backup Key object. CKA_VALUE_LEN is left out: PKCS#11
-// v2.40 §6.7.1 (AES secret key objects, footnote 2) says it must not be given
-// to C_CreateObject; verify reads it back instead. value is used in place,
-// not copied.
+// keyTemplate is the Backup Key object (docs/pkcs11.md, "The Backup Key
+// object"). CKA_VALUE_LEN is left out: PKCS#11 v2.40 Current Mechanisms ("AES
+// secret key objects") says it must not be given to C_CreateObject; verify
+// reads it back instead. value is used in place, not copied.
 func keyTemplate(value []byte, info hsm.KeyInfo) []attr {
 	return append([]attr{
 		{typ: p11.CKA_CLASS, val: encodeUlongs(p11.CKO_SECRET_KEY)},
@@ -87,7 +87,7 @@ func keyTemplate(value []byte, info hsm.KeyInfo) []attr {
 }
 
 // ErrNoCheckValue means the token does not report CKA_CHECK_VALUE for the
-// Backup Key (PKCS#11 v2.40 §4.10.2). Its KCV could only be had by letting the
+// Backup Key (PKCS#11 v2.40 base, "Secret key objects"). Its KCV could only be had by letting the
 // key encrypt, which the Backup Key must not do, so hsmcards does not use
 // such a token for it (docs/pkcs11.md, "Tokens without CKA_CHECK_VALUE").
 var ErrNoCheckValue = errors.New("pkcs11: the token does not report the key's check value (CKA_CHECK_VALUE, PKCS#11 v2.40)")

@@ -125,7 +125,7 @@ func TestLoadCreatesTheTemplate(t *testing.T) {
 		}
 	}
 	// An imported key was once in the clear: a token must not claim
-	// otherwise (PKCS#11 v2.40 §4.9, CKA_ALWAYS_SENSITIVE).
+	// otherwise (PKCS#11 v2.40 base, "Secret key objects": CKA_ALWAYS_SENSITIVE).
 	if decodeBool(a[p11.CKA_ALWAYS_SENSITIVE]) || decodeBool(a[p11.CKA_NEVER_EXTRACTABLE]) {
 		t.Error("an imported key claims it was always sensitive or never extractable")
 	}
@@ -445,7 +445,7 @@ func TestRefusedTemplateKeepsOldKey(t *testing.T) {
 	p, oldInfo, newKey, newInfo := withOldKey(t)
 	ctx := context.Background()
 
-	// PKCS#11 v2.40 §6.7.1 forbids CKA_VALUE_LEN in C_CreateObject for AES
+	// PKCS#11 v2.40 Current Mechanisms forbids CKA_VALUE_LEN in C_CreateObject for AES
 	// keys, and SoftHSM2 refuses it (CKR_ATTRIBUTE_READ_ONLY) even when it
 	// agrees with the value: a real refusal of a template.
 	p.extraTemplate = []attr{{typ: p11.CKA_VALUE_LEN, val: encodeUlongs(hsm.KeySize)}}

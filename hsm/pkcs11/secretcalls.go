@@ -7,8 +7,8 @@ package pkcs11
 // miekg/pkcs11: miekg copies their arguments into C memory and frees it
 // unwiped, so a PIN or the Backup Key would stay in the C heap until that
 // memory is reused. Here the C copies are ours, and wiped before they are
-// freed. The function list's layout is PKCS#11's (docs/pkcs11.md, "The
-// function list").
+// freed. The function list's layout is PKCS#11's (docs/pkcs11.md, "Secrets
+// through the module").
 
 /*
 #cgo linux LDFLAGS: -ldl
@@ -30,7 +30,7 @@ typedef struct {
 } ck_version;
 
 // The start of CK_FUNCTION_LIST: a CK_VERSION, then one function pointer per
-// function in the order of PKCS#11 v2.40 §5.x (pkcs11f.h).
+// function in the order of PKCS#11 v2.40's pkcs11f.h (docs/pkcs11.md).
 enum {
 	fn_init_pin = 10,
 	fn_login = 18,
