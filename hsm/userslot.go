@@ -316,10 +316,8 @@ func (e *RecordsError) Error() string {
 // and whether they are exactly the cards the security officer confirmed.
 func ApplyChange(own []UserCard, change CardChange) ([]UserCard, bool) {
 	next := make([]UserCard, 0, len(own)+1)
-	revoked := false
 	for _, c := range own {
 		if change.Revoke != nil && c.Serial == *change.Revoke {
-			revoked = true
 			continue
 		}
 		if change.Enroll != nil && c.Serial == change.Enroll.Serial {
@@ -327,9 +325,9 @@ func ApplyChange(own []UserCard, change CardChange) ([]UserCard, bool) {
 		}
 		next = append(next, c)
 	}
-	if change.Revoke != nil && !revoked {
-		return own, false
-	}
+	// Revoking a card the list does not have (a planted record) leaves the
+	// list's cards, which is what the security officer confirmed if the rest
+	// matches: the record goes with the change.
 	if change.Enroll != nil {
 		next = append(next, *change.Enroll)
 	}

@@ -127,7 +127,8 @@ func TestApplyChange(t *testing.T) {
 		{"a deleted card not shown", []UserCard{a, b}, CardChange{Enroll: &c, Confirmed: []UserCard{a, c}}, []UserCard{a, b}, false},
 		{"a record relabelled", []UserCard{a, b}, CardChange{Enroll: &c, Confirmed: []UserCard{a, relabelled, c}}, []UserCard{a, b}, false},
 		{"a record's key swapped", []UserCard{a, b}, CardChange{Enroll: &c, Confirmed: []UserCard{a, otherKey, c}}, []UserCard{a, b}, false},
-		{"revoking a planted card", []UserCard{a}, CardChange{Revoke: &sPlanted, Confirmed: []UserCard{a}}, []UserCard{a}, false},
+		{"revoking a planted card", []UserCard{a}, CardChange{Revoke: &sPlanted, Confirmed: []UserCard{a}}, []UserCard{a}, true},
+		{"revoking a planted card, another deleted", []UserCard{a, b}, CardChange{Revoke: &sPlanted, Confirmed: []UserCard{a}}, []UserCard{a, b}, false},
 		{"enrolling a listed card", []UserCard{a, b}, CardChange{Enroll: &b, Confirmed: []UserCard{a, b}}, []UserCard{a, b}, false},
 	}
 	for _, tt := range tests {

@@ -66,9 +66,12 @@ func refusedLines(head string, refused []hsm.RefusedRecord) []string {
 // planLines show the cards a change wraps the slot's new user PIN to.
 func planLines(plan *slotuser.Plan) []string {
 	var out []string
-	if len(plan.Cards) == 0 {
+	switch len(plan.Cards) {
+	case 0:
 		out = append(out, wrap("The slot's new user PIN goes to no card: no card can activate the slot afterwards.", sideWidth))
-	} else {
+	case 1:
+		out = append(out, "The slot's new user PIN goes to this one card:")
+	default:
 		out = append(out, fmt.Sprintf("The slot's new user PIN goes to these %d cards:", len(plan.Cards)))
 	}
 	for _, c := range plan.Cards {
@@ -356,6 +359,7 @@ func (t *slotCardTool) update(msg tea.Msg) tea.Cmd {
 		var re *hsm.RecordsError
 		switch {
 		case errors.As(msg.err, &re):
+			t.cards = re.Kept
 			t.event(audit.StepSummary, serial, audit.OutcomeRefused, "records did not match the slot's own list")
 			t.note = recordsNotice(fmt.Sprintf("card %s was not enrolled", serial), re)
 			return nil
@@ -371,11 +375,25 @@ func (t *slotCardTool) update(msg tea.Msg) tea.Cmd {
 		t.note = notice{lvGood, fmt.Sprintf("Card %s is enrolled for %s (%d of at most %d user cards). The slot has a new user PIN, wrapped to each enrolled card; nobody saw it.",
 			serial, t.slot.SlotName(), len(t.cards), slotuser.MaxCards),
 			"The card's PKCS#11 slot user PIN protects the slot from now on: change it from the factory PIN. Press OK for the main menu."}
-		if n := len(msg.res.Removed); n > 0 {
-			t.note.text += fmt.Sprintf(" %d records hsmcards had not written were removed.", n)
-		}
+		t.note.text += removedText(msg.res.Removed)
 	}
 	return nil
+}
+
+// removedText names the records a change removed, for a note.
+func removedText(removed []hsm.RefusedRecord) string {
+	if len(removed) == 0 {
+		return ""
+	}
+	var parts []string
+	for i, r := range removed {
+		if i == maxListed {
+			parts = append(parts, fmt.Sprintf("and %d more", len(removed)-maxListed))
+			break
+		}
+		parts = append(parts, r.String())
+	}
+	return " Removed, as hsmcards had not written them: " + strings.Join(parts, "; ") + "."
 }
 
 // discrepancyText says what the slot's own list found wrong with the other
@@ -392,8 +410,15 @@ func discrepancyText(d hsm.Discrepancies) string {
 	for _, c := range d.Missing {
 		parts = append(parts, hsm.CardName(c)+": its record was deleted")
 	}
+	fix := "removes those records"
+	if len(d.Missing) > 0 {
+		fix = "writes the deleted ones again"
+		if len(d.Refused) > 0 {
+			fix = "removes those records and writes the deleted ones again"
+		}
+	}
 	return "The slot's own list of cards does not vouch for every record (" + strings.Join(parts, "; ") +
-		"); the security officer's next enrollment or revocation removes those records and writes the deleted ones again."
+		"); the security officer's next enrollment or revocation " + fix + "."
 }
 
 func (t *slotCardTool) doneWord() string {
@@ -598,10 +623,7 @@ func (t *slotListTool) update(msg tea.Msg) tea.Cmd {
 				t.note.next = "Restart hsmcards with the SO PIN in $" + hsm.PKCS11SOPINEnv + " (or type it when asked)."
 			}
 		default:
-			t.note = notice{lvGood, fmt.Sprintf("Card %s is revoked: it can no longer activate %s.", serial, t.slot.SlotName()), ""}
-			if n := len(msg.res.Removed); n > 0 {
-				t.note.text += fmt.Sprintf(" %d records hsmcards had not written were removed.", n)
-			}
+			t.note = notice{lvGood, fmt.Sprintf("Card %s is revoked: it can no longer activate %s.", serial, t.slot.SlotName()) + removedText(msg.res.Removed), ""}
 		}
 		t.trail.record(audit.Event{Time: t.now, Operation: opRevoke, Step: audit.StepSummary, CardSerial: serial.String(),
 			Slot: audit.SlotPKCS11User, Outcome: out, Detail: detail})

@@ -106,7 +106,7 @@ func TestSlotUserEnrollActivateRevoke(t *testing.T) {
 		s.expect("Enroll User Card", "Insert card")
 		s.useCard(i, "123456")
 		// Nothing is stored before the security officer has seen the cards.
-		s.expect("Enroll card?", "Enroll card "+s.serial(i)+"?", "new user PIN goes to these "+string(rune('0'+i))+" cards",
+		s.expect("Enroll card?", "Enroll card "+s.serial(i)+"?", []string{"", "goes to this one card", "goes to these 2 cards"}[i],
 			"+ "+s.serial(i)+" holder "+string(rune('0'+i)))
 		if cards, _ := s.slot.Records(context.Background()); len(cards.Cards) != i-1 {
 			t.Fatalf("%d cards stored before the confirmation", len(cards.Cards))
@@ -139,7 +139,7 @@ func TestSlotUserEnrollActivateRevoke(t *testing.T) {
 	s.menuTo(menuList)
 	s.expect("2 of at most 5 user cards", "> "+s.serial(1)+" holder 1", "2026-11-28", s.serial(2)+" holder 2")
 	s.do("enter")
-	s.expect("Revoke card?", "Revoke card "+s.serial(1)+"?", "new user PIN goes to these 1 cards", "  "+s.serial(2)+" holder 2")
+	s.expect("Revoke card?", "Revoke card "+s.serial(1)+"?", "new user PIN goes to this one card", "  "+s.serial(2)+" holder 2")
 	s.expectNot("+ " + s.serial(1))
 	s.do("enter")
 	s.expect("Card "+s.serial(1)+" is revoked", "1 of at most 5 user cards")
