@@ -1,5 +1,3 @@
-//go:build cgo && unix
-
 package pkcs11
 
 // The user card slot's two kinds of objects (docs/pkcs11.md, "Slot user
@@ -23,15 +21,9 @@ import (
 )
 
 const (
-	// userCardApp is the records' CKA_APPLICATION.
-	userCardApp = "hsmcards slot user card"
 	// userCardLabel is the records' CKA_LABEL prefix, followed by the card
-	// serial in 20 hex digits.
+	// serial in 20 hex digits (their CKA_APPLICATION is userCardApp).
 	userCardLabel = "hsmcards-user-card:"
-	// cardListApp is the own list's CKA_APPLICATION.
-	cardListApp = "hsmcards slot user card list"
-	// cardListLabel is the own list's CKA_LABEL.
-	cardListLabel = "hsmcards-user-card-list"
 	// maxCardList bounds an encoded list.
 	maxCardList = 32 << 10
 )
@@ -101,14 +93,6 @@ type cardList struct {
 type listedCard struct {
 	card   hsm.UserCard // without WrappedPIN
 	record [sha256.Size]byte
-}
-
-func (l cardList) userCards() []hsm.UserCard {
-	out := make([]hsm.UserCard, len(l.cards))
-	for i, c := range l.cards {
-		out[i] = c.card
-	}
-	return out
 }
 
 // newCardList lists records, the encoded records of cards, in generation gen.

@@ -1,5 +1,3 @@
-//go:build cgo && unix
-
 package pkcs11
 
 import (

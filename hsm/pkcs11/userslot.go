@@ -14,6 +14,23 @@ import (
 	"github.com/hsmcards/hsmcards/secmem"
 )
 
+const (
+	// userCardApp is the records' CKA_APPLICATION (cardlist.go).
+	userCardApp = "hsmcards slot user card"
+	// cardListApp is the own list's CKA_APPLICATION.
+	cardListApp = "hsmcards slot user card list"
+	// cardListLabel is the own list's CKA_LABEL.
+	cardListLabel = "hsmcards-user-card-list"
+)
+
+func (l cardList) userCards() []hsm.UserCard {
+	out := make([]hsm.UserCard, len(l.cards))
+	for i, c := range l.cards {
+		out[i] = c.card
+	}
+	return out
+}
+
 // UserSlot is a PKCS#11 token whose user PIN is kept wrapped to slot user
 // cards (docs/pkcs11.md, "Slot user cards"). Its records are public token
 // objects, so that a card can find its wrapped PIN before anyone logs in;
