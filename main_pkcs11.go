@@ -62,8 +62,11 @@ func configureHSM(cfg *wizard.Config, o *options) error {
 	if err != nil {
 		return fmt.Errorf("$%s: %w", hsm.PKCS11SOPINEnv, err)
 	}
-	pin, ok := hsm.PINFromEnv()
-	if !ok {
+	pin, err := secmem.FromEnv(hsm.PKCS11PINEnv)
+	if err != nil {
+		return fmt.Errorf("$%s: %w", hsm.PKCS11PINEnv, err)
+	}
+	if pin == nil {
 		cfg.OpenHSM, cfg.HSMName = open, tokenName(sel)
 		if so != nil {
 			// The SO PIN from the environment, the token PIN typed in.
@@ -75,9 +78,9 @@ func configureHSM(cfg *wizard.Config, o *options) error {
 		}
 		return nil
 	}
-	defer clear(pin)
+	defer pin.Destroy()
 	defer so.Destroy()
-	cfg.HSM, err = open(context.Background(), pin, so.Bytes())
+	cfg.HSM, err = open(context.Background(), pin.Bytes(), so.Bytes())
 	return err
 }
 

@@ -1,9 +1,6 @@
 package hsm
 
-import (
-	"errors"
-	"os"
-)
+import "errors"
 
 // Errors of the HSM backends, for errors.Is. The errors returned carry more
 // detail (module path, token label, the CKR_ code) but never a PIN or key.
@@ -24,19 +21,9 @@ var (
 )
 
 // PKCS11PINEnv names the environment variable that holds the token's user PIN
-// for unattended runs; without it the wizard asks for the PIN, masked.
+// for unattended runs; without it the wizard asks for the PIN, masked. Take
+// it out with secmem.FromEnv, which leaves no copy in the environment.
 const PKCS11PINEnv = "HSMCARDS_PKCS11_PIN"
-
-// PINFromEnv returns the token PIN from $HSMCARDS_PKCS11_PIN, if set and not
-// empty. The caller owns the returned copy and should wipe it; the
-// environment's own copy cannot be wiped.
-func PINFromEnv() (pin []byte, ok bool) {
-	v, ok := os.LookupEnv(PKCS11PINEnv)
-	if !ok || v == "" {
-		return nil, false
-	}
-	return []byte(v), true
-}
 
 // Error is a detailed error of an HSM backend that still matches the errors
 // it carries (sentinels above, the module's CKR_ code) with errors.Is and
