@@ -312,7 +312,13 @@ func (t *slotCardTool) update(msg tea.Msg) tea.Cmd {
 		case t.op == slotEnroll && t.enrolled(t.oc.serial):
 			return t.refuse(fmt.Sprintf("Card %s is already enrolled for this slot. To enroll it anew, revoke it first.", t.oc.serial))
 		case t.op == slotActivate && !t.enrolled(t.oc.serial):
-			return t.refuse(fmt.Sprintf("The slot holds no usable record for card %s: it is not enrolled, or its record was deleted or spoilt (see below). It cannot activate the slot. No PIN was sent to it.", t.oc.serial))
+			why := "it is not enrolled, or its record was deleted from the token"
+			for _, r := range t.refused {
+				if r.Serial == t.oc.serial {
+					why = "its record is refused (" + r.Reason.String() + ")"
+				}
+			}
+			return t.refuse(fmt.Sprintf("The slot holds no usable record for card %s: %s. It cannot activate the slot. No PIN was sent to it.", t.oc.serial, why))
 		case t.oc.status.Blocked:
 			return t.refuse(blockedText(t.oc, tcos.SlotPKCS11))
 		}
