@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/hsm/pkcs11"
 	"github.com/hsmcards/hsmcards/secmem"
 	"github.com/hsmcards/hsmcards/wizard"
 )
@@ -41,13 +42,13 @@ func configureHSM(cfg *wizard.Config, o *options) error {
 	if o.pkcs11Module == "" {
 		return errors.New("--hsm pkcs11 needs --pkcs11-module PATH (e.g. /usr/lib/softhsm/libsofthsm2.so)")
 	}
-	sel, err := hsm.ParseTokenSelector(o.pkcs11Token)
+	sel, err := pkcs11.ParseTokenSelector(o.pkcs11Token)
 	if err != nil {
 		return err
 	}
-	var usel *hsm.TokenSelector
+	var usel *pkcs11.TokenSelector
 	if o.pkcs11UserToken != "" {
-		s, err := hsm.ParseTokenSelector(o.pkcs11UserToken)
+		s, err := pkcs11.ParseTokenSelector(o.pkcs11UserToken)
 		if err != nil {
 			return err
 		}
@@ -61,8 +62,11 @@ func configureHSM(cfg *wizard.Config, o *options) error {
 	if err != nil {
 		return fmt.Errorf("$%s: %w", hsm.PKCS11SOPINEnv, err)
 	}
-	pin, ok := hsm.PINFromEnv()
-	if !ok {
+	pin, err := secmem.FromEnv(hsm.PKCS11PINEnv)
+	if err != nil {
+		return fmt.Errorf("$%s: %w", hsm.PKCS11PINEnv, err)
+	}
+	if pin == nil {
 		cfg.OpenHSM, cfg.HSMName = open, tokenName(sel)
 		if so != nil {
 			// The SO PIN from the environment, the token PIN typed in.
@@ -74,21 +78,21 @@ func configureHSM(cfg *wizard.Config, o *options) error {
 		}
 		return nil
 	}
-	defer clear(pin)
+	defer pin.Destroy()
 	defer so.Destroy()
-	cfg.HSM, err = open(context.Background(), pin, so.Bytes())
+	cfg.HSM, err = open(context.Background(), pin.Bytes(), so.Bytes())
 	return err
 }
 
 // pkcs11Opener opens the Backup Key's token sel with the user PIN pin and,
 // when usel is set, the user card token usel with soPIN (empty: activating
 // only). It keeps no copy of pin; the user card slot keeps its own of soPIN.
-func pkcs11Opener(module string, sel hsm.TokenSelector, usel *hsm.TokenSelector) func(ctx context.Context, pin, soPIN []byte) (hsm.HSM, error) {
+func pkcs11Opener(module string, sel pkcs11.TokenSelector, usel *pkcs11.TokenSelector) func(ctx context.Context, pin, soPIN []byte) (hsm.HSM, error) {
 	return func(ctx context.Context, pin, soPIN []byte) (hsm.HSM, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		h, err := hsm.OpenPKCS11(module, sel, pin)
+		h, err := pkcs11.Open(module, sel, pin)
 		if err != nil {
 			return nil, err
 		}
@@ -98,7 +102,7 @@ func pkcs11Opener(module string, sel hsm.TokenSelector, usel *hsm.TokenSelector)
 		if len(soPIN) == 0 {
 			soPIN = nil // activate only
 		}
-		slot, err := hsm.OpenPKCS11UserSlot(module, *usel, soPIN)
+		slot, err := pkcs11.OpenUserSlot(module, *usel, soPIN)
 		if err != nil {
 			h.Close()
 			return nil, err
@@ -109,7 +113,7 @@ func pkcs11Opener(module string, sel hsm.TokenSelector, usel *hsm.TokenSelector)
 
 // tokenName names a token for the wizard before it is open, the way the
 // open token names itself ("PKCS#11 token LABEL").
-func tokenName(sel hsm.TokenSelector) string {
+func tokenName(sel pkcs11.TokenSelector) string {
 	switch {
 	case sel.BySlot:
 		return fmt.Sprintf("PKCS#11 token in slot %d", sel.SlotID)

@@ -26,42 +26,47 @@ const (
 	slotActivate
 )
 
-// slotListMsg: the cards enrolled for the slot.
+// slotListMsg: the slot's records, as anyone can read them.
 type slotListMsg struct {
-	cards []hsm.UserCard
-	err   error
+	recs hsm.Records
+	err  error
 }
 
 // slotOpMsg: the slot PIN step and the operation ended. pinErr is a failed
 // PIN (the card stays open on a wrong PIN with tries left, or a PIN-pad
 // retry); err is the operation's failure after a right PIN. The card is
-// closed unless pinErr says otherwise.
+// closed unless pinErr says otherwise. An enrollment ends with its plan, for
+// the security officer to confirm; an activation with what the slot's own
+// list says of the other records.
 type slotOpMsg struct {
-	card   hsm.UserCard
+	plan   *slotuser.Plan
+	disc   hsm.Discrepancies
 	pinErr error
 	err    error
 }
 
-// slotRevokedMsg: a card was revoked (or not).
-type slotRevokedMsg struct {
-	serial tcos.Serial
-	err    error
+// slotAppliedMsg: a confirmed change of the slot's cards was made (or not).
+type slotAppliedMsg struct {
+	plan *slotuser.Plan
+	res  hsm.ChangeResult
+	err  error
 }
 
 func slotListCmd(slot hsm.UserSlot) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 		defer cancel()
-		cards, err := slotuser.List(ctx, slot)
-		return slotListMsg{cards: cards, err: err}
+		recs, err := slotuser.List(ctx, slot)
+		return slotListMsg{recs: recs, err: err}
 	}
 }
 
 // slotOpCmd verifies the card's PKCS#11 slot user PIN (typed on screen, or on
 // the reader's keypad when pin is nil; the copy is wiped once sent), then
-// enrolls the card or activates the slot with it. The slot's user PIN exists
-// only inside slotuser, for the moment it is wrapped or handed to C_Login.
-func slotOpCmd(ctx context.Context, oc *openCard, slot hsm.UserSlot, op slotOp, pin []byte, now time.Time) tea.Cmd {
+// prepares the card's enrollment under label, or activates the slot with it.
+// The slot's user PIN exists only inside slotuser and the slot, for the
+// moment it is wrapped or handed to C_Login.
+func slotOpCmd(ctx context.Context, oc *openCard, slot hsm.UserSlot, op slotOp, pin []byte, label string, now time.Time) tea.Cmd {
 	return func() tea.Msg {
 		keep, err := pinStep(ctx, pin != nil, func(ctx context.Context) error {
 			if pin == nil {
@@ -79,20 +84,22 @@ func slotOpCmd(ctx context.Context, oc *openCard, slot hsm.UserSlot, op slotOp, 
 		if op == slotEnroll {
 			octx, cancel := context.WithTimeout(context.Background(), keyGenTimeout)
 			defer cancel()
-			u, err := slotuser.Enroll(octx, slot, oc.serial, oc.sess, now)
-			return slotOpMsg{card: u, err: err}
+			plan, err := slotuser.PrepareEnroll(octx, slot, oc.serial, oc.sess, label, now)
+			return slotOpMsg{plan: plan, err: err}
 		}
 		octx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 		defer cancel()
-		return slotOpMsg{err: slotuser.Activate(octx, slot, oc.serial, oc.sess)}
+		d, err := slotuser.Activate(octx, slot, oc.serial, oc.sess)
+		return slotOpMsg{disc: d, err: err}
 	}
 }
 
-// slotRevokeCmd revokes a card; no card is needed.
-func slotRevokeCmd(slot hsm.UserSlot, serial tcos.Serial) tea.Cmd {
+// slotApplyCmd makes the change plan says, as confirmed; no card is needed.
+func slotApplyCmd(slot hsm.UserSlot, plan *slotuser.Plan) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 		defer cancel()
-		return slotRevokedMsg{serial: serial, err: slotuser.Revoke(ctx, slot, serial)}
+		res, err := slotuser.Apply(ctx, slot, plan)
+		return slotAppliedMsg{plan: plan, res: res, err: err}
 	}
 }

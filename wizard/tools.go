@@ -28,6 +28,7 @@ const (
 	tNewPIN                   // change PIN: the new PIN
 	tNewPINAgain              // change PIN: the new PIN again
 	tConfirm                  // the tool's question about the open card (overwrite? show the share? the factory PIN?)
+	tLabel                    // a slot user card: the label of the card to enroll
 	tTimedOut                 // the step ran out of time; OK tries it again
 	tLeave                    // leave with a secret in memory?
 	tDone                     // the result; OK returns to the menu
