@@ -55,11 +55,13 @@ var keyBools = []boolAttr{
 }
 
 // unwrapBools is the Backup Key's CKA_UNWRAP_TEMPLATE: what it unwraps comes
-// out sensitive and not extractable, so a backup cannot be unwrapped into a
-// key whose value can be read or wrapped out again under another key.
+// out sensitive, so a backup cannot be unwrapped into a key whose value can
+// be read. It leaves CKA_EXTRACTABLE to the restore: a restored key that
+// could never be wrapped again would be missing from every later backup of
+// that node, and the next disaster would lose it (docs/pkcs11.md, "Why an
+// unwrap template").
 var unwrapBools = []boolAttr{
 	{p11.CKA_SENSITIVE, "CKA_SENSITIVE", true},
-	{p11.CKA_EXTRACTABLE, "CKA_EXTRACTABLE", false},
 }
 
 func bools(list []boolAttr) []attr {

@@ -315,6 +315,39 @@ func TestBackupKeyIsNoDecryptionOracle(t *testing.T) {
 	}
 }
 
+// A key restored from a backup (unwrapped under the Backup Key) can be backed
+// up again from the node it was restored on: the unwrap template keeps it
+// sensitive but leaves extractability to the restore, so the next backup of
+// that node still holds it.
+func TestRestoredKeyCanBeBackedUpAgain(t *testing.T) {
+	p, _, _, bk := loaded(t)
+	v := victim(t, p, bytes.Repeat([]byte{0x6B}, 32))
+	backup, err := p.mod.ctx.WrapKey(p.session, aesKW, bk, v)
+	if err != nil {
+		t.Fatalf("backing up a key under the Backup Key: %v", err)
+	}
+	restored, err := p.mod.ctx.UnwrapKey(p.session, aesKW, bk, backup, []*p11.Attribute{
+		p11.NewAttribute(p11.CKA_CLASS, p11.CKO_SECRET_KEY),
+		p11.NewAttribute(p11.CKA_KEY_TYPE, p11.CKK_AES),
+		p11.NewAttribute(p11.CKA_TOKEN, false),
+		p11.NewAttribute(p11.CKA_SENSITIVE, true),
+		p11.NewAttribute(p11.CKA_EXTRACTABLE, true),
+	})
+	if err != nil {
+		t.Fatalf("restoring the backup as a sensitive, extractable key: %v", err)
+	}
+	again, err := p.mod.ctx.WrapKey(p.session, aesKW, bk, restored)
+	if err != nil {
+		t.Fatalf("backing up the restored key again: %v", err)
+	}
+	if !bytes.Equal(again, backup) {
+		t.Error("the second backup of the restored key differs from the first: the restore changed the key")
+	}
+	if _, err := p.attrs(restored, p11.CKA_VALUE); err == nil {
+		t.Error("the restored key's value can be read")
+	}
+}
+
 // Nobody with the token's user PIN can make a wrap of a key of their
 // choosing that the Backup Key unwraps: they cannot encrypt with it.
 func TestBackupKeyIsNoInjectionOracle(t *testing.T) {
