@@ -1,6 +1,12 @@
 package i18n_test
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,5 +124,69 @@ func TestFallbacks(t *testing.T) {
 	}
 	if got := i18n.For("fr").T(i18n.OpLoad); got != "Load Backup Key" {
 		t.Errorf("unknown language: %q", got)
+	}
+}
+
+// Every message the catalogs hold is said somewhere in the program: no
+// dead entries for translators to keep up.
+func TestEveryMessageIsUsed(t *testing.T) {
+	root := filepath.Dir(i18ntest.Dir())
+	used := map[string]bool{}
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return err
+		}
+		inI18n := filepath.Dir(path) == i18ntest.Dir()
+		// In package i18n a name is used where it is not declared: not in
+		// its spec, not as a message method's receiver.
+		decl := map[*ast.Ident]bool{}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.ValueSpec:
+				for _, name := range n.Names {
+					decl[name] = true
+				}
+			case *ast.TypeSpec:
+				decl[n.Name] = true
+			case *ast.FuncDecl:
+				if n.Recv != nil {
+					ast.Inspect(n.Recv, func(r ast.Node) bool {
+						if id, ok := r.(*ast.Ident); ok {
+							decl[id] = true
+						}
+						return true
+					})
+				}
+			case *ast.SelectorExpr:
+				if x, ok := n.X.(*ast.Ident); ok && x.Name == "i18n" {
+					used[n.Sel.Name] = true
+				}
+			case *ast.Ident:
+				if inI18n && !decl[n] {
+					used[n.Name] = true
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range i18ntest.Declared(t) {
+		if !used[name] {
+			t.Errorf("i18n.%s is never said", name)
+		}
 	}
 }
