@@ -2,11 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/hsm/pkcs11"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/secmem"
 	"github.com/hsmcards/hsmcards/wizard"
 )
@@ -26,21 +25,21 @@ func configureHSM(cfg *wizard.Config, o *options) error {
 	case "sim":
 		h, err := hsm.OpenSim(o.simDir)
 		if err != nil {
-			return fmt.Errorf("opening the simulated HSM: %w", err)
+			return failWith(err, func(c string) i18n.Message { return i18n.CLIOpenSimHSM{Cause: c} })
 		}
 		slot, err := hsm.OpenSimUserSlot(o.simDir)
 		if err != nil {
 			h.Close()
-			return fmt.Errorf("opening the simulated HSM: %w", err)
+			return failWith(err, func(c string) i18n.Message { return i18n.CLIOpenSimHSM{Cause: c} })
 		}
 		cfg.HSM = hsm.WithUserSlot(h, slot)
 		return nil
 	case "pkcs11":
 	default:
-		return fmt.Errorf("unknown HSM %q: use sim or pkcs11", o.hsm)
+		return fail(i18n.CLIUnknownHSM{HSM: o.hsm})
 	}
 	if o.pkcs11Module == "" {
-		return errors.New("--hsm pkcs11 needs --pkcs11-module PATH (e.g. /usr/lib/softhsm/libsofthsm2.so)")
+		return fail(i18n.CLINeedsModule)
 	}
 	sel, err := pkcs11.ParseTokenSelector(o.pkcs11Token)
 	if err != nil {
@@ -60,21 +59,21 @@ func configureHSM(cfg *wizard.Config, o *options) error {
 	// locked memory at once.
 	so, err := secmem.FromEnv(hsm.PKCS11SOPINEnv)
 	if err != nil {
-		return fmt.Errorf("$%s: %w", hsm.PKCS11SOPINEnv, err)
+		return failWith(err, func(c string) i18n.Message { return i18n.CLIEnvVar{Name: hsm.PKCS11SOPINEnv, Cause: c} })
 	}
 	pin, err := secmem.FromEnv(hsm.PKCS11PINEnv)
 	if err != nil {
-		return fmt.Errorf("$%s: %w", hsm.PKCS11PINEnv, err)
+		return failWith(err, func(c string) i18n.Message { return i18n.CLIEnvVar{Name: hsm.PKCS11PINEnv, Cause: c} })
 	}
 	if pin == nil {
-		cfg.OpenHSM, cfg.HSMName = open, tokenName(sel)
+		cfg.OpenHSM, cfg.HSMName = open, tokenName(o.p, sel)
 		if so != nil {
 			// The SO PIN from the environment, the token PIN typed in.
 			cfg.OpenHSM = func(ctx context.Context, pin, _ []byte) (hsm.HSM, error) {
 				return open(ctx, pin, so.Bytes())
 			}
 		} else if usel != nil {
-			cfg.SOPINFor = tokenName(*usel)
+			cfg.SOPINFor = tokenName(o.p, *usel)
 		}
 		return nil
 	}
@@ -113,12 +112,12 @@ func pkcs11Opener(module string, sel pkcs11.TokenSelector, usel *pkcs11.TokenSel
 
 // tokenName names a token for the wizard before it is open, the way the
 // open token names itself ("PKCS#11 token LABEL").
-func tokenName(sel pkcs11.TokenSelector) string {
+func tokenName(p *i18n.Printer, sel pkcs11.TokenSelector) string {
 	switch {
 	case sel.BySlot:
-		return fmt.Sprintf("PKCS#11 token in slot %d", sel.SlotID)
+		return p.T(i18n.HSMTokenSlot{Slot: sel.SlotID})
 	case sel.Label != "":
-		return "PKCS#11 token " + sel.Label
+		return p.T(i18n.HSMTokenLabel{Label: sel.Label})
 	}
-	return "PKCS#11 token (the module's only one)"
+	return p.T(i18n.HSMTokenOnly)
 }
