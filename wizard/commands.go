@@ -67,7 +67,12 @@ type cardResult struct {
 	pinOK  bool           // the slot PIN was verified
 	rec    *quorum.Record // a share record read; its share is the step's to wipe
 	recErr error          // why no record: quorum.ErrEmpty, ErrCorrupt, ErrUnknownVersion…
-	user   hsm.UserCard   // a card enrolled
+	// An enrollment's plan for the security officer to confirm; what an
+	// activation found of the slot's other records (auditErr: it could not
+	// check them).
+	plan     *slotuser.Plan
+	disc     hsm.Discrepancies
+	auditErr error
 }
 
 // workedMsg: a card command ended. pins are the PIN fields it was lent,
@@ -88,26 +93,27 @@ type loadedMsg struct {
 	err     error
 }
 
-// slotListMsg: the cards enrolled for the slot.
+// slotListMsg: the slot's records, as anyone can read them.
 type slotListMsg struct {
-	id    stepID
-	cards []hsm.UserCard
-	err   error
+	id   stepID
+	recs hsm.Records
+	err  error
 }
 
-// slotRevokedMsg: a card was revoked (or not).
-type slotRevokedMsg struct {
-	id     stepID
-	at     time.Time
-	serial tcos.Serial
-	err    error
+// slotAppliedMsg: a confirmed change of the slot's cards was made (or not).
+type slotAppliedMsg struct {
+	id   stepID
+	at   time.Time
+	plan *slotuser.Plan
+	res  hsm.ChangeResult
+	err  error
 }
 
 func (m connectedMsg) stepID() stepID   { return m.id }
 func (m workedMsg) stepID() stepID      { return m.id }
 func (m loadedMsg) stepID() stepID      { return m.id }
 func (m slotListMsg) stepID() stepID    { return m.id }
-func (m slotRevokedMsg) stepID() stepID { return m.id }
+func (m slotAppliedMsg) stepID() stepID { return m.id }
 
 // discard releases what a result nobody takes brings back (its step ended
 // before it came): a card left open, a share record, the PIN fields. It
@@ -320,10 +326,12 @@ const (
 	slotActivate
 )
 
-// slotWork verifies the card's PKCS#11 slot user PIN, then enrolls the card
-// or activates the slot with it. The slot's user PIN exists only inside
-// slotuser, for the moment it is wrapped or handed to C_Login.
-func slotWork(op slotOp, slot hsm.UserSlot, padTime time.Duration, onPad bool, now func() time.Time) cardWork {
+// slotWork verifies the card's PKCS#11 slot user PIN, then prepares the
+// card's enrollment under label (nothing is stored: the security officer
+// confirms the plan first) or activates the slot with it. The slot's user
+// PIN exists only inside slotuser and the slot, for the moment it is wrapped
+// or handed to C_Login.
+func slotWork(op slotOp, slot hsm.UserSlot, padTime time.Duration, onPad bool, label string, now func() time.Time) cardWork {
 	w := cardWork{pad: onPad, padTime: padTime, pinStep: audit.StepVerifyPIN,
 		what: "checking the PIN; the card unwraps the slot's user PIN and the slot logs in"}
 	switch {
@@ -339,12 +347,18 @@ func slotWork(op slotOp, slot hsm.UserSlot, padTime time.Duration, onPad bool, n
 		if op == slotEnroll {
 			ctx, cancel := context.WithTimeout(ctx, keyGenTimeout)
 			defer cancel()
-			u, err := slotuser.Enroll(ctx, slot, c.serial, c.sess, now())
-			return cardResult{pinOK: true, user: u}, err
+			plan, err := slotuser.PrepareEnroll(ctx, slot, c.serial, c.sess, label, now())
+			return cardResult{pinOK: true, plan: plan}, err
 		}
 		ctx, cancel := context.WithTimeout(ctx, stepTimeout)
 		defer cancel()
-		return cardResult{pinOK: true}, slotuser.Activate(ctx, slot, c.serial, c.sess)
+		d, err := slotuser.Activate(ctx, slot, c.serial, c.sess)
+		var unchecked *slotuser.AuditError
+		if errors.As(err, &unchecked) {
+			// Active: only the check of the other records failed.
+			return cardResult{pinOK: true, auditErr: err}, nil
+		}
+		return cardResult{pinOK: true, disc: d}, err
 	}
 	return w
 }
@@ -389,18 +403,19 @@ func slotListCmd(ctx context.Context, id stepID, slot hsm.UserSlot) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, stepTimeout)
 		defer cancel()
-		cards, err := slotuser.List(ctx, slot)
-		return slotListMsg{id: id, cards: cards, err: err}
+		recs, err := slotuser.List(ctx, slot)
+		return slotListMsg{id: id, recs: recs, err: err}
 	}
 }
 
-// slotRevokeCmd revokes a card; no card is needed.
-func slotRevokeCmd(ctx context.Context, id stepID, slot hsm.UserSlot, serial tcos.Serial, now func() time.Time) tea.Cmd {
+// slotApplyCmd makes the change plan says, as the security officer
+// confirmed it; no card is needed.
+func slotApplyCmd(ctx context.Context, id stepID, slot hsm.UserSlot, plan *slotuser.Plan) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, stepTimeout)
 		defer cancel()
-		err := slotuser.Revoke(ctx, slot, serial)
-		return slotRevokedMsg{id: id, at: now(), serial: serial, err: err}
+		res, err := slotuser.Apply(ctx, slot, plan)
+		return slotAppliedMsg{id: id, at: time.Now(), plan: plan, res: res, err: err}
 	}
 }
 

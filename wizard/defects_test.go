@@ -177,12 +177,15 @@ func TestTextFixes(t *testing.T) {
 
 	s := newSlotRig(t, 1)
 	s.menuTo(menuEnroll)
+	s.do("enter") // no label
 	s.useCard(1, "123456")
+	s.expect("Enroll card?")
+	s.do("enter")
 	s.expect("Card enrolled")
 	s.do("enter")
 	s.menuTo(menuList)
 	s.do("enter")
-	s.expect("No other card is enrolled: the slot gets a new user PIN that no card holds")
+	s.see("The slot's new user PIN goes to no card: no card can activate the slot afterwards.")
 	s.expectNot("the 0 other")
 	if regexp.MustCompile(`\benrol\b`).MatchString(s.screens.String()) {
 		t.Error("a screen says \"enrol\"")

@@ -47,11 +47,11 @@ type loginCall struct {
 	err error
 }
 
-func (s *slotSpy) SetUserCards(ctx context.Context, pin []byte, cards []hsm.UserCard) error {
+func (s *slotSpy) Change(ctx context.Context, pin []byte, change hsm.CardChange) (hsm.ChangeResult, error) {
 	s.mu.Lock()
 	s.pins = append(s.pins, bytes.Clone(pin))
 	s.mu.Unlock()
-	return s.UserSlot.SetUserCards(ctx, pin, cards)
+	return s.UserSlot.Change(ctx, pin, change)
 }
 
 func (s *slotSpy) Login(ctx context.Context, pin []byte) error {
@@ -150,7 +150,10 @@ func newSlotOperator(t *testing.T, deck string, op slotOp, enrolled int) *slotOp
 	for i := 1; i <= enrolled; i++ {
 		c := r.cards[i-1]
 		if err := withSession(c, func(s *tcos.Session) error {
-			_, err := slotuser.Enroll(t0ctx(), spy, c.Serial(), s, r.clock)
+			plan, err := slotuser.PrepareEnroll(t0ctx(), spy, c.Serial(), s, fmt.Sprintf("card %d", i), r.clock)
+			if err == nil {
+				_, err = slotuser.Apply(t0ctx(), spy, plan)
+			}
 			return err
 		}); err != nil {
 			t.Fatalf("enrolling card %d: %v", i, err)
@@ -158,10 +161,11 @@ func newSlotOperator(t *testing.T, deck string, op slotOp, enrolled int) *slotOp
 	}
 	so := &slotOperator{operator: operatorOn(t, r), spy: spy, op: op, tries: map[int]int{}}
 	so.restart = func() { r.choose(so.menu()) }
-	so.initial, err = spy.UserCards(t0ctx())
+	recs, err := spy.Records(t0ctx())
 	if err != nil {
 		t.Fatal(err)
 	}
+	so.initial = recs.Cards
 	r.screens = &so.screens
 	return so
 }
@@ -181,11 +185,11 @@ func (o *slotOperator) menu() string {
 // sameCards reports whether the slot still has exactly the initial cards,
 // with the same wraps.
 func (o *slotOperator) sameCards() bool {
-	now, err := o.spy.UserCards(t0ctx())
+	recs, err := o.spy.Records(t0ctx())
 	if err != nil {
 		o.t.Fatal(err)
 	}
-	return slices.EqualFunc(now, o.initial, func(a, b hsm.UserCard) bool {
+	return slices.EqualFunc(recs.Cards, o.initial, func(a, b hsm.UserCard) bool {
 		return a.Serial == b.Serial && a.Generation == b.Generation && bytes.Equal(a.WrappedPIN, b.WrappedPIN)
 	})
 }
@@ -205,7 +209,23 @@ func (o *slotOperator) drive() *slotCardOp {
 }
 
 func (o *slotOperator) act(t *slotCardOp) bool {
-	if t.f.mode != frameOn || t.state != slotCard {
+	if t.f.mode != frameOn {
+		return false
+	}
+	switch t.state {
+	case slotLabel:
+		o.r.press("card 3", "enter")
+		return true
+	case slotConfirm:
+		// The security officer confirms the cards shown: the slot's cards
+		// and the one being enrolled, nothing else.
+		if t.plan == nil || len(t.plan.Cards) != len(o.initial)+1 || t.plan.Enrolling == nil || t.plan.Enrolling.Serial != o.serial(o.cur) {
+			o.t.Fatalf("the confirmation shows %+v", t.plan)
+		}
+		o.r.press("enter")
+		return true
+	case slotCard:
+	default:
 		return false
 	}
 	switch t.step.state {
@@ -246,8 +266,12 @@ func (o *slotOperator) act(t *slotCardOp) bool {
 func (o *slotOperator) activates(i int) error {
 	c := o.r.cards[i-1]
 	return withSession(c, func(s *tcos.Session) error {
-		if err := slotuser.Activate(t0ctx(), o.spy, c.Serial(), s); err != nil {
+		d, err := slotuser.Activate(t0ctx(), o.spy, c.Serial(), s)
+		if err != nil {
 			return err
+		}
+		if !d.None() {
+			return fmt.Errorf("the slot's own list disowns records: %+v", d)
 		}
 		if !o.spy.Active() {
 			return fmt.Errorf("the slot is not active")
@@ -305,12 +329,12 @@ func runSlotCase(t *testing.T, fl slotFlow, arm func(o *slotOperator)) (apdus, a
 	}
 	o.leave()
 	o.checkTries()
-	cards, err := o.spy.UserCards(t0ctx())
+	recs, err := o.spy.Records(t0ctx())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var serials []tcos.Serial
-	for _, c := range cards {
+	for _, c := range recs.Cards {
 		serials = append(serials, c.Serial)
 	}
 	var want []tcos.Serial

@@ -112,17 +112,23 @@ var labelProblem = fmt.Sprintf("The label has 1 to %d printable characters.", qu
 const labelWidth = 36
 
 func newSetup() setup {
+	return setup{label: newLabelInput(quorum.MaxLabelLen)} // runes: the one home of the bound
+}
+
+// newLabelInput is a focused text field for a label of up to limit
+// characters.
+func newLabelInput(limit int) textinput.Model {
 	ti := textinput.New()
 	ti.Prompt = ""
-	ti.CharLimit = quorum.MaxLabelLen // runes: the one home of the bound
-	ti.SetWidth(labelWidth)
+	ti.CharLimit = limit
+	ti.SetWidth(min(labelWidth, limit+1))
 	ti.KeyMap.Paste.SetEnabled(false) // no clipboard on the console; a terminal's paste still works
 	ti.KeyMap.AcceptSuggestion.SetEnabled(false)
 	st := ti.Styles()
 	st.Cursor.Blink = false // no ticking while the operator thinks
 	ti.SetStyles(st)
 	ti.Focus()
-	return setup{label: ti}
+	return ti
 }
 
 func (m *Model) setupKey(k tea.KeyPressMsg) tea.Cmd {

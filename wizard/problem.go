@@ -64,6 +64,10 @@ const (
 	causeAlreadyEnrolled
 	causeNotEnrolled
 	causeKeyChanged
+	causeDuplicateRecords
+	causeWrapRefused
+	causeStaleRecord
+	causeRecordRefused
 	causeCannotUnwrap
 	causeDamagedAnswer
 	causeNoUserPIN
@@ -164,6 +168,14 @@ func classify(err error) problem {
 		p.cause = causeNotEnrolled
 	case errors.Is(err, slotuser.ErrKeyChanged):
 		p.cause = causeKeyChanged
+	case errors.Is(err, slotuser.ErrDuplicateRecords):
+		p.cause = causeDuplicateRecords
+	case errors.Is(err, slotuser.ErrWrapRefused):
+		p.cause = causeWrapRefused
+	case errors.Is(err, slotuser.ErrStaleRecord):
+		p.cause = causeStaleRecord
+	case errors.As(err, new(*slotuser.RefusedError)):
+		p.cause = causeRecordRefused
 	case errors.Is(err, slotuser.ErrCardCannotUnwrap):
 		p.cause = causeCannotUnwrap
 	case errors.Is(err, slotuser.ErrDamagedAnswer):
@@ -194,6 +206,11 @@ func classifyHSM(err error) problem {
 	return p
 }
 
+// recordsAdvice is what to do about a slot user card's record that does not
+// work: the records are public token objects anyone can spoil, and the next
+// change of the slot's cards writes them from the slot's own list again.
+const recordsAdvice = "Try again; if it happens again, the security officer's next enrollment (which shows the slot's own list first) writes every card's record anew."
+
 // words are a cause's sentences: what happened and what to do. The cause is
 // the message's ID: a catalog in another language keys its sentences the
 // same way. %s in says is the slot's name (causeBlocked) or the file
@@ -201,45 +218,49 @@ func classifyHSM(err error) problem {
 type words struct{ says, advice string }
 
 var causeWords = map[cause]words{
-	causeWrongPIN:        {"Wrong PIN.", ""},
-	causeBlocked:         {"Three wrong PINs: the %s PIN of this card is now blocked and cannot be used.", "Take this card out."},
-	causePINFormat:       {"A PIN has 6 to 15 digits.", "Type the PIN again."},
-	causeForeign:         {"This is not an appliance smart card. Nothing was written to it.", "Take it out."},
-	causeNoCard:          {"There is no card in the reader.", ""},
-	causeRemoved:         {"The card was taken out during the step.", ""},
-	causeReset:           {"Another program reset the card during the step.", ""},
-	causeMute:            {"The card does not answer.", "Take it out, check that it is inserted chip first, and try again, or use another card."},
-	causeShareMismatch:   {"The card did not store the share record correctly.", ""},
-	causeStorage:         {"The computer could not save the simulated card: the file system refused to write %s.", "Make the training deck's directory writable (or free some space), then try again."},
-	causeUnplugged:       {"The card reader is not connected (unplugged?).", "Plug the reader into a USB port of the appliance."},
-	causeNoService:       {"pcscd, the smart card service, is not running.", "Start the smart card service."},
-	causeSharing:         {"Another program is using the card reader.", "Close the other program."},
-	causePadTimeout:      {"The PIN was not entered on the reader in time. No PIN try was spent.", ""},
-	causePadCancelled:    {"Cancel was pressed on the reader's keypad. No PIN try was spent.", ""},
-	causePadMismatch:     {"The new PIN and its confirmation differ. Nothing was changed.", ""},
-	causePadLength:       {"The PIN typed on the reader has the wrong length (6 to 15 digits). No PIN try was spent.", ""},
-	causePadParams:       {"The reader refused the PIN entry parameters.", "Use the reader with PIN pad that came with the appliance."},
-	causePadNoChange:     {"This card cannot take a new PIN from the reader's keypad. Nothing was changed.", ""},
-	causeTokenWrongPIN:   {"Wrong PIN: the token did not accept it.", "Type it again."},
-	causeTokenLocked:     {"The token's user PIN is locked.", "Its security officer must unlock it (with the token's own tools); press Esc to quit."},
-	causeModule:          {"The PKCS#11 module cannot be used.", "Check the path given with --pkcs11-module and that the token's software is installed; press Esc to quit."},
-	causeTokenNotFound:   {"The token was not found in the PKCS#11 module.", "Check --pkcs11-token; press Esc to quit."},
-	causeTemplate:        {"The token refused to store the key as the appliance needs it.", "The token may not support the Backup Key's attributes: see Details."},
-	causeSOPINNeeded:     {"The token needs its security officer's PIN for this. Nothing was changed.", "Restart hsmcards with the SO PIN in $" + hsm.PKCS11SOPINEnv + " (or type it when asked)."},
-	causeHSMKCV:          {"The key in the HSM does not match the cards' check value.", ""},
-	causeHSMTimeout:      {"The HSM did not answer in time.", "Try again."},
-	causeHSMFailed:       {"The HSM could not do it.", "See Details."},
-	causeSlotFull:        {fmt.Sprintf("The slot already has %d user cards, the most it can have.", slotuser.MaxCards), "Revoke a card first."},
-	causeAlreadyEnrolled: {"This card is already enrolled for the slot.", "To enroll it anew, revoke it first."},
-	causeNotEnrolled:     {"This card is not enrolled for the slot.", ""},
-	causeKeyChanged:      {"This card's key pair changed since it was enrolled.", "Revoke the card and enroll it again."},
-	causeCannotUnwrap:    {"The card could not unwrap the PIN wrapped to its own key.", "Try again; if it keeps failing, use another card."},
-	causeDamagedAnswer:   {"The card's answer was damaged on its way. Nothing was sent to the slot.", ""},
-	causeNoUserPIN:       {"The slot has no user PIN yet.", "Enroll a user card first."},
-	causeUserRecord:      {"The slot's record of its user cards is damaged.", "See Details; the token's security officer can restore it."},
-	causeRebuild:         {"The cards do not rebuild the Backup Key.", ""},
-	causeStopped:         {"The step was stopped.", ""},
-	causeUnknown:         {"Something unexpected went wrong.", "See Details."},
+	causeWrongPIN:         {"Wrong PIN.", ""},
+	causeBlocked:          {"Three wrong PINs: the %s PIN of this card is now blocked and cannot be used.", "Take this card out."},
+	causePINFormat:        {"A PIN has 6 to 15 digits.", "Type the PIN again."},
+	causeForeign:          {"This is not an appliance smart card. Nothing was written to it.", "Take it out."},
+	causeNoCard:           {"There is no card in the reader.", ""},
+	causeRemoved:          {"The card was taken out during the step.", ""},
+	causeReset:            {"Another program reset the card during the step.", ""},
+	causeMute:             {"The card does not answer.", "Take it out, check that it is inserted chip first, and try again, or use another card."},
+	causeShareMismatch:    {"The card did not store the share record correctly.", ""},
+	causeStorage:          {"The computer could not save the simulated card: the file system refused to write %s.", "Make the training deck's directory writable (or free some space), then try again."},
+	causeUnplugged:        {"The card reader is not connected (unplugged?).", "Plug the reader into a USB port of the appliance."},
+	causeNoService:        {"pcscd, the smart card service, is not running.", "Start the smart card service."},
+	causeSharing:          {"Another program is using the card reader.", "Close the other program."},
+	causePadTimeout:       {"The PIN was not entered on the reader in time. No PIN try was spent.", ""},
+	causePadCancelled:     {"Cancel was pressed on the reader's keypad. No PIN try was spent.", ""},
+	causePadMismatch:      {"The new PIN and its confirmation differ. Nothing was changed.", ""},
+	causePadLength:        {"The PIN typed on the reader has the wrong length (6 to 15 digits). No PIN try was spent.", ""},
+	causePadParams:        {"The reader refused the PIN entry parameters.", "Use the reader with PIN pad that came with the appliance."},
+	causePadNoChange:      {"This card cannot take a new PIN from the reader's keypad. Nothing was changed.", ""},
+	causeTokenWrongPIN:    {"Wrong PIN: the token did not accept it.", "Type it again."},
+	causeTokenLocked:      {"The token's user PIN is locked.", "Its security officer must unlock it (with the token's own tools); press Esc to quit."},
+	causeModule:           {"The PKCS#11 module cannot be used.", "Check the path given with --pkcs11-module and that the token's software is installed; press Esc to quit."},
+	causeTokenNotFound:    {"The token was not found in the PKCS#11 module.", "Check --pkcs11-token; press Esc to quit."},
+	causeTemplate:         {"The token refused to store the key as the appliance needs it.", "The token may not support the Backup Key's attributes: see Details."},
+	causeSOPINNeeded:      {"The token needs its security officer's PIN for this. Nothing was changed.", "Restart hsmcards with the SO PIN in $" + hsm.PKCS11SOPINEnv + " (or type it when asked)."},
+	causeHSMKCV:           {"The key in the HSM does not match the cards' check value.", ""},
+	causeHSMTimeout:       {"The HSM did not answer in time.", "Try again."},
+	causeHSMFailed:        {"The HSM could not do it.", "See Details."},
+	causeSlotFull:         {fmt.Sprintf("The slot already has %d user cards, the most it can have.", slotuser.MaxCards), "Revoke a card first."},
+	causeAlreadyEnrolled:  {"This card is already enrolled for the slot.", "To enroll it anew, revoke it first."},
+	causeNotEnrolled:      {"The slot holds no record for this card: it is not enrolled, or its record was deleted from the token.", recordsAdvice},
+	causeKeyChanged:       {"This card's key pair is not the one its record in the slot names: the card made a new key pair since it was enrolled, or another program changed the record.", recordsAdvice},
+	causeDuplicateRecords: {"The slot holds several records for this card; hsmcards writes one, so the others were planted or left by a change that did not finish.", recordsAdvice},
+	causeWrapRefused:      {"The card cannot unwrap the PIN in its record: the record was changed by another program, or the card made a new key pair.", recordsAdvice},
+	causeStaleRecord:      {"The slot refused the PIN in this card's record: the record is older than the slot's PIN or was written by another program.", recordsAdvice},
+	causeRecordRefused:    {"The slot's record for this card is one hsmcards does not use.", recordsAdvice},
+	causeCannotUnwrap:     {"The card could not unwrap the PIN wrapped to its own key.", "Try again; if it keeps failing, use another card."},
+	causeDamagedAnswer:    {"What the card unwrapped is not a slot PIN: its answer was damaged on its way, or its record was forged. Nothing was sent to the slot.", recordsAdvice},
+	causeNoUserPIN:        {"The slot has no user PIN yet.", "Enroll a user card first."},
+	causeUserRecord:       {"The slot's record of its user cards is damaged.", "See Details; the token's security officer can restore it."},
+	causeRebuild:          {"The cards do not rebuild the Backup Key.", ""},
+	causeStopped:          {"The step was stopped.", ""},
+	causeUnknown:          {"Something unexpected went wrong.", "See Details."},
 }
 
 // says is what happened, one or two sentences; slot names the card slot
@@ -265,7 +286,7 @@ func (p problem) details() string {
 		return ""
 	}
 	switch p.cause {
-	case causeUnknown, causeHSMFailed, causeTemplate, causeUserRecord, causeModule, causeStorage:
+	case causeUnknown, causeHSMFailed, causeTemplate, causeUserRecord, causeModule, causeStorage, causeRecordRefused:
 		return safetext.Clean(p.err.Error())
 	}
 	return ""
@@ -285,7 +306,7 @@ func (p problem) outcome() audit.Outcome {
 	case causeUnplugged, causeNoService:
 		return audit.OutcomeNoReader
 	case causeForeign, causePINFormat, causePadMismatch, causePadLength, causePadNoChange,
-		causeAlreadyEnrolled, causeNotEnrolled, causeSlotFull, causeSOPINNeeded:
+		causeAlreadyEnrolled, causeNotEnrolled, causeSlotFull, causeSOPINNeeded, causeRecordRefused, causeDuplicateRecords:
 		return audit.OutcomeRefused
 	case causePadTimeout, causeMute:
 		return audit.OutcomeTimeout

@@ -405,12 +405,28 @@ func quitScreens() []quitScreen {
 			l.insert(1)
 			l.see("Show share?")
 		}, back: "Show share?"},
+		{name: "enroll-label", opts: withSlot, reach: func(l *live) {
+			l.menu("Enroll a PKCS#11 slot user card")
+			l.see("Card label")
+			l.keys("holder")
+			l.see("holder")
+		}, back: "Card label"},
 		{name: "enroll-pin", opts: withSlot, reach: func(l *live) {
 			l.menu("Enroll a PKCS#11 slot user card")
-			l.see("Enrolled user cards: 0 of 5")
+			l.see("Card label")
+			l.keys("enter")
+			l.see("Enroll User Card")
 			l.insert(1)
 			l.see("Enter PIN")
 		}, back: "Enter PIN"},
+		{name: "enroll-confirm", opts: withSlot, reach: func(l *live) {
+			l.menu("Enroll a PKCS#11 slot user card")
+			l.see("Card label")
+			l.keys("enter")
+			l.see("Enroll User Card")
+			l.card(1, "123456")
+			l.see("Enroll card?")
+		}, back: "Enroll card?"},
 		{name: "activate-none", opts: withSlot, reach: open("Activate the PKCS#11 slot", "No user card is enrolled"), back: "No user card"},
 		{name: "slot-list", opts: withSlot, reach: open("PKCS#11 slot user cards", "No user card is enrolled"), back: "No user card"},
 		{name: "no-slot", reach: open("Enroll a PKCS#11 slot user card", "No slot"), back: "No slot"},

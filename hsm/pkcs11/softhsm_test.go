@@ -1,6 +1,6 @@
-//go:build cgo
+//go:build cgo && unix
 
-package hsm
+package pkcs11
 
 import (
 	"testing"
@@ -11,8 +11,8 @@ import (
 // The SoftHSM2 tests fail, not skip, without Debian's softhsm2 (see
 // softhsmtest).
 const (
-	p11TestSOPIN   = softhsmtest.SOPIN
-	p11TestUserPIN = softhsmtest.UserPIN
+	testSOPIN   = softhsmtest.SOPIN
+	testUserPIN = softhsmtest.UserPIN
 )
 
 // softHSM is a private SoftHSM2 token store under the test's temp dir.
@@ -22,7 +22,7 @@ type softHSM struct {
 }
 
 // newSoftHSM sets up a token store and initialises one token per label, each
-// with p11TestSOPIN and p11TestUserPIN.
+// with testSOPIN and testUserPIN.
 func newSoftHSM(t *testing.T, labels ...string) *softHSM {
 	t.Helper()
 	st := softhsmtest.New(t, labels...)
@@ -30,11 +30,11 @@ func newSoftHSM(t *testing.T, labels ...string) *softHSM {
 }
 
 // open logs in to the token labelled label and closes it when the test ends.
-func (s *softHSM) open(t *testing.T, label string) *PKCS11 {
+func (s *softHSM) open(t *testing.T, label string) *HSM {
 	t.Helper()
-	p, err := OpenPKCS11(s.module, TokenByLabel(label), []byte(p11TestUserPIN))
+	p, err := Open(s.module, TokenByLabel(label), []byte(testUserPIN))
 	if err != nil {
-		t.Fatalf("OpenPKCS11(%q): %v", label, err)
+		t.Fatalf("Open(%q): %v", label, err)
 	}
 	t.Cleanup(func() {
 		if err := p.Close(); err != nil {
