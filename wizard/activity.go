@@ -304,7 +304,7 @@ func (f *frame) side(body []string, s *cardStep) []string {
 		side = append(side, styleLevel[lvWarn].Render(wrap("Leave "+f.what+"? "+f.loss, sideWidth)),
 			wrap("Press OK to leave and wipe it, Cancel to stay.", sideWidth))
 	default:
-		if f.reader != nil {
+		if f.reader != nil && f.reader.says(0) != f.note.text {
 			side = append(side, problemNotice(*f.reader, 0, "").lines()...)
 		}
 		side = append(side, f.note.lines()...)

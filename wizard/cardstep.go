@@ -336,9 +336,12 @@ func (s *cardStep) run(w cardWork) tea.Cmd {
 func (s *cardStep) start(w cardWork, pins []*secmem.Field, countdown time.Duration) tea.Cmd {
 	s.state, s.busy = stepRunning, w.what
 	s.deadline = time.Time{}
-	if countdown > 0 {
+	switch {
+	case countdown > 0:
 		s.expect(countdown, "type the PIN on the reader's keypad")
-	} else {
+	case w.bound > 0:
+		s.expect(w.bound, "the card must answer")
+	default:
 		s.expect(stepTimeout, "the card must answer")
 	}
 	ctx, cancel := context.WithCancel(s.f.env.ctx)

@@ -214,6 +214,9 @@ type cardWork struct {
 	// countdown shown).
 	pad     bool
 	padTime time.Duration
+	// bound is how long the card may take to answer, for the countdown
+	// shown while it works (0: stepTimeout).
+	bound time.Duration
 	// pinStep is the audit step a PIN of this work is recorded as
 	// (verify_pin or change_pin), "" for work without a PIN.
 	pinStep audit.Step
@@ -339,6 +342,9 @@ func slotWork(op slotOp, slot hsm.UserSlot, padTime time.Duration, onPad bool, l
 		w.what = "waiting for the PIN on the reader"
 	case op == slotEnroll:
 		w.what = "checking the PIN; the card makes its key pair (this can take a minute on a real card)"
+	}
+	if op == slotEnroll {
+		w.bound = keyGenTimeout
 	}
 	w.run = func(ctx context.Context, c *openCard, pins [][]byte) (cardResult, error) {
 		if err := verify(ctx, c, tcos.SlotPKCS11, firstPIN(pins), padTime); err != nil {

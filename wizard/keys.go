@@ -14,6 +14,9 @@ import (
 // (asking first while a secret is in memory). Every screen matches keys
 // through these bindings, and its help line is made from them.
 
+// typingKey names no key: the bindings that stand for typing text use it.
+const typingKey = "(typing)"
+
 // keys are the wizard's key bindings.
 var keys = struct {
 	OK, Cancel, Clear, Digit     key.Binding
@@ -37,10 +40,12 @@ var keys = struct {
 	Insert:     key.NewBinding(key.WithKeys("f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9"), key.WithHelp("F1–F9", "insert card")),
 	Remove:     key.NewBinding(key.WithKeys("f12"), key.WithHelp("F12", "take it out")),
 	Instructor: key.NewBinding(key.WithKeys("ctrl+f"), key.WithHelp("ctrl+f", "instructor")),
-	Type:       key.NewBinding(key.WithHelp("type", "the PIN")),
-	Label:      key.NewBinding(key.WithHelp("type", "the label")),
-	QuitNow:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("Esc", "quit")),
-	Delete:     key.NewBinding(key.WithKeys("backspace"), key.WithHelp("Bksp", "delete")),
+	// Type and Label only describe typing: their key is no key's name, so
+	// they match nothing, but the help line shows them.
+	Type:    key.NewBinding(key.WithKeys(typingKey), key.WithHelp("type", "the PIN")),
+	Label:   key.NewBinding(key.WithKeys(typingKey), key.WithHelp("type", "the label")),
+	QuitNow: key.NewBinding(key.WithKeys("esc"), key.WithHelp("Esc", "quit")),
+	Delete:  key.NewBinding(key.WithKeys("backspace"), key.WithHelp("Bksp", "delete")),
 }
 
 // with is b with another help text.

@@ -348,7 +348,10 @@ func (o *installOp) status() actStatus {
 
 // lossWarning says what leaving now loses.
 func (o *installOp) lossWarning() string {
-	if o.state != instRead {
+	switch {
+	case o.state != instRead && len(o.written) == 0:
+		return "The new Backup Key is in memory only: no card holds a share of it yet, and it is not in the HSM. Leaving wipes it; a new one can be generated."
+	case o.state != instRead:
 		return fmt.Sprintf("The new Backup Key is in memory only and is on %d of %d cards; it is not in the HSM. Leaving wipes it: the cards written so far then hold shares of a key that no HSM has.", len(o.written), o.scheme.N)
 	}
 	return "The new Backup Key is written to all cards but not yet in the HSM. Leaving wipes it from memory; it can still be loaded later from the cards with Load Backup Key."
