@@ -14,6 +14,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -30,6 +32,7 @@ import (
 	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/internal/pidlock"
 	"github.com/hsmcards/hsmcards/internal/safefile"
+	"github.com/hsmcards/hsmcards/scenario"
 	"github.com/hsmcards/hsmcards/secmem"
 	"github.com/hsmcards/hsmcards/tcos/simcard"
 	"github.com/hsmcards/hsmcards/wizard"
@@ -271,7 +274,7 @@ func runWizard(e *env, o *options, args []string) error {
 	}
 	s.cfg.Warnings = append(warnings, s.cfg.Warnings...)
 	m := wizard.New(s.cfg)
-	_, err = tea.NewProgram(m).Run()
+	_, err = tea.NewProgram(m, wizard.ProgramOptions()...).Run()
 	s.cfg.Reader = m.Reader() // the one chosen in the wizard, if so, is closed too
 	s.cfg.HSM = m.HSM()       // and so is the HSM opened in the wizard
 	if errors.Is(err, tea.ErrInterrupted) {
@@ -299,10 +302,10 @@ type session struct {
 // opened first.
 func (s *session) close() {
 	if s.cfg.Reader != nil {
-		s.cfg.Reader.Close()
+		closeWithin(closeWait, s.cfg.Reader)
 	}
 	if s.cfg.HSM != nil {
-		s.cfg.HSM.Close()
+		closeWithin(closeWait, s.cfg.HSM)
 	}
 	for i := len(s.closers) - 1; i >= 0; i-- {
 		s.closers[i]()
@@ -336,6 +339,7 @@ func prepareWizard(o *options) (*session, error) {
 		if err := startTraining(sim, deck.Cards(), o.scenario); err != nil {
 			return s, err
 		}
+		s.cfg.Instructor = scenario.NewInstructor(sim)
 	case o.reader == "pcsc" || strings.HasPrefix(o.reader, "pcsc:"):
 		r, err := pcsc.Open(context.Background(), strings.TrimPrefix(strings.TrimPrefix(o.reader, "pcsc"), ":"))
 		var several *pcsc.MultipleReadersError
@@ -383,6 +387,24 @@ func prepareWizard(o *options) (*session, error) {
 		s.cfg.Audit = l
 	}
 	return s, nil
+}
+
+// closeWait bounds how long quitting waits for the reader or the HSM to
+// close: one stalled in a command (the operator quit with a second ctrl+c)
+// must not keep the program from ending.
+const closeWait = 2 * time.Second
+
+// closeWithin closes c, giving up after d.
+func closeWithin(d time.Duration, c io.Closer) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.Close()
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
 }
 
 // openTrail opens the audit trail of --audit.

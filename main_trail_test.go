@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/hsmcards/hsmcards/audit"
+	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/protocol"
 	"github.com/hsmcards/hsmcards/tcos/simcard"
@@ -79,7 +80,7 @@ func recordExample(t *testing.T, path string) []string {
 		s.cfg.Audit, s.cfg.Tick = l, 50*time.Millisecond
 		if serials == nil {
 			for j := 1; j <= s.cfg.Sim.Len(); j++ {
-				serials = append(serials, s.cfg.Sim.DeckCard(j).(*simcard.Card).Serial().String())
+				serials = append(serials, s.cfg.Sim.(*cardio.SimReader).DeckCard(j).(*simcard.Card).Serial().String())
 			}
 		}
 		p := startProgram(t, s.cfg)

@@ -142,8 +142,9 @@ func newSlotOperator(t *testing.T, deck string, op slotOp, enrolled int) *slotOp
 	spy := &slotSpy{UserSlot: sim}
 	cfg := r.m.cfg
 	cfg.HSM = hsm.WithUserSlot(r.hsm, spy)
-	r.m.trail.close()
+	r.m.env.trail.close()
 	r.m = New(cfg)
+	r.seen = newSecretsSeen()
 	r.run(r.m.Init())
 
 	for i := 1; i <= enrolled; i++ {
@@ -169,8 +170,8 @@ func newSlotOperator(t *testing.T, deck string, op slotOp, enrolled int) *slotOp
 	return so
 }
 
-func (o *slotOperator) tool() *slotCardTool {
-	t, _ := o.r.m.act.(*slotCardTool)
+func (o *slotOperator) tool() *slotCardOp {
+	t, _ := o.r.m.act.(*slotCardOp)
 	return t
 }
 
@@ -194,47 +195,59 @@ func (o *slotOperator) sameCards() bool {
 }
 
 // drive runs the tool to its success and returns it.
-func (o *slotOperator) drive() *slotCardTool {
+func (o *slotOperator) drive() *slotCardOp {
 	o.t.Helper()
-	return driveFlow(o.operator, flowLoop[*slotCardTool]{limit: 150, see: o.tool, act: o.act,
-		ended: func(t *slotCardTool) bool { return t.done != (tcos.Serial{}) },
-		check: func(t *slotCardTool) {
-			if t.done == (tcos.Serial{}) && !o.sameCards() {
-				o.t.Fatalf("the slot's cards changed, but the tool reports no success: %s / %s", t.note.text, t.note.next)
+	a := driveFlow(o.operator, flowLoop{limit: 150, act: func(a activity) bool { return o.act(a.(*slotCardOp)) },
+		ended: func(a activity) bool { return a.(*slotCardOp).done != (tcos.Serial{}) },
+		check: func(a activity) {
+			if t := a.(*slotCardOp); t.done == (tcos.Serial{}) && !o.sameCards() {
+				o.t.Fatalf("the slot's cards changed, but the tool reports no success: %s / %s", t.f.note.text, t.f.note.next)
 			}
 		}})
+	t, _ := a.(*slotCardOp)
+	return t
 }
 
-func (o *slotOperator) act(t *slotCardTool) bool {
-	switch t.step {
-	case tLabel:
+func (o *slotOperator) act(t *slotCardOp) bool {
+	if t.f.mode != frameOn {
+		return false
+	}
+	switch t.state {
+	case slotLabel:
 		o.r.press("card 3", "enter")
-	case tConfirm:
+		return true
+	case slotConfirm:
 		// The security officer confirms the cards shown: the slot's cards
 		// and the one being enrolled, nothing else.
 		if t.plan == nil || len(t.plan.Cards) != len(o.initial)+1 || t.plan.Enrolling == nil || t.plan.Enrolling.Serial != o.serial(o.cur) {
 			o.t.Fatalf("the confirmation shows %+v", t.plan)
 		}
 		o.r.press("enter")
-	case tInsert:
+		return true
+	case slotCard:
+	default:
+		return false
+	}
+	switch t.step.state {
+	case stepInsert:
 		if o.tries[o.want]++; o.tries[o.want] > 6 {
-			o.t.Fatalf("card %d tried %d times; wizard says: %s / %s", o.want, o.tries[o.want]-1, t.note.text, t.note.next)
+			o.t.Fatalf("card %d tried %d times; wizard says: %s / %s", o.want, o.tries[o.want]-1, t.f.note.text, t.f.note.next)
 		}
 		o.insert(o.want)
-		if sentAway(&t.toolBase) {
+		if sentAway(t) {
 			if o.want == o.spare {
-				o.t.Fatalf("the wizard sent away the spare card %d too: %s / %s", o.cur, t.note.text, t.note.next)
+				o.t.Fatalf("the wizard sent away the spare card %d too: %s / %s", o.cur, t.f.note.text, t.f.note.next)
 			}
 			o.want = o.spare
 		}
-	case tPIN:
+	case stepPIN:
 		o.typePIN("123456")
 		// No card of the matrix is stale or changed: advice to revoke or
 		// enroll a card anew would have the operator undo a good card.
-		if flat := strings.Join(strings.Fields(t.note.text+" "+t.note.next), " "); strings.Contains(flat, "evoke") || strings.Contains(flat, "enroll it again") {
-			o.t.Fatalf("after a fault the wizard advises to revoke a good card: %s / %s", t.note.text, t.note.next)
+		if flat := strings.Join(strings.Fields(t.f.note.text+" "+t.f.note.next), " "); strings.Contains(flat, "evoke") || strings.Contains(flat, "enroll it again") {
+			o.t.Fatalf("after a fault the wizard advises to revoke a good card: %s / %s", t.f.note.text, t.f.note.next)
 		}
-		if t.step == tDone && t.done != (tcos.Serial{}) && o.op == slotActivate {
+		if t.state == slotDone && t.done != (tcos.Serial{}) && o.op == slotActivate {
 			o.spy.mu.Lock()
 			n := len(o.spy.logins)
 			ok := n > 0 && o.spy.logins[n-1].err == nil && bytes.Equal(o.spy.logins[n-1].pin, o.spy.pins[len(o.spy.pins)-1])
@@ -314,6 +327,7 @@ func runSlotCase(t *testing.T, fl slotFlow, arm func(o *slotOperator)) (apdus, a
 	if tool == nil || tool.done != o.serial(o.cur) {
 		t.Fatalf("the tool did not end in success with card %d", o.cur)
 	}
+	o.leave()
 	o.checkTries()
 	recs, err := o.spy.Records(t0ctx())
 	if err != nil {

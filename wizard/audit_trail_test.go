@@ -7,7 +7,9 @@ import (
 	"github.com/hsmcards/hsmcards/audit"
 )
 
-// The card tools tell their story in the audit trail too, through toolBase.
+// The card tools tell their story in the audit trail too, through their
+// card steps: each card identified, each PIN, each read and write, and the
+// summary.
 func TestCardToolsWriteTheAuditTrail(t *testing.T) {
 	r := newRig(t, 4)
 	r.installSet("audited-tools")
@@ -33,7 +35,8 @@ func TestCardToolsWriteTheAuditTrail(t *testing.T) {
 			story = append(story, string(e.Operation)+"/"+string(e.Step)+":"+string(e.Outcome))
 		}
 	}
-	want := "copy/read_card:ok copy/write_card:ok copy/summary:ok change_pin/verify_pin:wrong_pin change_pin/change_pin:ok"
+	want := "copy/identify:ok copy/verify_pin:ok copy/read_card:ok copy/identify:ok copy/verify_pin:ok copy/write_card:ok copy/summary:ok " +
+		"change_pin/identify:ok change_pin/verify_pin:wrong_pin change_pin/change_pin:ok change_pin/summary:ok"
 	if got := strings.Join(story, " "); got != want {
 		t.Fatalf("audit story\n got %s\nwant %s", got, want)
 	}

@@ -95,8 +95,8 @@ func (r *rig) session(i int) (s *tcos.Session, done func()) {
 // other, so a sentence is not cut by the drawn pad) show every one of want.
 func (r *rig) see(want ...string) {
 	r.t.Helper()
-	pad, side := r.m.act.screen()
-	flat := ansi.Strip(strings.Join(append(pad[:], side...), " "))
+	p := r.m.act.view()
+	flat := ansi.Strip(strings.Join(append(p.pad[:], p.side...), " "))
 	flat = strings.Join(strings.Fields(flat), " ")
 	for _, w := range want {
 		if !strings.Contains(flat, strings.Join(strings.Fields(w), " ")) {
@@ -113,7 +113,7 @@ func (r *rig) fits(when string) {
 		r.t.Errorf("%s: %d lines:\n%s", when, len(lines), r.screen())
 	}
 	for _, l := range lines {
-		if w := len([]rune(l)); w > 80 {
+		if w := ansi.StringWidth(l); w > 80 {
 			r.t.Errorf("%s: line of %d cells: %q", when, w, l)
 		}
 	}
@@ -137,14 +137,14 @@ func TestCopyDoneWhenScenario(t *testing.T) {
 	r.card(4, "123456")
 	r.see("Write copy?", "Target card 54455354434152443034 is empty")
 	r.fits("copy: confirm")
-	if !r.m.act.holdsKey() {
+	if r.m.act.status().holds != holdsShare {
 		t.Fatal("share not held between source and target")
 	}
-	src := r.m.act.(*copyTool).src.Share
+	src := r.m.act.(*copyOp).src.Share
 	r.press("enter")
 	r.see("Card copied", "Copy written to card 54455354434152443034 and read back", "same share as card 54455354434152443031", "count once")
 	r.fits("copy: done")
-	if r.m.act.holdsKey() || !bytes.Equal(src, make([]byte, len(src))) {
+	if r.m.act.status().holds != holdsNothing || !bytes.Equal(src, make([]byte, len(src))) {
 		t.Fatal("share not wiped after the copy")
 	}
 	one, four := r.cardRecord(1), r.cardRecord(4)
@@ -177,8 +177,8 @@ func TestCopyDoneWhenScenario(t *testing.T) {
 	dr.card(1, "123456")
 	dr.card(4, "123456")
 	dr.see("holds a share that was already read", "each share counts once", "Insert 2. card")
-	if c := dr.m.act.(*ceremony); c.coll.Have() != 1 {
-		t.Fatalf("collector has %d shares after original and copy", c.coll.Have())
+	if c := dr.m.act.(*loadOp); c.reading.coll.Have() != 1 {
+		t.Fatalf("collector has %d shares after original and copy", c.reading.coll.Have())
 	}
 }
 
@@ -242,12 +242,12 @@ func TestCopyRefusals(t *testing.T) {
 		t.Fatal("a PIN was sent to a blocked slot")
 	}
 	r.fits("copy: blocked target")
-	if !r.m.act.holdsKey() {
+	if r.m.act.status().holds != holdsShare {
 		t.Fatal("source share lost by refusals")
 	}
 
 	// Leaving with the share in memory asks first, and wipes it.
-	src := r.m.act.(*copyTool).src.Share
+	src := r.m.act.(*copyOp).src.Share
 	r.press("esc")
 	r.see("Leave this tool?", "held in memory and was not copied yet")
 	r.fits("copy: leave question")
@@ -274,15 +274,15 @@ func TestCopyEmptySourceTimeoutsAndPulledCard(t *testing.T) {
 	r.card(1, "123456")
 	r.advance(61 * time.Second)
 	r.see("Timeout: No card was presented within 1m0s", "The share is still in memory")
-	if l1, l2 := r.m.act.screen(); strings.TrimSpace(l1[0]+l1[1]) != "" || len(l2) == 0 {
-		t.Fatalf("pad shows %q after a timeout; the real one turns blank", l1)
+	if p := r.m.act.view(); strings.TrimSpace(p.pad[0]+p.pad[1]) != "" || len(p.side) == 0 {
+		t.Fatalf("pad shows %q after a timeout; the real one turns blank", p.pad)
 	}
 	r.press("enter")
 	r.see("Insert target", "Timeout in 1:00")
 	r.card(2, "")
 	r.press("12", "f12")
 	r.see("taken out before its step was done", "Insert target")
-	if len(r.m.act.(*copyTool).pin) != 0 {
+	if st := r.m.act.(*copyOp).step; len(st.fields) != 0 || st.state != stepInsert {
 		t.Fatal("PIN digits kept after the card left")
 	}
 	r.card(3, "123456")
@@ -355,7 +355,7 @@ func TestChangePINEntryChecks(t *testing.T) {
 	r.press("12345", "enter")
 	r.see("A PIN has 6 to 15 digits", "New PIN")
 	r.press("1234567890123456789")
-	if n := len(r.m.act.(*pinTool).pin); n != 15 {
+	if n := r.m.act.(*pinOp).step.fields[1].Len(); n != 15 {
 		t.Fatalf("new PIN holds %d digits, want at most 15", n)
 	}
 	r.press("backspace", "111111", "enter", "222222", "enter")
@@ -374,11 +374,11 @@ func TestChangePINEntryChecks(t *testing.T) {
 	if strings.Contains(r.apdus(), "36 35 34 33 32 31") {
 		t.Fatal("the new PIN reached the APDU log")
 	}
-	for _, p := range [][]byte{r.m.act.(*pinTool).cur, r.m.act.(*pinTool).fresh} {
-		if p != nil {
-			t.Fatal("PINs kept after the change")
-		}
+	if st := r.m.act.(*pinOp).step; len(st.fields) != 0 {
+		t.Fatal("PINs kept after the change")
 	}
+	r.press("enter")
+	r.seen.check(t, r.m)
 }
 
 func TestChangePINThreeWrongBlocksOnlyThatSlot(t *testing.T) {
@@ -453,7 +453,7 @@ func TestInspectForeignAndWrongPIN(t *testing.T) {
 	r := newRigWith(t, []*simcard.Card{c}, []cardio.SimulatedCard{c, simcard.Foreign{}}, t.TempDir())
 	r.choose("Inspect a card")
 	r.card(2, "")
-	r.see("Not an appliance card: its answer to reset is not TCOS 3.0", "ATR 3B 8F 80 01", "Nothing was written")
+	r.see("Not an appliance card.", "ATR 3B 8F 80 01", "Nothing was written")
 	r.fits("inspect: foreign")
 	r.press("enter")
 
@@ -469,7 +469,7 @@ func TestPKCS11CopyIsRefused(t *testing.T) {
 	r := newRig(t, 1)
 	r.choose("Copy a PKCS#11 slot user card")
 	r.see("Cannot copy", "cannot be copied", "generated on the card itself", "private key never leaves the card",
-		"enrol another card")
+		"enroll another card")
 	r.fits("pkcs11 copy refusal")
 	r.press("enter")
 	r.expect("Main menu")
@@ -539,6 +539,7 @@ func newPadRig(t *testing.T, pad *fakePad) *rig {
 	r := newRig(t, 2)
 	pr := &padReader{SimReader: r.sim, pad: pad}
 	r.m = New(Config{Reader: pr, Sim: r.sim, HSM: r.hsm, APDULog: r.log, Now: func() time.Time { return r.clock }})
+	r.seen = newSecretsSeen()
 	r.run(r.m.Init())
 	return r
 }

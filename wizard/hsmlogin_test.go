@@ -15,6 +15,7 @@ import (
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/secmem"
 )
 
 // The PINs of these tests are distinctive, so finding them anywhere is no
@@ -109,6 +110,17 @@ func (r *rig) screensOrEmpty() *[]string {
 	return r.screens
 }
 
+// fieldsWiped fails unless every field is empty (Clear wipes its memory
+// whole).
+func fieldsWiped(t *testing.T, what string, fs ...*secmem.Field) {
+	t.Helper()
+	for _, f := range fs {
+		if f == nil || f.Len() != 0 {
+			t.Fatalf("%s not wiped", what)
+		}
+	}
+}
+
 // wiped fails unless every buffer is all zero bytes.
 func wiped(t *testing.T, what string, bufs ...[]byte) {
 	t.Helper()
@@ -152,7 +164,7 @@ func TestLoginWrongThenRightPIN(t *testing.T) {
 	r.expectNot("not logged in")
 	r.expect("HSM: "+r.m.HSM().Name(), "no Backup Key loaded")
 	wiped(t, "the PINs handed to OpenHSM", f.handed...)
-	wiped(t, "the wizard's PIN buffers", r.m.login.pin, r.m.login.so)
+	fieldsWiped(t, "the wizard's PIN fields", r.m.login.pin, r.m.login.so)
 	r.noPINAnywhere(rightTokenPIN, wrongTokenPIN)
 }
 
@@ -219,6 +231,9 @@ func TestLoginEscQuitsAndWipes(t *testing.T) {
 	r := newLoginRig(t, f, "PKCS#11 token apps", nil)
 	r.press(rightTokenPIN, "enter", typedSOPIN)
 	pin, so := r.m.login.pin, r.m.login.so
+	if pin.Len() == 0 || so.Len() == 0 {
+		t.Fatal("nothing typed")
+	}
 	r.press("esc")
 	if !r.quit {
 		t.Fatal("Esc did not quit")
@@ -226,7 +241,7 @@ func TestLoginEscQuitsAndWipes(t *testing.T) {
 	if f.calls != 0 || r.m.HSM() != nil {
 		t.Fatal("quitting opened the HSM")
 	}
-	wiped(t, "the typed PINs", pin, so)
+	fieldsWiped(t, "the typed PINs", pin, so)
 }
 
 // A quit asked for while the token logs in waits for its answer, and the

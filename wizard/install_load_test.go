@@ -1,6 +1,7 @@
 package wizard
 
 import (
+	"bytes"
 	"os"
 	"regexp"
 	"strings"
@@ -82,7 +83,7 @@ func TestInstallTwoOfThreeReadBackOutOfOrder(t *testing.T) {
 	r.card(3, "123456")
 	r.expect("All 3 shares are written", "Read New Key")
 	r.press("enter")
-	r.card(3, "123456") // the card left in the reader first, as the seed suggests
+	r.card(3, "123456") // the card left in the reader first, as the appliance manual suggests
 	r.expect("share 1 of the 2 needed", "Insert 2. card")
 	r.card(1, "123456")
 	r.expect("Key loaded", "equal to the KCV on the cards")
@@ -94,7 +95,7 @@ func TestInstallTwoOfThreeReadBackOutOfOrder(t *testing.T) {
 		}
 	}
 	r.expect("KCV " + kcv)
-	if r.m.act.(*ceremony).holdsKey() || r.m.act.(*ceremony).newKey != nil || r.m.act.(*ceremony).combined != nil {
+	if c := r.m.act.(*installOp); c.status().holds != holdsNothing || !bytes.Equal(c.key.Bytes(), make([]byte, quorum.KeySize)) || c.reading.key != nil {
 		t.Error("key still held in memory after loading")
 	}
 	r.press("enter")
@@ -194,7 +195,7 @@ func TestThreeWrongPINsBlockTheSlot(t *testing.T) {
 		t.Fatal("a VERIFY with a PIN was sent to a blocked slot")
 	}
 	// The ceremony goes on with the other cards; the key is still in memory.
-	if !r.m.act.(*ceremony).holdsKey() {
+	if r.m.act.status().holds != holdsKey {
 		t.Fatal("key lost")
 	}
 	r.card(2, "123456")
@@ -242,9 +243,9 @@ func TestTimeoutEndsOnlyTheStep(t *testing.T) {
 	r.expect("Timeout in 0:15")
 	r.advance(16 * time.Second)
 	r.expect("Timeout: No card was presented", "The key is still in memory", "Press OK to try this step again")
-	l1, l2 := r.m.act.(*ceremony).display()
-	if strings.TrimSpace(l1+l2) != "" {
-		t.Fatalf("pad shows %q %q after a timeout; the real one turns blank", l1, l2)
+	pad := r.m.act.view().pad
+	if strings.TrimSpace(pad[0]+pad[1]) != "" {
+		t.Fatalf("pad shows %q after a timeout; the real one turns blank", pad)
 	}
 	r.press("enter")
 	r.expect("Insert 2. card", "Timeout in 1:00")
@@ -293,7 +294,7 @@ func TestPulledCardDuringPINEntry(t *testing.T) {
 	r.press("123")
 	r.press("f12")
 	r.expect("taken out before its step was done", "Insert 1. card")
-	if len(r.m.act.(*ceremony).pin) != 0 {
+	if st := r.m.act.(*installOp).step; len(st.fields) != 0 || st.state != stepInsert {
 		t.Fatal("PIN digits kept after the card left")
 	}
 	r.card(1, "123456")
@@ -363,7 +364,7 @@ func TestQuitWaitsForTheRunningStep(t *testing.T) {
 	r.card(1, "")
 	r.press("123456")
 	_, running := r.m.Update(keyMsgs("enter")[0]) // the PIN check starts; its command is held
-	if !r.m.act.working() {
+	if !r.m.act.status().busy {
 		t.Fatal("no step running")
 	}
 	r.press("ctrl+c")

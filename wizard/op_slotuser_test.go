@@ -51,8 +51,9 @@ func newSlotRig(t *testing.T, n int) *slotRig {
 	s := &slotRig{rig: r, slot: &pinSpy{UserSlot: sim}, hsmDir: dir}
 	cfg := r.m.cfg
 	cfg.HSM = hsm.WithUserSlot(r.hsm, s.slot)
-	r.m.trail.close()
+	r.m.env.trail.close()
 	r.m = New(cfg)
+	r.seen = newSecretsSeen()
 	r.run(r.m.Init())
 	return s
 }
@@ -101,7 +102,7 @@ func TestSlotUserEnrollActivateRevoke(t *testing.T) {
 	s := newSlotRig(t, 3)
 	for i := 1; i <= 2; i++ {
 		s.menuTo(menuEnroll)
-		s.expect("Card label", "Enrolled user cards: "+string(rune('0'+i-1))+" of 5", "Label: _")
+		s.expect("Card label", "Enrolled user cards: "+string(rune('0'+i-1))+" of 5", "Label:")
 		s.do("holder "+string(rune('0'+i)), "enter")
 		s.expect("Enroll User Card", "Insert card")
 		s.useCard(i, "123456")
