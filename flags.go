@@ -41,6 +41,9 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	p              *i18n.Printer
+	// preemptErr says why the program could not turn signal-based
+	// preemption off (secmem.WithoutAsyncPreemption); nil when it did.
+	preemptErr error
 }
 
 // Exit codes every command shares.

@@ -39,7 +39,12 @@ import (
 )
 
 func main() {
-	e := &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	// Before any secret exists: a goroutine preempted by a signal leaves its
+	// registers, a key's bytes among them, where no wipe reaches
+	// (docs/security.md, "Secrets in memory"). This execs the program again
+	// once, with signal-based preemption off.
+	preemptErr := secmem.WithoutAsyncPreemption()
+	e := &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, preemptErr: preemptErr}
 	os.Exit(exitCode(run(os.Args[1:], e), e))
 }
 
@@ -264,6 +269,9 @@ func runWizard(e *env, o *options, args []string) error {
 	// A core dump of this process could hold the Backup Key.
 	if err := secmem.DisableCoreDumps(); err != nil {
 		warnings = append(warnings, e.p.T(i18n.CLICoreDumps{Cause: describe(e.p, err)}))
+	}
+	if e.preemptErr != nil {
+		warnings = append(warnings, e.p.T(i18n.CLIPreemption{Cause: describe(e.p, e.preemptErr)}))
 	}
 	s, err := prepareWizard(o)
 	if s != nil {

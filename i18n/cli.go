@@ -140,6 +140,9 @@ type CLIUnexpectedArg struct{ Arg string }
 // CLICoreDumps: the process could not keep its memory out of core dumps.
 type CLICoreDumps struct{ Cause string }
 
+// CLIPreemption: the process could not turn signal-based preemption off.
+type CLIPreemption struct{ Cause string }
+
 // CLIUnknownReader is a --reader value that names no reader kind.
 type CLIUnknownReader struct{ Reader string }
 
@@ -334,6 +337,7 @@ func (CLICommandFirst) message()        {}
 func (CLIUnexpectedArgWizard) message() {}
 func (CLIUnexpectedArg) message()       {}
 func (CLICoreDumps) message()           {}
+func (CLIPreemption) message()          {}
 func (CLIUnknownReader) message()       {}
 func (CLIUnknownHSM) message()          {}
 func (CLINotAFlag) message()            {}

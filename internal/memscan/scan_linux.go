@@ -3,6 +3,7 @@ package memscan
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -67,6 +68,9 @@ func regions() ([]region, error) {
 // Scan reads every readable anonymous mapping of the process and returns
 // where the needles are found.
 func Scan(needles ...Needle) ([]Hit, error) {
+	if !secmem.AsyncPreemptionOff() {
+		return nil, errPreemption
+	}
 	maxSpan := 1
 	for _, n := range needles {
 		maxSpan = max(maxSpan, n.span())
@@ -145,3 +149,8 @@ func appendHits(hits []Hit, nd Needle, b []byte, at uintptr, r region) []Hit {
 	}
 	return hits
 }
+
+// errPreemption: a scan with signal-based preemption on would find the
+// register frames a preempted goroutine leaves, by chance, and fail at
+// random; the program runs without it, and so must its scans.
+var errPreemption = errors.New("memscan: signal-based preemption is on; call secmem.WithoutAsyncPreemption in the test's TestMain, as main does")
