@@ -11,6 +11,7 @@ import (
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/secmem"
 	"github.com/hsmcards/hsmcards/slotuser"
@@ -209,7 +210,7 @@ func connectCmd(ctx context.Context, id stepID, r cardio.Reader, slot tcos.Slot,
 // them) or on its own. run bounds its own phases; ctx ends when the step is
 // stopped or the operator quits.
 type cardWork struct {
-	what string // for the screen: what runs ("checking the PIN")
+	what i18n.Message // for the screen: what runs ("checking the PIN")
 	// pad says the reader's keypad takes the PIN now, for padTime (the
 	// countdown shown).
 	pad     bool
@@ -263,9 +264,9 @@ func firstPIN(pins [][]byte) []byte {
 
 // readWork verifies the Backup Key PIN and reads the share record.
 func readWork(padTime time.Duration, onPad bool) cardWork {
-	w := cardWork{what: "checking the PIN and reading the share record", pad: onPad, padTime: padTime, pinStep: audit.StepVerifyPIN}
+	w := cardWork{what: i18n.WorkReadingShare, pad: onPad, padTime: padTime, pinStep: audit.StepVerifyPIN}
 	if onPad {
-		w.what = "waiting for the PIN on the reader"
+		w.what = i18n.WorkWaitingPadPIN
 	}
 	w.run = func(ctx context.Context, c *openCard, pins [][]byte) (cardResult, error) {
 		if err := verify(ctx, c, tcos.SlotBackupKey, firstPIN(pins), padTime); err != nil {
@@ -286,7 +287,7 @@ func readWork(padTime time.Duration, onPad bool) cardWork {
 
 // writeWork writes a share record to the card (its PIN verified in this
 // step) and reads it back.
-func writeWork(rec *quorum.Record, what string) cardWork {
+func writeWork(rec *quorum.Record, what i18n.Message) cardWork {
 	return cardWork{what: what, run: func(ctx context.Context, c *openCard, _ [][]byte) (cardResult, error) {
 		b, err := rec.Marshal()
 		if err != nil {
@@ -304,9 +305,9 @@ func writeWork(rec *quorum.Record, what string) cardWork {
 func changeWork(slot tcos.Slot, padTime time.Duration, onPad bool) cardWork {
 	// A change verifies the current PIN alone first (docs/security.md,
 	// "Changing a PIN"): a wrong one is a failed verify.
-	w := cardWork{what: "changing the PIN", pad: onPad, padTime: 3 * padTime, pinStep: audit.StepVerifyPIN}
+	w := cardWork{what: i18n.WorkChangingPIN, pad: onPad, padTime: 3 * padTime, pinStep: audit.StepVerifyPIN}
 	if onPad {
-		w.what = "waiting for the PINs on the reader"
+		w.what = i18n.WorkWaitingPadPINs
 	}
 	w.run = func(ctx context.Context, c *openCard, pins [][]byte) (cardResult, error) {
 		if pins == nil {
@@ -335,13 +336,12 @@ const (
 // PIN exists only inside slotuser and the slot, for the moment it is wrapped
 // or handed to C_Login.
 func slotWork(op slotOp, slot hsm.UserSlot, padTime time.Duration, onPad bool, label string, now func() time.Time) cardWork {
-	w := cardWork{pad: onPad, padTime: padTime, pinStep: audit.StepVerifyPIN,
-		what: "checking the PIN; the card unwraps the slot's user PIN and the slot logs in"}
+	w := cardWork{pad: onPad, padTime: padTime, pinStep: audit.StepVerifyPIN, what: i18n.WorkActivating}
 	switch {
 	case onPad:
-		w.what = "waiting for the PIN on the reader"
+		w.what = i18n.WorkWaitingPadPIN
 	case op == slotEnroll:
-		w.what = "checking the PIN; the card makes its key pair (this can take a minute on a real card)"
+		w.what = i18n.WorkEnrolling
 	}
 	if op == slotEnroll {
 		w.bound = keyGenTimeout

@@ -72,7 +72,7 @@ func (s *slotRig) menuTo(title string) {
 	s.t.Helper()
 	items := menuItems()
 	for range items {
-		if items[s.m.menu.cursor].title == title {
+		if s.m.env.t(items[s.m.menu.cursor].title) == title {
 			s.do("enter")
 			return
 		}

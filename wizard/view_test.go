@@ -12,6 +12,8 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/i18n"
+	"github.com/hsmcards/hsmcards/i18n/i18ntest"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/scenario"
 )
@@ -105,13 +107,16 @@ func TestPadShowsSeedPrompts(t *testing.T) {
 	}
 }
 
-// Each menu entry's help fits its one line of an 80-column console.
+// Each menu entry's help fits its one line of an 80-column console, in
+// every language.
 func TestMenuHelpFitsOneLine(t *testing.T) {
-	for _, it := range menuItems() {
-		if n := len([]rune(it.help)); n > 78 {
-			t.Errorf("%q: help of %d characters", it.title, n)
+	i18ntest.ForEachLang(t, func(t *testing.T, p *i18n.Printer) {
+		for _, it := range menuItems() {
+			if n := ansi.StringWidth(i18ntest.Say(t, p, it.help)); n > 78 {
+				t.Errorf("%q: help of %d cells", p.T(it.title), n)
+			}
 		}
-	}
+	})
 }
 
 // spyReader counts every call into the simulated reader, its deck and the
