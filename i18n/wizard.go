@@ -1015,3 +1015,54 @@ func (CausePINFormat) message()         {}
 func (CauseStorage) message()           {}
 func (CauseSlotFull) message()          {}
 func (CauseSOPINNeededAdvice) message() {}
+
+// The instructor's menu on the simulated reader (package scenario): what each key does, what it did, what is set up.
+const (
+	InstrPull         ID = "InstrPull"
+	InstrPullArmed    ID = "InstrPullArmed"
+	InstrTear         ID = "InstrTear"
+	InstrTearArmed    ID = "InstrTearArmed"
+	InstrUnplug       ID = "InstrUnplug"
+	InstrReplugged    ID = "InstrReplugged"
+	InstrMute         ID = "InstrMute"
+	InstrMuteArmed    ID = "InstrMuteArmed"
+	InstrGarble       ID = "InstrGarble"
+	InstrGarbleArmed  ID = "InstrGarbleArmed"
+	InstrNoise        ID = "InstrNoise"
+	InstrNoiseArmed   ID = "InstrNoiseArmed"
+	InstrForeign      ID = "InstrForeign"
+	InstrForeignProp  ID = "InstrForeignProp"
+	InstrBlocked      ID = "InstrBlocked"
+	InstrBlockedProp  ID = "InstrBlockedProp"
+	InstrOtherSet     ID = "InstrOtherSet"
+	InstrOtherSetProp ID = "InstrOtherSetProp"
+	InstrClear        ID = "InstrClear"
+	InstrCleared      ID = "InstrCleared"
+	InstrInsertFirst  ID = "InstrInsertFirst"
+	InstrProp         ID = "InstrProp"
+	InstrUnplugged    ID = "InstrUnplugged"
+)
+
+// InstrMuted: the card in the reader stopped answering.
+type InstrMuted struct{ Card int }
+
+// InstrArmed: a fault (its scenario name) is armed.
+type InstrArmed struct{ Fault string }
+
+// InstrSwapped: deck card Card is swapped for a prop (What, an Instr...Prop).
+type InstrSwapped struct {
+	Card int
+	What string
+}
+
+// InstrNoCard: the deck has no card Card.
+type InstrNoCard struct{ Card int }
+
+// InstrAlreadyProp: deck card Card is swapped already.
+type InstrAlreadyProp struct{ Card int }
+
+func (InstrMuted) message()       {}
+func (InstrArmed) message()       {}
+func (InstrSwapped) message()     {}
+func (InstrNoCard) message()      {}
+func (InstrAlreadyProp) message() {}

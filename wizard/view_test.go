@@ -74,7 +74,7 @@ func TestViewFits80x24(t *testing.T) {
 	check("leave question")
 
 	// With the instructor's menu, as main sets it up on the simulated reader.
-	r.m.cfg.Instructor = scenario.NewInstructor(r.sim)
+	r.m.cfg.Instructor = scenario.NewInstructor(r.sim, r.m.cfg.Printer)
 	r.m.instr = newInstructor(r.m.cfg.Instructor)
 	r.press("esc")
 	check("instructor hint")
@@ -163,7 +163,7 @@ func TestUpdateAndViewTouchNoReader(t *testing.T) {
 	spy := spyReader{SimReader: r.sim, n: &n}
 	cfg := r.m.cfg
 	cfg.Reader, cfg.Sim = spy, spy
-	cfg.Instructor = spyInstructor{Instructor: scenario.NewInstructor(r.sim), n: &n}
+	cfg.Instructor = spyInstructor{Instructor: scenario.NewInstructor(r.sim, r.m.cfg.Printer), n: &n}
 	r.m.env.trail.close()
 	r.m = New(cfg)
 	r.seen = newSecretsSeen()
