@@ -2,7 +2,6 @@ package quorum
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"fmt"
 	"time"
 
@@ -48,9 +47,15 @@ func corrupt(reason string) error { return fmt.Errorf("%w (%s)", ErrCorrupt, rea
 
 // checksum is the first 8 bytes of SHA-256 over b. It catches accidental
 // damage; it is no MAC (anyone can recompute it), the KCV check after
-// combining is what catches a consistent but wrong share.
+// combining is what catches a consistent but wrong share. It is our own
+// SHA-256 (sha256.go): b holds the share.
 func checksum(b []byte) [checksumSize]byte {
-	h := sha256.Sum256(b)
+	h, err := sum256(b)
+	if err != nil {
+		// Only when no memory can be mapped at all (Key.KCV panics
+		// then too).
+		panic("quorum: no memory for the record checksum")
+	}
 	var c [checksumSize]byte
 	copy(c[:], h[:checksumSize])
 	secmem.Wipe(h[:])
