@@ -360,3 +360,23 @@ func update(ctx context.Context, reg hsm.CardSetRegister, f func(hsm.CardSets) (
 	}
 	return hsm.CardSets{}, ErrRegisterChanged
 }
+
+// Copied records that the card serial now holds a copy of a share of s (a
+// Copy, which keeps the record byte for byte): a known card of the current
+// set. Copy refuses a source that Admit refuses (a superseded card is not
+// copied: that would make more of what is to collect); for a set the
+// register does not record, Copied writes nothing.
+func Copied(ctx context.Context, reg hsm.CardSetRegister, s quorum.KeySet, serial tcos.Serial) (hsm.CardSets, error) {
+	return update(ctx, reg, func(cur hsm.CardSets) (hsm.CardSets, error) {
+		st, e := Stand(cur, s)
+		switch {
+		case e != nil && st != Newer:
+			return cur, e
+		case st != Current:
+			return cur, nil
+		}
+		next := clone(cur)
+		next.Current.Serials = addSerials(next.Current.Serials, []tcos.Serial{serial})
+		return next, nil
+	})
+}

@@ -116,3 +116,24 @@ func TestAdopt(t *testing.T) {
 		t.Fatalf("another key: %+v, %v", c, err)
 	}
 }
+
+func TestCopied(t *testing.T) {
+	ctx := context.Background()
+	g1 := newSet(t, "Cluster Berlin", quorum.TwoOfThree)
+	g2 := g1.reshare(t, quorum.TwoOfThree, 2)
+	start := registerOf(g2, 3, 4, 5)
+	start.Superseded = []hsm.SupersededSet{{CardSet: cardSetOf(g1.set, []tcos.Serial{sn(1)}), On: day2, By: 2}}
+	reg := newMemRegister(t, start)
+	c, err := Copied(ctx, reg, g2.set, sn(6))
+	if err != nil || len(c.Current.Serials) != 4 {
+		t.Fatalf("copy of a current card: %+v, %v", c.Current, err)
+	}
+	var nc *NotCurrentError
+	if _, err := Copied(ctx, reg, g1.set, sn(7)); !errors.As(err, &nc) {
+		t.Fatalf("copy of a superseded card: %v", err)
+	}
+	writes := reg.writes
+	if _, err := Copied(ctx, reg, newSet(t, "Elsewhere", quorum.TwoOfThree).set, sn(7)); err != nil || reg.writes != writes {
+		t.Fatalf("copy of another key's card: %v", err)
+	}
+}

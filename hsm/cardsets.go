@@ -360,3 +360,19 @@ func (c CardSet) validate() string {
 	}
 	return ""
 }
+
+// CardSetsOf returns the card-set register of h, if its backend keeps one:
+// h itself, or the HSM inside WithUserSlot.
+func CardSetsOf(h HSM) (CardSetRegister, bool) {
+	for h != nil {
+		if r, ok := h.(CardSetRegister); ok {
+			return r, true
+		}
+		w, ok := h.(withUserSlot)
+		if !ok {
+			return nil, false
+		}
+		h = w.HSM
+	}
+	return nil, false
+}

@@ -251,3 +251,28 @@ func TestSimCardSetsConcurrent(t *testing.T) {
 		t.Fatalf("%d updates from revision 0 were written", won)
 	}
 }
+
+func TestCardSetsOf(t *testing.T) {
+	s, err := OpenSim(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	slot, err := OpenSimUserSlot(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, h := range map[string]HSM{"sim": s, "sim with a user slot": WithUserSlot(s, slot)} {
+		if r, ok := CardSetsOf(h); !ok || r != CardSetRegister(s) {
+			t.Errorf("%s: CardSetsOf = %v, %v", name, r, ok)
+		}
+	}
+	if _, ok := CardSetsOf(noRegister{}); ok {
+		t.Error("an HSM without a register has one")
+	}
+	if _, ok := CardSetsOf(nil); ok {
+		t.Error("nil has a register")
+	}
+}
+
+// noRegister is an HSM that keeps no card-set register.
+type noRegister struct{ HSM }
