@@ -61,7 +61,7 @@ func (c *Collector) Add(r *Record) error {
 			return ErrDuplicateShare
 		}
 	}
-	c.shares = append(c.shares, bytes.Clone(r.Share))
+	c.shares = append(c.shares, cloneSecret(r.Share))
 	return nil
 }
 

@@ -94,14 +94,28 @@ func (r *Record) validate() string {
 }
 
 // appendTLV appends tag, a minimal definite length and v. v is at most 255
-// bytes here, so the length is one byte or 81 xx.
+// bytes here, so the length is one byte or 81 xx. The value goes in through
+// secmem.Copy (it may be the share). Marshal gives b room for the largest
+// record, so b never grows there: a reallocation would leave a copy of what
+// b held already.
 func appendTLV(b []byte, tag byte, v []byte) []byte {
 	b = append(b, tag)
 	if len(v) >= 0x80 {
 		b = append(b, 0x81)
 	}
 	b = append(b, byte(len(v)))
-	return append(b, v...)
+	n := len(b)
+	b = append(b, make([]byte, len(v))...)
+	secmem.Copy(b[n:], v)
+	return b
+}
+
+// cloneSecret returns a copy of a secret in a fresh slice, made through
+// secmem.Copy.
+func cloneSecret(b []byte) []byte {
+	out := make([]byte, len(b))
+	secmem.Copy(out, b)
+	return out
 }
 
 // Marshal encodes a record for the card (≤ 255 bytes, with checksum) in its
@@ -117,31 +131,47 @@ func (r *Record) Marshal() ([]byte, error) {
 		created[i] = byte(u >> (56 - 8*i))
 	}
 
-	// The content is built in a buffer sized for the largest record so that
-	// no reallocation leaves a stray copy of the share behind.
-	content := make([]byte, 0, MaxRecordSize)
-	content = appendTLV(content, tagVersion, []byte{byte(r.Format)})
-	content = appendTLV(content, tagKeySetID, r.KeySetID[:])
-	content = appendTLV(content, tagLabel, []byte(r.Label))
-	content = appendTLV(content, tagCreated, created[:])
-	content = appendTLV(content, tagScheme, []byte{byte(r.Scheme.K), byte(r.Scheme.N)})
-	content = appendTLV(content, tagShare, r.Share)
-	content = appendTLV(content, tagKCV, r.KCV[:])
-	if r.Format == Format2 {
-		g := uint32(r.Generation)
-		content = appendTLV(content, tagGeneration, []byte{byte(g >> 24), byte(g >> 16), byte(g >> 8), byte(g)})
-		content = appendTLV(content, tagKeyCheck, r.KeyCheck[:])
+	// The record is built straight into the result, sized for the largest
+	// record so that no reallocation leaves a stray copy of the share, and
+	// with no buffer of its own for the content: one that does not escape
+	// lives on the goroutine's stack, and a stack that grows meanwhile is
+	// copied and the old one freed, share and all, where no wipe reaches.
+	var gen [generationSize]byte
+	g := uint32(r.Generation)
+	gen[0], gen[1], gen[2], gen[3] = byte(g>>24), byte(g>>16), byte(g>>8), byte(g)
+	elems := []struct {
+		tag byte
+		v   []byte
+	}{
+		{tagVersion, []byte{byte(r.Format)}},
+		{tagKeySetID, r.KeySetID[:]},
+		{tagLabel, []byte(r.Label)},
+		{tagCreated, created[:]},
+		{tagScheme, []byte{byte(r.Scheme.K), byte(r.Scheme.N)}},
+		{tagShare, r.Share},
+		{tagKCV, r.KCV[:]},
+		{tagGeneration, gen[:]},
+		{tagKeyCheck, r.KeyCheck[:]},
 	}
-	defer secmem.Wipe(content)
-
-	n := len(content) + checksumTLV
+	if r.Format == Format1 {
+		elems = elems[:7]
+	}
+	n := checksumTLV
+	for _, e := range elems {
+		n += 2 + len(e.v)
+		if len(e.v) >= 0x80 {
+			n++
+		}
+	}
 	out := make([]byte, 0, MaxRecordSize+3)
 	out = append(out, tagRecord)
 	if n >= 0x80 {
 		out = append(out, 0x81)
 	}
 	out = append(out, byte(n))
-	out = append(out, content...)
+	for _, e := range elems {
+		out = appendTLV(out, e.tag, e.v)
+	}
 	sum := checksum(out)
 	out = appendTLV(out, tagChecksum, sum[:])
 	if len(out) > MaxRecordSize {
@@ -306,7 +336,7 @@ func Parse(b []byte) (*Record, error) {
 		r.Generation = Generation(g)
 		copy(r.KeyCheck[:], vals[7])
 	}
-	r.Share = bytes.Clone(vals[4])
+	r.Share = cloneSecret(vals[4])
 	if reason := r.validate(); reason != "" {
 		r.Wipe()
 		return nil, corrupt(reason)

@@ -2,7 +2,7 @@ package quorum
 
 // SHA-256 (FIPS 180-4 §6.2) for the record checksum, with its message
 // schedule and its last, padded blocks in an mmap'd secmem.Buffer that is
-// wiped and unmapped before it returns. The checksum covers the share:
+// wiped before it returns. The checksum covers the share:
 // crypto/sha256 keeps the input's last partial block in its digest state and
 // its message schedule on the stack, where nothing can wipe them, so every
 // record parsed or written left part of its share behind (docs/security.md,
@@ -13,6 +13,7 @@ package quorum
 import (
 	"encoding/binary"
 	"math/bits"
+	"sync"
 
 	"github.com/hsmcards/hsmcards/secmem"
 )
@@ -44,14 +45,27 @@ func sum256(data []byte) (sum [32]byte, err error) {
 	return sum, err
 }
 
+// sha256Scratch is the schedule, then room for the last one or two padded
+// blocks: one Buffer for every checksum, wiped after each, so that a record
+// costs no mapping, locking and cleanup of its own (each of which made the
+// garbage collector's signals, and the registers they save, more frequent).
+var sha256Scratch struct {
+	sync.Mutex
+	buf *secmem.Buffer
+}
+
 func sum256Into(data []byte) ([32]byte, error) {
-	// The schedule, then room for the last one or two padded blocks.
-	scratch, err := secmem.NewBuffer(sha256Schedule + 2*sha256Block)
-	if err != nil {
-		return [32]byte{}, err
+	sha256Scratch.Lock()
+	defer sha256Scratch.Unlock()
+	if sha256Scratch.buf == nil {
+		b, err := secmem.NewBuffer(sha256Schedule + 2*sha256Block)
+		if err != nil {
+			return [32]byte{}, err
+		}
+		sha256Scratch.buf = b
 	}
-	defer scratch.Destroy()
-	mem := scratch.Bytes()
+	mem := sha256Scratch.buf.Bytes()
+	defer secmem.Wipe(mem)
 	w, tail := mem[:sha256Schedule], mem[sha256Schedule:]
 
 	h := sha256Init
@@ -60,7 +74,7 @@ func sum256Into(data []byte) ([32]byte, error) {
 		sha256BlockFn(&h, w, data[off:off+sha256Block])
 	}
 	// Padding (§5.1.1): the rest, 0x80, zeros, the bit length.
-	n := copy(tail, data[full:])
+	n := secmem.Copy(tail, data[full:])
 	tail[n] = 0x80
 	end := sha256Block
 	if n+1+8 > sha256Block {
@@ -80,7 +94,9 @@ func sum256Into(data []byte) ([32]byte, error) {
 // sha256BlockFn runs the compression function on one block, its message
 // schedule in w.
 func sha256BlockFn(h *[8]uint32, w, block []byte) {
-	copy(w[:sha256Block], block)
+	// Through general registers (secmem.Copy): the built-in copy would
+	// leave the block, and the share in it, in vector registers.
+	secmem.Copy(w[:sha256Block], block)
 	word := func(i int) uint32 { return binary.BigEndian.Uint32(w[4*i:]) }
 	for i := 16; i < 64; i++ {
 		a, b := word(i-15), word(i-2)
