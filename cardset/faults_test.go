@@ -31,7 +31,8 @@ import (
 //  2. the current set is loadable from the cards: k of them hold it,
 //     admitted, and rebuild the original key;
 //  3. no card of a set that is not current is accepted (Admit refuses it),
-//     and every card still holding the superseded set is listed to collect;
+//     every card still holding the superseded set is listed to collect, and
+//     no card of the current set is;
 //  4. the quorum's cards were not touched before the commit;
 //  5. no secret outlives the re-issue: its buffers are gone after Commit or
 //     Wipe;
@@ -322,6 +323,13 @@ func checkReissue(t *testing.T, g *rig, fl flow, res result, op operator, before
 			loadable = append(loadable, i)
 		case admitted && !(fl.format1 && st.Current == nil):
 			t.Fatalf("card %d holds a set that is not current (generation %d) and is accepted", i, set.Generation)
+		}
+		if committed && set.ID == curSet.ID {
+			for _, s := range st.Superseded {
+				if slices.Contains(s.Serials, [10]byte(sn(i))) {
+					t.Fatalf("card %d holds the current set but is listed to collect (generation %d)", i, s.Generation)
+				}
+			}
 		}
 		if committed && set.ID == old.ID {
 			var sup hsm.SupersededSet

@@ -94,10 +94,9 @@ type Reissue struct {
 	back      *shareStore // the shares read back, slot i = share i
 	confirmed []tcos.Serial
 	pending   *Write
-	// Cards seen holding the old set, and cards whose old share (of the
-	// old set or a superseded one) a confirmed write replaced.
-	oldSeen     []tcos.Serial
-	overwritten []tcos.Serial
+	// Cards seen holding the old set (to collect once it is superseded,
+	// unless a confirmed write replaced their share).
+	oldSeen []tcos.Serial
 }
 
 // NewReissue starts a re-issue of the key the HSM holds (hsmKey; nil gives
@@ -371,7 +370,7 @@ func marshalAll(recs []*quorum.Record) (*secmem.Buffer, []int, error) {
 			buf.Destroy()
 			return nil, nil, err
 		}
-		lens[i] = copy(buf.Bytes()[i*quorum.MaxRecordSize:], b)
+		lens[i] = secmem.Copy(buf.Bytes()[i*quorum.MaxRecordSize:], b)
 		secmem.Wipe(b)
 	}
 	return buf, lens, nil
@@ -499,12 +498,8 @@ func (r *Reissue) Written(w *Write, readBack []byte) error {
 	if !rec.KeySet().Same(r.plan.New) || subtle.ConstantTimeCompare(rec.Share, want.Share) != 1 {
 		return ErrReadBack
 	}
-	copy(r.back.slot(w.Share), rec.Share)
+	secmem.Copy(r.back.slot(w.Share), rec.Share)
 	r.confirmed[w.Share] = w.Serial
-	if w.Holds.Kind == Share && (w.Holds.Set.ID == r.plan.Old.ID || w.Holds.Standing == Superseded) &&
-		!slices.Contains(r.overwritten, w.Serial) {
-		r.overwritten = append(r.overwritten, w.Serial)
-	}
 	return nil
 }
 
@@ -549,6 +544,9 @@ func (r *Reissue) Commit(ctx context.Context, reg hsm.CardSetRegister, now time.
 	}
 	if r.shares != nil {
 		if err := r.checkBack(); err != nil {
+			// Never expected (each card was read back and parsed); the
+			// new set cannot count, and the re-issue ends.
+			r.Wipe()
 			return nil, err
 		}
 		r.wipeSecrets()
@@ -565,14 +563,15 @@ func (r *Reissue) Commit(ctx context.Context, reg hsm.CardSetRegister, now time.
 		}
 		return nil, ErrRegisterChanged
 	}
+	// Every card written and read back holds the new set now, whatever it
+	// held before (or seemed to: a read spoilt in transit shows a damaged
+	// record), so no list of cards to collect keeps it.
 	next := clone(cur)
 	old := *cur.Current
 	old.Serials = addSerials(old.Serials, r.oldSeen)
-	for _, s := range r.overwritten {
+	for _, s := range r.confirmed {
 		old.Serials = removeSerial(old.Serials, s)
-	}
-	for i := range next.Superseded {
-		for _, s := range r.overwritten {
+		for i := range next.Superseded {
 			next.Superseded[i].Serials = removeSerial(next.Superseded[i].Serials, s)
 		}
 	}

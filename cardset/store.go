@@ -28,7 +28,7 @@ func (s *shareStore) add(share []byte) (int, bool) {
 	if s == nil || s.buf.Len() == 0 || (s.used+1)*quorum.ShareSize > s.buf.Len() || len(share) != quorum.ShareSize {
 		return 0, false
 	}
-	copy(s.slot(s.used), share)
+	secmem.Copy(s.slot(s.used), share)
 	s.used++
 	return s.used - 1, true
 }

@@ -90,7 +90,9 @@ type CardResult struct {
 	// none.
 	X        byte
 	Standing Standing
-	// Refused is why Admit refused the card's set (Reason NotCurrent).
+	// Refused is why Admit refused the card's set (Reason NotCurrent); for
+	// a Newer set it is the note the screen shows, and the card is verified
+	// all the same.
 	Refused *NotCurrentError
 	Verdict Verdict
 	Reason  Reason
