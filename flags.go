@@ -1,13 +1,15 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/hsmcards/hsmcards/i18n"
 )
 
 // The command line has one convention (docs/cli.md): `hsmcards [flags]` is
@@ -16,15 +18,16 @@ import (
 // COMMAND --help`). Flags are written with two dashes (one works too), may
 // come before or after the arguments, and `--` ends them.
 
-// command is one of hsmcards' commands.
+// command is one of hsmcards' commands. Its words are the catalogs'
+// (package i18n), said in the language of the command line.
 type command struct {
-	name string // "vpcd", "audit verify"; "" for the wizard
-	args string // what follows the flags in the synopsis, e.g. "CARD [HOST:PORT]"
+	name string  // "vpcd", "audit verify"; "" for the wizard
+	args i18n.ID // what follows the flags in the synopsis, e.g. "CARD [HOST:PORT]"
 	// flagsSynopsis stands for the flags in the synopsis ("[flags]" when empty).
-	flagsSynopsis string
-	summary       string // one line for the list of commands
-	about         string // what it does, for its own help
-	exits         string // its exit codes beyond 0, 1 and 2, for its help, e.g. "3 no card"
+	flagsSynopsis i18n.ID
+	summary       i18n.ID // one line for the list of commands
+	about         i18n.ID // what it does, for its own help
+	exits         i18n.ID // its exit status line, for its help, when it has codes beyond 0, 1 and 2
 	defineFn      func(fs *flagSet) runFunc
 }
 
@@ -32,9 +35,12 @@ type command struct {
 type runFunc func(e *env, args []string) error
 
 // env is where a command writes: stdout for its answer (a report, JSON),
-// stderr for messages.
+// stderr for messages; getenv reads the locale (nil: none is set); p says
+// the words, in the language run chose.
 type env struct {
 	stdout, stderr io.Writer
+	getenv         func(string) string
+	p              *i18n.Printer
 }
 
 // Exit codes every command shares.
@@ -51,12 +57,7 @@ type exitError struct {
 	err  error // nil: the command has said all there is to say
 }
 
-func (e *exitError) Error() string {
-	if e.err == nil {
-		return fmt.Sprintf("exit status %d", e.code)
-	}
-	return e.err.Error()
-}
+func (e *exitError) Error() string { return describe(nil, e) }
 
 func (e *exitError) Unwrap() error { return e.err }
 
@@ -64,66 +65,73 @@ func (e *exitError) Unwrap() error { return e.err }
 // command's help.
 type usageError struct {
 	cmd string // the command's name, "" for the wizard
-	msg string
+	err error  // what is wrong, a *failure
 }
 
-func (e *usageError) Error() string { return e.msg }
+// usage is the command line error m of command cmd.
+func usage(cmd string, m i18n.Message) error { return &usageError{cmd: cmd, err: fail(m)} }
 
-// Hint names the help to read.
-func (e *usageError) Hint() string {
+func (e *usageError) Error() string { return describe(nil, e) }
+func (e *usageError) Unwrap() error { return e.err }
+
+// hint names the help to read.
+func (e *usageError) hint() i18n.Message {
 	switch e.cmd {
 	case "":
-		return "hsmcards --help lists the flags and commands"
+		return i18n.HintHelpWizard
 	case "help":
-		return "hsmcards help lists the commands"
+		return i18n.HintHelpList
 	}
-	return "hsmcards " + e.cmd + " --help says how to use it"
+	return i18n.HintHelpCommand{Command: e.cmd}
 }
 
-// hinted adds a hint to an error from a lower layer, without rewriting it.
+// hinted adds a hint to an error, without rewriting it.
 type hinted struct {
 	err  error
-	hint string
+	hint i18n.Message
 }
 
-func (h *hinted) Error() string { return h.err.Error() }
+func (h *hinted) Error() string { return describe(nil, h) }
 func (h *hinted) Unwrap() error { return h.err }
 
-// Hint says what to do about it.
-func (h *hinted) Hint() string { return h.hint }
-
 // flagSet is a flag.FlagSet that remembers the order its flags were defined
-// in and their one-letter aliases, for the help text.
+// in, their words and their one-letter aliases, for the help text.
 type flagSet struct {
 	fs    *flag.FlagSet
 	cmd   string
 	order []string
-	short map[string]string // long name → one-letter alias
+	words map[string]i18n.ID // long name → its help
+	short map[string]string  // long name → one-letter alias
 }
 
 func newFlagSet(cmd string) *flagSet {
 	fs := flag.NewFlagSet("hsmcards "+cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // every message is ours
-	return &flagSet{fs: fs, cmd: cmd, short: map[string]string{}}
+	return &flagSet{fs: fs, cmd: cmd, words: map[string]i18n.ID{}, short: map[string]string{}}
 }
 
-// str defines a string flag. A `word` in backquotes in usage names the value
-// in the help, as the flag package does.
-func (f *flagSet) str(p *string, name, value, usage string) {
-	f.fs.StringVar(p, name, value, usage)
-	f.order = append(f.order, name)
+// str defines a string flag. A `word` in backquotes in its words names the
+// value in the help, as the flag package does.
+func (f *flagSet) str(p *string, name, value string, words i18n.ID) {
+	f.fs.StringVar(p, name, value, string(words))
+	f.add(name, words)
 }
 
 // boolean defines a flag that needs no value.
-func (f *flagSet) boolean(p *bool, name, usage string) {
-	f.fs.BoolVar(p, name, false, usage)
-	f.order = append(f.order, name)
+func (f *flagSet) boolean(p *bool, name string, words i18n.ID) {
+	f.fs.BoolVar(p, name, false, string(words))
+	f.add(name, words)
 }
 
 // value defines a flag of a type of its own.
-func (f *flagSet) value(v flag.Value, name, usage string) {
-	f.fs.Var(v, name, usage)
+func (f *flagSet) value(v flag.Value, name string, words i18n.ID) {
+	f.fs.Var(v, name, string(words))
+	f.add(name, words)
+}
+
+func (f *flagSet) add(name string, words i18n.ID) {
 	f.order = append(f.order, name)
+	f.words[name] = words
 }
 
 // alias makes -x mean --name.
@@ -131,6 +139,50 @@ func (f *flagSet) alias(x, name string) {
 	fl := f.fs.Lookup(name)
 	f.fs.Var(fl.Value, x, fl.Usage)
 	f.short[name] = x
+}
+
+// defineLang is --lang, which every command has.
+func (f *flagSet) defineLang() {
+	var l flagLang
+	f.value(&l, "lang", i18n.HelpFlagLang)
+}
+
+// lang is the language the command line asks for with --lang, if it does:
+// the flags are read as parse reads them, without setting any, so that
+// parse's own errors are said in that language too.
+func (f *flagSet) lang(args []string) (i18n.Lang, bool) {
+	var last string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			continue
+		}
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
+		fl := f.fs.Lookup(name)
+		if fl == nil || isBool(fl) {
+			continue
+		}
+		if !hasValue {
+			if i+1 == len(args) {
+				break
+			}
+			i++
+			value = args[i]
+		}
+		if f.long(name) == "lang" {
+			last = value
+		}
+	}
+	l, err := i18n.ParseLang(last)
+	return l, err == nil
+}
+
+func isBool(fl *flag.Flag) bool {
+	b, ok := fl.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 // parse reads flags and arguments in any order, up to "--"; it returns the
@@ -148,35 +200,37 @@ func (f *flagSet) parse(args []string) ([]string, error) {
 		}
 		name, value, hasValue := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
 		if name == "" || name[0] == '-' {
-			return nil, f.usage("%q is not a flag", a)
+			return nil, usage(f.cmd, i18n.CLINotAFlag{Arg: a})
 		}
 		if name == "h" || name == "help" {
 			return nil, flag.ErrHelp
 		}
 		fl := f.fs.Lookup(name)
 		if fl == nil {
-			return nil, f.usage("unknown flag --%s", name)
+			return nil, usage(f.cmd, i18n.CLIUnknownFlag{Name: name})
 		}
-		if b, ok := fl.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+		if isBool(fl) {
 			if !hasValue {
 				value = "true"
 			}
 		} else if !hasValue {
 			if i+1 == len(args) {
-				return nil, f.usage("--%s needs a value", f.long(name))
+				return nil, usage(f.cmd, i18n.CLIFlagNeedsValue{Name: f.long(name)})
 			}
 			i++
 			value = args[i]
 		}
 		if err := f.fs.Set(name, value); err != nil {
-			return nil, f.usage("--%s %s: %v", f.long(name), value, err)
+			if isBool(fl) {
+				err = fail(i18n.CLINotBool) // the flag package's own is "parse error"
+			}
+			long := f.long(name)
+			return nil, &usageError{cmd: f.cmd, err: failWith(err, func(problem string) i18n.Message {
+				return i18n.CLIFlagBadValue{Name: long, Value: value, Problem: problem}
+			})}
 		}
 	}
 	return rest, nil
-}
-
-func (f *flagSet) usage(format string, a ...any) error {
-	return &usageError{cmd: f.cmd, msg: fmt.Sprintf(format, a...)}
 }
 
 // long is the long name of a flag given by its alias.
@@ -195,11 +249,11 @@ const helpWidth = 80
 // printFlags writes one entry per flag, in the order they were defined:
 //
 //	-o, --output FILE   write the protocol to FILE
-func (f *flagSet) printFlags(w io.Writer) {
+func (f *flagSet) printFlags(w io.Writer, p *i18n.Printer) {
 	const col = 28 // where the words start
 	for _, name := range f.order {
 		fl := f.fs.Lookup(name)
-		value, usage := flag.UnquoteUsage(fl)
+		value, words := unquote(p.T(f.words[name]))
 		head := "  --" + name
 		if x, ok := f.short[name]; ok {
 			head = "  -" + x + ", --" + name
@@ -208,10 +262,10 @@ func (f *flagSet) printFlags(w io.Writer) {
 			head += " " + value
 		}
 		if d := fl.DefValue; d != "" && d != "false" && d != "0" {
-			usage += " (default " + d + ")"
+			words = p.T(i18n.HelpDefault{Usage: words, Default: d})
 		}
-		lines := wrap(usage, helpWidth-col)
-		if len(head) >= col-1 {
+		lines := wrap(words, helpWidth-col)
+		if utf8.RuneCountInString(head) >= col-1 {
 			fmt.Fprintln(w, head)
 		} else {
 			fmt.Fprintf(w, "%-*s%s\n", col, head, lines[0])
@@ -223,7 +277,21 @@ func (f *flagSet) printFlags(w io.Writer) {
 	}
 }
 
-// wrap breaks s into lines of at most width bytes, at spaces.
+// unquote finds the `name` of a flag's value in its words, as
+// flag.UnquoteUsage does, and returns it and the words without the quotes.
+func unquote(words string) (name, rest string) {
+	before, after, ok := strings.Cut(words, "`")
+	if !ok {
+		return "", words
+	}
+	name, after, ok = strings.Cut(after, "`")
+	if !ok {
+		return "", words
+	}
+	return name, before + name + after
+}
+
+// wrap breaks s into lines of at most width characters, at spaces.
 func wrap(s string, width int) []string {
 	var lines []string
 	line := ""
@@ -231,7 +299,7 @@ func wrap(s string, width int) []string {
 		switch {
 		case line == "":
 			line = word
-		case len(line)+1+len(word) > width:
+		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) > width:
 			lines = append(lines, line)
 			line = word
 		default:
@@ -239,6 +307,20 @@ func wrap(s string, width int) []string {
 		}
 	}
 	return append(lines, line)
+}
+
+// flagLang is --lang: run has read it already (flagSet.lang); parsing only
+// refuses what is no language.
+type flagLang string
+
+func (f *flagLang) String() string { return string(*f) }
+
+func (f *flagLang) Set(s string) error {
+	if _, err := i18n.ParseLang(s); err != nil {
+		return fail(i18n.CLILangValue)
+	}
+	*f = flagLang(s)
+	return nil
 }
 
 // flagDuration is a time.Duration flag that refuses zero and negative values.
@@ -249,21 +331,16 @@ func (f *flagDuration) String() string { return time.Duration(*f).String() }
 func (f *flagDuration) Set(s string) error {
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return errNotDuration
+		return fail(i18n.CLINotDuration)
 	}
 	if d <= 0 {
-		return errPositive
+		return fail(i18n.CLIPositive)
 	}
 	*f = flagDuration(d)
 	return nil
 }
 
 func (f flagDuration) d() time.Duration { return time.Duration(f) }
-
-var (
-	errNotDuration = errors.New("not a duration: use a number and a unit, e.g. 30s, 90s or 2m")
-	errPositive    = errors.New("must be more than zero")
-)
 
 // maxDeck is the largest simulated deck: F1–F9 insert its cards.
 const maxDeck = 9
@@ -276,13 +353,11 @@ func (f *flagDeckSize) String() string { return strconv.Itoa(int(*f)) }
 func (f *flagDeckSize) Set(s string) error {
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > maxDeck {
-		return errDeckSize
+		return fail(i18n.CLIDeckSize{Max: maxDeck})
 	}
 	*f = flagDeckSize(n)
 	return nil
 }
-
-var errDeckSize = fmt.Errorf("a simulated deck has 1 to %d cards (F1 to F%d insert them)", maxDeck, maxDeck)
 
 // maxPace bounds --sim-pace: a hundred times a real card's pace is already
 // minutes per card.
@@ -297,13 +372,11 @@ func (f *flagPace) String() string { return strconv.FormatFloat(float64(*f), 'g'
 func (f *flagPace) Set(s string) error {
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil || !(v >= 0 && v <= maxPace) { // NaN too
-		return errPace
+		return fail(i18n.CLIPace{Max: maxPace})
 	}
 	*f = flagPace(v)
 	return nil
 }
-
-var errPace = fmt.Errorf("give a factor from 0 (no time) to %d: 1 is a real card's pace, 2 twice as slow", maxPace)
 
 // flagCard is a card number in the simulated deck, 1 to maxDeck.
 type flagCard int
@@ -313,10 +386,8 @@ func (f *flagCard) String() string { return strconv.Itoa(int(*f)) }
 func (f *flagCard) Set(s string) error {
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > maxDeck {
-		return errCardNumber
+		return fail(i18n.CLICardNumber{Max: maxDeck})
 	}
 	*f = flagCard(n)
 	return nil
 }
-
-var errCardNumber = fmt.Errorf("a simulated card is numbered 1 to %d", maxDeck)

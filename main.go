@@ -22,25 +22,31 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/cardio/pcsc"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/internal/pidlock"
 	"github.com/hsmcards/hsmcards/internal/safefile"
+	"github.com/hsmcards/hsmcards/scenario"
 	"github.com/hsmcards/hsmcards/secmem"
 	"github.com/hsmcards/hsmcards/tcos/simcard"
 	"github.com/hsmcards/hsmcards/wizard"
 )
 
 func main() {
-	os.Exit(exitCode(run(os.Args[1:], &env{stdout: os.Stdout, stderr: os.Stderr}), os.Stderr))
+	e := &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	os.Exit(exitCode(run(os.Args[1:], e), e))
 }
 
-// exitCode prints err, with its hint if it has one, and says how the program
-// ends (exitOK, exitFailure, exitUsage or a command's own code).
-func exitCode(err error, stderr io.Writer) int {
+// exitCode prints err, with its hint if it has one, in e's language, and
+// says how the program ends (exitOK, exitFailure, exitUsage or a command's
+// own code).
+func exitCode(err error, e *env) int {
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
@@ -56,10 +62,9 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.As(err, &usage):
 		code = exitUsage
 	}
-	fmt.Fprintf(stderr, "hsmcards: %v\n", err)
-	var hint interface{ Hint() string }
-	if errors.As(err, &hint) {
-		fmt.Fprintf(stderr, "hsmcards: hint: %s\n", hint.Hint())
+	fmt.Fprintf(e.stderr, "hsmcards: %s\n", describe(e.p, err))
+	if h := hintOf(err); h != nil {
+		fmt.Fprintf(e.stderr, "hsmcards: %s\n", e.p.T(i18n.CLIHint{Hint: e.p.T(h)}))
 	}
 	return code
 }
@@ -75,14 +80,26 @@ func init() {
 // commands are hsmcards' commands, the wizard first.
 func commands() []*command { return commandList }
 
-// run runs the command line args (without the program's name).
+// run runs the command line args (without the program's name). It says
+// its words in the language of --lang or else the locale's (e.getenv), and
+// leaves that language's printer in e.p for exitCode.
 func run(args []string, e *env) error {
 	cmd, args := lookup(args)
 	fs := newFlagSet(cmd.name)
 	runFn := cmd.defineFn(fs)
+	fs.defineLang()
+	getenv := e.getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	lang := i18n.FromEnv(getenv)
+	if l, ok := fs.lang(args); ok {
+		lang = l
+	}
+	e.p = i18n.For(lang)
 	rest, err := fs.parse(args)
 	if errors.Is(err, flag.ErrHelp) {
-		printHelp(e.stdout, cmd)
+		printHelp(e, cmd)
 		return err
 	}
 	if err != nil {
@@ -102,24 +119,27 @@ func lookup(args []string) (*command, []string) {
 	return commands()[0], args
 }
 
-// printHelp writes cmd's help: synopsis, what it does, flags, exit codes;
-// the wizard's also lists the other commands.
-func printHelp(w io.Writer, cmd *command) {
+// printHelp writes cmd's help to e.stdout: synopsis, what it does, flags,
+// exit codes; the wizard's also lists the other commands.
+func printHelp(e *env, cmd *command) {
+	w, p := e.stdout, e.p
 	fs := newFlagSet(cmd.name)
 	cmd.defineFn(fs)
-	fmt.Fprintf(w, "usage: %s\n\n", synopsis(cmd, fs))
-	for _, l := range wrap(cmd.about, helpWidth) {
+	fs.defineLang()
+	for _, l := range wrap(p.T(i18n.HelpUsage{Synopsis: synopsis(p, cmd, fs)}), helpWidth) {
 		fmt.Fprintln(w, l)
 	}
-	if len(fs.order) > 0 {
-		fmt.Fprintf(w, "\nflags:\n")
-		fs.printFlags(w)
+	fmt.Fprintln(w)
+	for _, l := range wrap(p.T(cmd.about), helpWidth) {
+		fmt.Fprintln(w, l)
 	}
+	fmt.Fprintf(w, "\n%s\n", p.T(i18n.HelpFlagsHeading))
+	fs.printFlags(w, p)
 	if cmd.name == "" {
-		fmt.Fprintf(w, "\ncommands:\n")
+		fmt.Fprintf(w, "\n%s\n", p.T(i18n.HelpCommandsHeading))
 		const col = 16
 		for _, c := range commands()[1:] {
-			for i, l := range wrap(c.summary, helpWidth-col) {
+			for i, l := range wrap(p.T(c.summary), helpWidth-col) {
 				name := ""
 				if i == 0 {
 					name = c.name
@@ -127,38 +147,41 @@ func printHelp(w io.Writer, cmd *command) {
 				fmt.Fprintf(w, "  %-*s%s\n", col-2, name, l)
 			}
 		}
-		fmt.Fprintf(w, "\n\"hsmcards help COMMAND\" or \"hsmcards COMMAND --help\" says more about each.\n")
+		fmt.Fprintf(w, "\n%s\n", p.T(i18n.HelpMore))
 	}
 	if cmd.exits != "" {
 		fmt.Fprintln(w)
-		for _, l := range wrap("exit status: 0 done, 1 failed, 2 wrong command line, "+cmd.exits+".", helpWidth) {
+		for _, l := range wrap(p.T(cmd.exits), helpWidth) {
 			fmt.Fprintln(w, l)
 		}
 	}
 }
 
-func synopsis(cmd *command, fs *flagSet) string {
-	s := "hsmcards"
+// synopsis is the command line's form: "hsmcards report [-o FILE] TRAIL".
+// Its parts are words of their own (a command name, "[flags]", a
+// metavariable), not parts of a sentence.
+func synopsis(p *i18n.Printer, cmd *command, fs *flagSet) string {
+	parts := []string{"hsmcards"}
 	if cmd.name != "" {
-		s += " " + cmd.name
+		parts = append(parts, cmd.name)
 	}
 	switch {
 	case cmd.flagsSynopsis != "":
-		s += " " + cmd.flagsSynopsis
+		parts = append(parts, p.T(cmd.flagsSynopsis))
 	case len(fs.order) > 0:
-		s += " [flags]"
+		parts = append(parts, p.T(i18n.HelpFlagsSynopsis))
 	}
 	if cmd.args != "" {
-		s += " " + cmd.args
+		parts = append(parts, p.T(cmd.args))
 	}
-	return s
+	return strings.Join(parts, " ")
 }
 
 var helpCommand = &command{
 	name:    "help",
-	args:    "[COMMAND]",
-	summary: "say how to use hsmcards or one of its commands",
-	about:   "Says how to use hsmcards, or the command COMMAND (vpcd, inspect, report, audit verify).",
+	args:    i18n.HelpHelpArgs,
+	summary: i18n.HelpHelpSummary,
+	about:   i18n.HelpHelpAbout,
 	defineFn: func(fs *flagSet) runFunc {
 		return func(e *env, args []string) error {
 			cmd, rest := lookup(args)
@@ -166,9 +189,9 @@ var helpCommand = &command{
 				cmd, rest = verifyCommand, args[1:] // "help audit": its only command
 			}
 			if len(args) > 0 && cmd.name == "" || len(rest) > 0 {
-				return &usageError{cmd: "help", msg: fmt.Sprintf("there is no command %q", strings.Join(args, " "))}
+				return usage("help", i18n.CLINoCommand{Name: strings.Join(args, " ")})
 			}
-			printHelp(e.stdout, cmd)
+			printHelp(e, cmd)
 			return nil
 		}
 	},
@@ -188,57 +211,59 @@ type options struct {
 	pkcs11Token               string
 	pkcs11UserToken           string
 	scenario                  string
+	// p says main's words that the wizard shows (warnings, the token's
+	// name); nil: English.
+	p *i18n.Printer
 }
 
 // defaultDeck is the size of a new simulated deck.
 const defaultDeck = 5
 
 var wizardCommand = &command{
-	about: "Runs the wizard: install the Backup Key k-of-n onto share cards, load it into the HSM, " +
-		"copy share cards, change PINs, and handle PKCS#11 slot user cards. Without flags it runs " +
-		"on a simulated reader with a persistent training deck and a simulated HSM.",
+	about: i18n.HelpWizardAbout,
 	defineFn: func(fs *flagSet) runFunc {
 		o := &options{simCards: defaultDeck, simPace: 1,
 			insertTimeout: flagDuration(wizard.DefaultInsertTimeout), pinTimeout: flagDuration(wizard.DefaultPINTimeout)}
-		fs.str(&o.reader, "reader", "sim", "the card reader `READER`: sim, pcsc (the only one, or choose in the wizard) or pcsc:NAME")
+		fs.str(&o.reader, "reader", "sim", i18n.HelpFlagReader)
 		defineSimDir(fs, &o.simDir)
-		fs.value(&o.simCards, "sim-cards", "`N` cards (1 to 9) in a new simulated deck")
-		fs.value(&o.simPace, "sim-pace", "the simulated cards take `FACTOR` times a real TCOS 3.0 card's time: 1 a real card's pace, 0 none")
-		fs.str(&o.apduLog, "apdu-log", "", "append every APDU to `FILE` (PINs and key material masked)")
-		fs.str(&o.audit, "audit", "", "append the audit trail to `FILE`, one JSON object per line, hash-chained (docs/audit.md)")
-		fs.value(&o.insertTimeout, "insert-timeout", "allow `TIME` to insert a card and press OK")
-		fs.value(&o.pinTimeout, "pin-timeout", "allow `TIME` to enter a PIN")
-		fs.str(&o.hsm, "hsm", "sim", "where the Backup Key goes, `HSM`: sim or pkcs11")
-		fs.str(&o.pkcs11Module, "pkcs11-module", "", "the PKCS#11 module `PATH` for --hsm pkcs11")
-		fs.str(&o.pkcs11Token, "pkcs11-token", "", "the token that receives the Backup Key, by `LABEL` or slot:N")
-		fs.str(&o.pkcs11UserToken, "pkcs11-user-token", "", "the token whose user PIN the PKCS#11 slot user cards hold, by `LABEL` or slot:N")
-		fs.str(&o.scenario, "scenario", "", scenarioUsage)
+		fs.value(&o.simCards, "sim-cards", i18n.HelpFlagSimCards)
+		fs.value(&o.simPace, "sim-pace", i18n.HelpFlagSimPace)
+		fs.str(&o.apduLog, "apdu-log", "", i18n.HelpFlagAPDULog)
+		fs.str(&o.audit, "audit", "", i18n.HelpFlagAudit)
+		fs.value(&o.insertTimeout, "insert-timeout", i18n.HelpFlagInsertTimeout)
+		fs.value(&o.pinTimeout, "pin-timeout", i18n.HelpFlagPINTimeout)
+		fs.str(&o.hsm, "hsm", "sim", i18n.HelpFlagHSM)
+		fs.str(&o.pkcs11Module, "pkcs11-module", "", i18n.HelpFlagPKCS11Module)
+		fs.str(&o.pkcs11Token, "pkcs11-token", "", i18n.HelpFlagPKCS11Token)
+		fs.str(&o.pkcs11UserToken, "pkcs11-user-token", "", i18n.HelpFlagPKCS11UserToken)
+		fs.str(&o.scenario, "scenario", "", i18n.HelpFlagScenario)
 		return func(e *env, args []string) error { return runWizard(e, o, args) }
 	},
 }
 
 // defineSimDir is --sim-dir, which the wizard, vpcd and inspect share.
 func defineSimDir(fs *flagSet, p *string) {
-	fs.str(p, "sim-dir", defaultSimDir(), "the simulated cards and simulated HSM keep their state in `DIR`, for training only")
+	fs.str(p, "sim-dir", defaultSimDir(), i18n.HelpFlagSimDir)
 }
 
 func runWizard(e *env, o *options, args []string) error {
 	if len(args) > 0 {
 		if args[0] == "audit" {
-			return &usageError{cmd: "audit verify", msg: "audit has one command: hsmcards audit verify FILE"}
+			return usage("audit verify", i18n.CLIAuditOneCommand)
 		}
 		if c, _ := lookup(args); c.name != "" {
-			return &usageError{msg: fmt.Sprintf("%q is a command: put it first (hsmcards %s [flags])", args[0], c.name)}
+			return usage("", i18n.CLICommandFirst{Arg: args[0], Command: c.name})
 		}
-		return &usageError{msg: fmt.Sprintf("unexpected argument %q (the commands are vpcd, inspect, report, audit verify and help)", args[0])}
+		return usage("", i18n.CLIUnexpectedArgWizard{Arg: args[0]})
 	}
 	if o.scenario != "" && o.reader != "sim" {
 		return errScenarioNeedsSim
 	}
+	o.p = e.p
 	var warnings []string
 	// A core dump of this process could hold the Backup Key.
 	if err := secmem.DisableCoreDumps(); err != nil {
-		warnings = append(warnings, "core dumps could not be turned off: "+err.Error())
+		warnings = append(warnings, e.p.T(i18n.CLICoreDumps{Cause: describe(e.p, err)}))
 	}
 	s, err := prepareWizard(o)
 	if s != nil {
@@ -249,7 +274,7 @@ func runWizard(e *env, o *options, args []string) error {
 	}
 	s.cfg.Warnings = append(warnings, s.cfg.Warnings...)
 	m := wizard.New(s.cfg)
-	_, err = tea.NewProgram(m).Run()
+	_, err = tea.NewProgram(m, wizard.ProgramOptions()...).Run()
 	s.cfg.Reader = m.Reader() // the one chosen in the wizard, if so, is closed too
 	s.cfg.HSM = m.HSM()       // and so is the HSM opened in the wizard
 	if errors.Is(err, tea.ErrInterrupted) {
@@ -277,10 +302,10 @@ type session struct {
 // opened first.
 func (s *session) close() {
 	if s.cfg.Reader != nil {
-		s.cfg.Reader.Close()
+		closeWithin(closeWait, s.cfg.Reader)
 	}
 	if s.cfg.HSM != nil {
-		s.cfg.HSM.Close()
+		closeWithin(closeWait, s.cfg.HSM)
 	}
 	for i := len(s.closers) - 1; i >= 0; i-- {
 		s.closers[i]()
@@ -314,20 +339,21 @@ func prepareWizard(o *options) (*session, error) {
 		if err := startTraining(sim, deck.Cards(), o.scenario); err != nil {
 			return s, err
 		}
+		s.cfg.Instructor = scenario.NewInstructor(sim)
 	case o.reader == "pcsc" || strings.HasPrefix(o.reader, "pcsc:"):
-		r, err := cardio.OpenPCSC(context.Background(), strings.TrimPrefix(strings.TrimPrefix(o.reader, "pcsc"), ":"))
-		var several *cardio.MultipleReadersError
+		r, err := pcsc.Open(context.Background(), strings.TrimPrefix(strings.TrimPrefix(o.reader, "pcsc"), ":"))
+		var several *pcsc.MultipleReadersError
 		switch {
 		case errors.As(err, &several):
 			// The operator chooses in the wizard.
-			s.cfg.ReaderChoices, s.cfg.OpenReader = several.Names, cardio.OpenPCSC
+			s.cfg.ReaderChoices, s.cfg.OpenReader = several.Names, pcsc.Open
 		case err != nil:
 			return s, err
 		default:
 			s.cfg.Reader = r
 		}
 	default:
-		return s, &usageError{msg: fmt.Sprintf("unknown reader %q: use sim, pcsc or pcsc:NAME", o.reader)}
+		return s, usage("", i18n.CLIUnknownReader{Reader: o.reader})
 	}
 	if o.hsm == "sim" {
 		release, err := lockSimHSM(o.simDir)
@@ -363,6 +389,24 @@ func prepareWizard(o *options) (*session, error) {
 	return s, nil
 }
 
+// closeWait bounds how long quitting waits for the reader or the HSM to
+// close: one stalled in a command (the operator quit with a second ctrl+c)
+// must not keep the program from ending.
+const closeWait = 2 * time.Second
+
+// closeWithin closes c, giving up after d.
+func closeWithin(d time.Duration, c io.Closer) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.Close()
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
+}
+
 // openTrail opens the audit trail of --audit.
 func openTrail(path string) (*audit.Log, error) {
 	l, err := audit.OpenOptions(path, audit.Options{Version: programVersion()})
@@ -372,16 +416,20 @@ func openTrail(path string) (*audit.Log, error) {
 	case err == nil:
 		return l, nil
 	case errors.As(err, &chain):
-		return nil, &hinted{err, fmt.Sprintf("keep %s as it is for whoever investigates (hsmcards audit verify %s names the line) and start a new trail: --audit NEWFILE", path, path)}
+		return nil, &hinted{failWith(chain, func(cause string) i18n.Message {
+			return i18n.CLITrailNotVerified{Path: path, Cause: cause}
+		}), i18n.HintChain{Path: path}}
 	case errors.As(err, &held):
-		return nil, &hinted{err, "one program at a time writes a trail: finish the other hsmcards, or give this one its own --audit FILE"}
+		return nil, &hinted{failWith(held, func(cause string) i18n.Message {
+			return i18n.CLIAuditTrail{Cause: cause}
+		}), i18n.HintTrailHeld}
 	}
 	return nil, flagPathError("--audit", err)
 }
 
 // flagPathError says which flag named a path that was refused.
 func flagPathError(flagName string, err error) error {
-	return fmt.Errorf("%s: %w", flagName, err)
+	return failWith(err, func(cause string) i18n.Message { return i18n.CLIFlagPath{Flag: flagName, Cause: cause} })
 }
 
 // version is the program's version; a release build sets it with

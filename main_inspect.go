@@ -9,8 +9,12 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/cardio/pcsc"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/internal/safefile"
 	"github.com/hsmcards/hsmcards/internal/safetext"
 	"github.com/hsmcards/hsmcards/tcos"
@@ -27,34 +31,32 @@ const (
 // script.
 const inspectTimeout = 30 * time.Second
 
-// shareRecordUnread is what inspect says of the share record it leaves alone.
+// shareRecordUnread is what inspect's JSON says of the share record it
+// leaves alone (the text says i18n.InspectShareUnread).
 const shareRecordUnread = "not read: reading it needs the slot PIN (the wizard's Inspect asks for it)"
 
 var inspectCommand = &command{
 	name:    "inspect",
-	summary: "read the card in the reader without a PIN (serial, ATR, tries left)",
-	about: "Reads the card in the reader without any PIN and without spending a PIN try: its ATR, " +
-		"whether it is TCOS 3.0, its serial number, and the tries left (or blocked) of both slot PINs. " +
-		"The share record needs the slot PIN, so it stays unread. On the simulated reader --card N " +
-		"says which card of the deck is in it. --json prints one JSON object, for card inventories.",
-	exits: "3 no card in the reader, 4 not an appliance card, 5 a slot PIN is blocked",
+	summary: i18n.HelpInspectSummary,
+	about:   i18n.HelpInspectAbout,
+	exits:   i18n.HelpInspectExits,
 	defineFn: func(fs *flagSet) runFunc {
 		var o struct {
 			reader, simDir, apduLog string
 			card                    flagCard
 			json                    bool
 		}
-		fs.str(&o.reader, "reader", "sim", "the card reader `READER`: sim, pcsc (the only one) or pcsc:NAME")
+		fs.str(&o.reader, "reader", "sim", i18n.HelpFlagInspectReader)
 		defineSimDir(fs, &o.simDir)
-		fs.value(&o.card, "card", "with the simulated reader, card `N` of the deck is in it (none: the reader is empty)")
-		fs.str(&o.apduLog, "apdu-log", "", "append every APDU to `FILE`")
-		fs.boolean(&o.json, "json", "print the result as one JSON object")
+		fs.value(&o.card, "card", i18n.HelpFlagInspectCard)
+		fs.str(&o.apduLog, "apdu-log", "", i18n.HelpFlagInspectAPDULog)
+		fs.boolean(&o.json, "json", i18n.HelpFlagInspectJSON)
 		return func(e *env, args []string) error {
 			if len(args) > 0 {
-				return &usageError{cmd: "inspect", msg: fmt.Sprintf("unexpected argument %q", args[0])}
+				return usage("inspect", i18n.CLIUnexpectedArg{Arg: args[0]})
 			}
 			if o.card != 0 && o.reader != "sim" {
-				return &usageError{cmd: "inspect", msg: "--card is for the simulated reader (--reader sim)"}
+				return usage("inspect", i18n.CLICardNeedsSim)
 			}
 			r, release, err := inspectReader(o.reader, o.simDir, int(o.card))
 			if err != nil {
@@ -86,7 +88,7 @@ var inspectCommand = &command{
 					return err
 				}
 			} else {
-				res.print(e.stdout)
+				res.print(e.stdout, e.p)
 			}
 			if c := res.exitCode(); c != exitOK {
 				return &exitError{code: c}
@@ -109,7 +111,7 @@ func inspectReader(reader, simDir string, card int) (cardio.Reader, func(), erro
 		done := func() { sim.Close(); release() }
 		if card > sim.Len() {
 			done()
-			return nil, nil, &usageError{cmd: "inspect", msg: fmt.Sprintf("the deck has cards 1 to %d, not %d", sim.Len(), card)}
+			return nil, nil, usage("inspect", i18n.CLIDeckRange{Count: sim.Len(), Card: card})
 		}
 		if card > 0 {
 			if err := sim.Insert(card); err != nil {
@@ -119,21 +121,21 @@ func inspectReader(reader, simDir string, card int) (cardio.Reader, func(), erro
 		}
 		return sim, done, nil
 	case reader == "pcsc" || strings.HasPrefix(reader, "pcsc:"):
-		r, err := cardio.OpenPCSC(context.Background(), strings.TrimPrefix(strings.TrimPrefix(reader, "pcsc"), ":"))
-		var several *cardio.MultipleReadersError
+		r, err := pcsc.Open(context.Background(), strings.TrimPrefix(strings.TrimPrefix(reader, "pcsc"), ":"))
+		var several *pcsc.MultipleReadersError
 		if errors.As(err, &several) {
 			names := make([]string, len(several.Names))
 			for i, n := range several.Names {
 				names[i] = fmt.Sprintf("%q", safetext.Clean(n))
 			}
-			return nil, nil, &hinted{err, "say which: --reader pcsc:NAME, with (part of) one of " + strings.Join(names, ", ")}
+			return nil, nil, &hinted{err, i18n.HintWhichReader{Names: strings.Join(names, ", ")}}
 		}
 		if err != nil {
 			return nil, nil, err
 		}
 		return r, func() { r.Close() }, nil
 	}
-	return nil, nil, &usageError{cmd: "inspect", msg: fmt.Sprintf("unknown reader %q: use sim, pcsc or pcsc:NAME", reader)}
+	return nil, nil, usage("inspect", i18n.CLIUnknownReader{Reader: reader})
 }
 
 // inspection is what inspect found; its JSON form is for card inventories.
@@ -201,7 +203,7 @@ func inspectCard(ctx context.Context, r cardio.Reader, log io.Writer) (*inspecti
 	for _, sl := range []struct {
 		slot tcos.Slot
 		name string
-	}{{tcos.SlotBackupKey, "backup_key"}, {tcos.SlotPKCS11, "pkcs11_user"}} {
+	}{{tcos.SlotBackupKey, string(audit.SlotBackupKey)}, {tcos.SlotPKCS11, string(audit.SlotPKCS11User)}} {
 		st := slotState{Slot: sl.name, Name: sl.slot.String() + " slot"}
 		ps, err := s.PINStatus(ctx, sl.slot)
 		switch {
@@ -236,44 +238,77 @@ func (r *inspection) exitCode() int {
 	return exitOK
 }
 
-func (r *inspection) print(w io.Writer) {
-	line := func(label, format string, a ...any) {
-		fmt.Fprintf(w, "%-24s%s\n", label, fmt.Sprintf(format, a...))
+// print writes what inspect found as text, in p's language: a label
+// column as wide as the language's longest label, then the values, wrapped
+// to 80 columns.
+func (r *inspection) print(w io.Writer, p *i18n.Printer) {
+	width := 0
+	for _, l := range []i18n.ID{i18n.InspectLabelReader, i18n.InspectLabelCard, i18n.InspectLabelATR, i18n.InspectLabelTCOS,
+		i18n.InspectLabelAppliance, i18n.InspectLabelSerial, i18n.InspectLabelBackupKeyPIN, i18n.InspectLabelPKCS11UserPIN,
+		i18n.InspectLabelShareRecord} {
+		width = max(width, utf8.RuneCountInString(p.T(l)))
 	}
-	line("Reader:", "%s", r.Reader)
-	if !r.Present {
-		line("Card:", "none in the reader")
-		if r.Simulated {
-			line("", "(--card N puts card N of the simulated deck in it)")
+	width += 2
+	for _, rw := range r.rows() {
+		label := ""
+		if rw.label != "" {
+			label = p.T(rw.label)
 		}
-		return
+		for _, l := range wrap(p.T(rw.value), helpWidth-width) {
+			fmt.Fprintf(w, "%-*s%s\n", width, label, l)
+			label = ""
+		}
+	}
+	if r.Appliance {
+		fmt.Fprintln(w, p.T(i18n.InspectNoPINSpent))
+	}
+}
+
+// inspectRow is a line of inspect's text: a label (none: the line goes on
+// the one before) and its value.
+type inspectRow struct {
+	label i18n.ID
+	value i18n.Message
+}
+
+// rows are inspect's lines of text.
+func (r *inspection) rows() []inspectRow {
+	rows := []inspectRow{{i18n.InspectLabelReader, i18n.Verbatim{Text: r.Reader}}}
+	if !r.Present {
+		rows = append(rows, inspectRow{i18n.InspectLabelCard, i18n.InspectNoCard})
+		if r.Simulated {
+			rows = append(rows, inspectRow{"", i18n.InspectNoCardSimHint})
+		}
+		return rows
 	}
 	if r.Card > 0 {
-		line("Card:", "simulated card %d", r.Card)
+		rows = append(rows, inspectRow{i18n.InspectLabelCard, i18n.InspectSimCard{Card: r.Card}})
 	}
-	line("ATR:", "%s", spaced(r.ATR))
+	rows = append(rows, inspectRow{i18n.InspectLabelATR, i18n.Verbatim{Text: spaced(r.ATR)}})
+	tcosWord := i18n.InspectTCOSNo
 	if r.TCOS {
-		line("TCOS 3.0:", "recognised")
-	} else {
-		line("TCOS 3.0:", "not recognised")
+		tcosWord = i18n.InspectTCOSYes
 	}
+	rows = append(rows, inspectRow{i18n.InspectLabelTCOS, tcosWord})
 	if !r.Appliance {
-		line("Appliance card:", "no: %s", r.Problem)
-		return
+		return append(rows, inspectRow{i18n.InspectLabelAppliance, i18n.InspectNotAppliance})
 	}
-	line("Serial:", "%s", r.Serial)
+	rows = append(rows, inspectRow{i18n.InspectLabelSerial, i18n.Verbatim{Text: r.Serial}})
 	for _, s := range r.Slots {
-		state := fmt.Sprintf("%d of %d PIN tries left", s.TriesLeft, tcos.MaxTries)
+		var state i18n.Message = i18n.InspectTriesLeft{Left: s.TriesLeft, Max: tcos.MaxTries}
 		switch {
 		case s.Problem != "":
-			state = s.Problem
+			state = i18n.InspectSlotMissing
 		case s.Blocked:
-			state = "BLOCKED (three wrong PINs)"
+			state = i18n.InspectBlocked
 		}
-		line(s.Name+" PIN:", "%s", state)
+		label := i18n.InspectLabelBackupKeyPIN
+		if s.Slot == string(audit.SlotPKCS11User) {
+			label = i18n.InspectLabelPKCS11UserPIN
+		}
+		rows = append(rows, inspectRow{label, state})
 	}
-	line("Share record:", "%s", r.ShareRecord)
-	fmt.Fprintf(w, "No PIN was asked and no PIN try was spent.\n")
+	return append(rows, inspectRow{i18n.InspectLabelShareRecord, i18n.InspectShareUnread})
 }
 
 // spaced writes hex in pairs, as the wizard shows an ATR.

@@ -137,7 +137,7 @@ func TestInspectForeignCard(t *testing.T) {
 		t.Fatalf("%+v", res)
 	}
 	var b bytes.Buffer
-	res.print(&b)
+	res.print(&b, nil)
 	if !strings.Contains(b.String(), "TCOS 3.0:               not recognised") || !strings.Contains(b.String(), "Appliance card:         no: this is not an appliance smart card") {
 		t.Errorf("%s", b.String())
 	}

@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/hsm/pkcs11"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/secmem"
 	"github.com/hsmcards/hsmcards/wizard"
 )
@@ -25,29 +25,29 @@ func configureHSM(cfg *wizard.Config, o *options) error {
 	case "sim":
 		h, err := hsm.OpenSim(o.simDir)
 		if err != nil {
-			return fmt.Errorf("opening the simulated HSM: %w", err)
+			return failWith(err, func(c string) i18n.Message { return i18n.CLIOpenSimHSM{Cause: c} })
 		}
 		slot, err := hsm.OpenSimUserSlot(o.simDir)
 		if err != nil {
 			h.Close()
-			return fmt.Errorf("opening the simulated HSM: %w", err)
+			return failWith(err, func(c string) i18n.Message { return i18n.CLIOpenSimHSM{Cause: c} })
 		}
 		cfg.HSM = hsm.WithUserSlot(h, slot)
 		return nil
 	case "pkcs11":
 	default:
-		return fmt.Errorf("unknown HSM %q: use sim or pkcs11", o.hsm)
+		return fail(i18n.CLIUnknownHSM{HSM: o.hsm})
 	}
 	if o.pkcs11Module == "" {
-		return errors.New("--hsm pkcs11 needs --pkcs11-module PATH (e.g. /usr/lib/softhsm/libsofthsm2.so)")
+		return fail(i18n.CLINeedsModule)
 	}
-	sel, err := hsm.ParseTokenSelector(o.pkcs11Token)
+	sel, err := pkcs11.ParseTokenSelector(o.pkcs11Token)
 	if err != nil {
 		return err
 	}
-	var usel *hsm.TokenSelector
+	var usel *pkcs11.TokenSelector
 	if o.pkcs11UserToken != "" {
-		s, err := hsm.ParseTokenSelector(o.pkcs11UserToken)
+		s, err := pkcs11.ParseTokenSelector(o.pkcs11UserToken)
 		if err != nil {
 			return err
 		}
@@ -59,36 +59,39 @@ func configureHSM(cfg *wizard.Config, o *options) error {
 	// locked memory at once.
 	so, err := secmem.FromEnv(hsm.PKCS11SOPINEnv)
 	if err != nil {
-		return fmt.Errorf("$%s: %w", hsm.PKCS11SOPINEnv, err)
+		return failWith(err, func(c string) i18n.Message { return i18n.CLIEnvVar{Name: hsm.PKCS11SOPINEnv, Cause: c} })
 	}
-	pin, ok := hsm.PINFromEnv()
-	if !ok {
-		cfg.OpenHSM, cfg.HSMName = open, tokenName(sel)
+	pin, err := secmem.FromEnv(hsm.PKCS11PINEnv)
+	if err != nil {
+		return failWith(err, func(c string) i18n.Message { return i18n.CLIEnvVar{Name: hsm.PKCS11PINEnv, Cause: c} })
+	}
+	if pin == nil {
+		cfg.OpenHSM, cfg.HSMName = open, tokenName(o.p, sel)
 		if so != nil {
 			// The SO PIN from the environment, the token PIN typed in.
 			cfg.OpenHSM = func(ctx context.Context, pin, _ []byte) (hsm.HSM, error) {
 				return open(ctx, pin, so.Bytes())
 			}
 		} else if usel != nil {
-			cfg.SOPINFor = tokenName(*usel)
+			cfg.SOPINFor = tokenName(o.p, *usel)
 		}
 		return nil
 	}
-	defer clear(pin)
+	defer pin.Destroy()
 	defer so.Destroy()
-	cfg.HSM, err = open(context.Background(), pin, so.Bytes())
+	cfg.HSM, err = open(context.Background(), pin.Bytes(), so.Bytes())
 	return err
 }
 
 // pkcs11Opener opens the Backup Key's token sel with the user PIN pin and,
 // when usel is set, the user card token usel with soPIN (empty: activating
 // only). It keeps no copy of pin; the user card slot keeps its own of soPIN.
-func pkcs11Opener(module string, sel hsm.TokenSelector, usel *hsm.TokenSelector) func(ctx context.Context, pin, soPIN []byte) (hsm.HSM, error) {
+func pkcs11Opener(module string, sel pkcs11.TokenSelector, usel *pkcs11.TokenSelector) func(ctx context.Context, pin, soPIN []byte) (hsm.HSM, error) {
 	return func(ctx context.Context, pin, soPIN []byte) (hsm.HSM, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		h, err := hsm.OpenPKCS11(module, sel, pin)
+		h, err := pkcs11.Open(module, sel, pin)
 		if err != nil {
 			return nil, err
 		}
@@ -98,7 +101,7 @@ func pkcs11Opener(module string, sel hsm.TokenSelector, usel *hsm.TokenSelector)
 		if len(soPIN) == 0 {
 			soPIN = nil // activate only
 		}
-		slot, err := hsm.OpenPKCS11UserSlot(module, *usel, soPIN)
+		slot, err := pkcs11.OpenUserSlot(module, *usel, soPIN)
 		if err != nil {
 			h.Close()
 			return nil, err
@@ -109,12 +112,12 @@ func pkcs11Opener(module string, sel hsm.TokenSelector, usel *hsm.TokenSelector)
 
 // tokenName names a token for the wizard before it is open, the way the
 // open token names itself ("PKCS#11 token LABEL").
-func tokenName(sel hsm.TokenSelector) string {
+func tokenName(p *i18n.Printer, sel pkcs11.TokenSelector) string {
 	switch {
 	case sel.BySlot:
-		return fmt.Sprintf("PKCS#11 token in slot %d", sel.SlotID)
+		return p.T(i18n.HSMTokenSlot{Slot: sel.SlotID})
 	case sel.Label != "":
-		return "PKCS#11 token " + sel.Label
+		return p.T(i18n.HSMTokenLabel{Label: sel.Label})
 	}
-	return "PKCS#11 token (the module's only one)"
+	return p.T(i18n.HSMTokenOnly)
 }

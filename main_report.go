@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hsmcards/hsmcards/audit"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/internal/safefile"
 	"github.com/hsmcards/hsmcards/internal/safetext"
 	"github.com/hsmcards/hsmcards/protocol"
@@ -15,22 +16,17 @@ import (
 
 var reportCommand = &command{
 	name:          "report",
-	args:          "TRAIL",
-	flagsSynopsis: "[-o FILE]",
-	summary:       "print the protocol of the ceremonies in an audit trail (Markdown or PDF)",
-	about: "Writes the key ceremony protocol of the audit trail TRAIL (--audit FILE of the wizard): every " +
-		"ceremony it holds with its time, appliance label, key-set ID, quorum, KCV and cards, what went wrong " +
-		"and what recovered it, a signature line for each card holder, the operator and a witness, and the " +
-		"trail's final hash, which the signed paper seals. The trail must verify first (hsmcards audit verify). " +
-		"With -o FILE.pdf it writes PDF, with -o FILE.md Markdown; without -o it prints Markdown. " +
-		"The trail holds no PIN, share or key, and neither does the protocol.",
+	args:          i18n.HelpReportArgs,
+	flagsSynopsis: i18n.HelpReportFlagsSynopsis,
+	summary:       i18n.HelpReportSummary,
+	about:         i18n.HelpReportAbout,
 	defineFn: func(fs *flagSet) runFunc {
 		var out string
-		fs.str(&out, "output", "", "write the protocol to `FILE`: .pdf for PDF, .md for Markdown")
+		fs.str(&out, "output", "", i18n.HelpFlagReportOutput)
 		fs.alias("o", "output")
 		return func(e *env, args []string) error {
 			if len(args) != 1 {
-				return &usageError{cmd: "report", msg: "say which trail: hsmcards report [-o FILE] TRAIL"}
+				return usage("report", i18n.CLIReportWhichTrail)
 			}
 			render := (*protocol.Protocol).WriteMarkdown
 			switch ext := strings.ToLower(filepath.Ext(out)); {
@@ -39,7 +35,7 @@ var reportCommand = &command{
 				render = (*protocol.Protocol).WritePDF
 			case ext == ".md" || ext == ".markdown":
 			default:
-				return &usageError{cmd: "report", msg: fmt.Sprintf("-o %s: say .pdf for PDF or .md for Markdown", out)}
+				return usage("report", i18n.CLIReportFormat{Path: out})
 			}
 			t, err := readTrail(args[0])
 			if err != nil {
@@ -47,7 +43,7 @@ var reportCommand = &command{
 			}
 			p := protocol.Build(t, filepath.Base(args[0]))
 			var buf bytes.Buffer
-			if err := render(p, &buf); err != nil {
+			if err := render(p, &buf, e.p); err != nil {
 				return err
 			}
 			if out == "" {
@@ -57,7 +53,7 @@ var reportCommand = &command{
 			if err := safefile.WriteFile(out, buf.Bytes()); err != nil {
 				return flagPathError("-o", err)
 			}
-			fmt.Fprintf(e.stderr, "hsmcards: wrote the protocol of %s to %s (final hash %s)\n", args[0], out, t.Head.Short())
+			fmt.Fprintf(e.stderr, "hsmcards: %s\n", e.p.T(i18n.CLIReportWrote{Trail: args[0], Out: out, Hash: t.Head.Short()}))
 			return nil
 		}
 	},
@@ -69,32 +65,29 @@ func readTrail(path string) (*audit.Trail, error) {
 	t, err := audit.ReadFile(path)
 	var chain *audit.ChainError
 	if errors.As(err, &chain) {
-		return nil, &hinted{fmt.Errorf("%s does not verify: %w", path, err),
-			"hsmcards audit verify " + path + " shows the line; no protocol is written for a trail that does not verify"}
+		return nil, &hinted{failWith(err, func(c string) i18n.Message { return i18n.CLITrailNotVerified{Path: path, Cause: c} }),
+			i18n.HintVerifyFirst{Path: path}}
 	}
 	return t, err
 }
 
 var verifyCommand = &command{
 	name:    "audit verify",
-	args:    "FILE",
-	summary: "check an audit trail's hash chain",
-	about: "Checks the hash chain of the audit trail FILE: the anchor first, every line numbered in order and " +
-		"carrying the SHA-256 of the line before (docs/audit.md). Intact, it prints the number of lines and the " +
-		"final hash, which must be the one on the signed protocol: a trail cut short or rewritten whole still " +
-		"verifies, but ends in another hash. Otherwise it names the first line that does not fit.",
-	exits: "1 also when the trail does not verify",
+	args:    i18n.HelpVerifyArgs,
+	summary: i18n.HelpVerifySummary,
+	about:   i18n.HelpVerifyAbout,
+	exits:   i18n.HelpVerifyExits,
 	defineFn: func(fs *flagSet) runFunc {
 		return func(e *env, args []string) error {
 			if len(args) != 1 {
-				return &usageError{cmd: "audit verify", msg: "say which trail: hsmcards audit verify FILE"}
+				return usage("audit verify", i18n.CLIVerifyWhichTrail)
 			}
 			t, err := audit.ReadFile(args[0])
 			var chain *audit.ChainError
 			if errors.As(err, &chain) {
-				fmt.Fprintf(e.stderr, "hsmcards: %s: NOT INTACT: %v\n", args[0], err)
+				fmt.Fprintf(e.stderr, "hsmcards: %s\n", e.p.T(i18n.CLIVerifyNotIntact{Path: args[0], Cause: describe(e.p, err)}))
 				if chain.Text != "" {
-					fmt.Fprintf(e.stderr, "line %d: %s\n", chain.Line, safetext.Clean(chain.Text))
+					fmt.Fprintln(e.stderr, e.p.T(i18n.CLIVerifyLine{Line: chain.Line, Text: safetext.Clean(chain.Text)}))
 				}
 				return &exitError{code: exitFailure}
 			}
@@ -102,10 +95,10 @@ var verifyCommand = &command{
 				return err
 			}
 			first, last := t.Lines[0].Time, t.Lines[len(t.Lines)-1].Time
-			fmt.Fprintf(e.stdout, "%s: intact: %d lines, trail %s, %s to %s\n", args[0], t.Head.Line, t.ID,
-				first.UTC().Format("2006-01-02 15:04:05"), last.UTC().Format("2006-01-02 15:04:05 UTC"))
-			fmt.Fprintf(e.stdout, "final hash (line %d): %s\n", t.Head.Line, t.Head)
-			fmt.Fprintf(e.stdout, "short form: %s\n", t.Head.Short())
+			fmt.Fprintln(e.stdout, e.p.T(i18n.CLIVerifyIntact{Path: args[0], Count: t.Head.Line, ID: t.ID,
+				From: e.p.DateTime(first.UTC()), To: e.p.DateTime(last.UTC())}))
+			fmt.Fprintln(e.stdout, e.p.T(i18n.CLIVerifyFinalHash{Line: t.Head.Line, Hash: t.Head.String()}))
+			fmt.Fprintln(e.stdout, e.p.T(i18n.CLIVerifyShortForm{Hash: t.Head.Short()}))
 			return nil
 		}
 	},

@@ -16,7 +16,8 @@ import (
 func runCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errs bytes.Buffer
-	code = exitCode(run(args, &env{stdout: &out, stderr: &errs}), &errs)
+	e := &env{stdout: &out, stderr: &errs}
+	code = exitCode(run(args, e), e)
 	return out.String(), errs.String(), code
 }
 

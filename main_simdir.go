@@ -2,11 +2,11 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/internal/pidlock"
 	"github.com/hsmcards/hsmcards/internal/safefile"
 	"github.com/hsmcards/hsmcards/tcos/simcard"
@@ -34,8 +34,7 @@ func openDeck(simDir string, n int, existing bool) (*simcard.Deck, func() error,
 	dir := deckDir(simDir)
 	if existing {
 		if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, &hinted{fmt.Errorf("--sim-dir %s holds no simulated deck", simDir),
-				"the wizard (hsmcards --sim-dir DIR) or hsmcards vpcd makes one"}
+			return nil, nil, &hinted{fail(i18n.CLINoDeck{Dir: simDir}), i18n.HintMakeDeck}
 		}
 	}
 	for _, d := range []string{simDir, dir} {
@@ -47,10 +46,9 @@ func openDeck(simDir string, n int, existing bool) (*simcard.Deck, func() error,
 	var held *pidlock.HeldError
 	switch {
 	case errors.As(err, &held):
-		return nil, nil, &hinted{fmt.Errorf("the simulated deck: %w", err),
-			"stop that process (hsmcards vpcd holds the deck while it serves a card), or give this one another --sim-dir"}
+		return nil, nil, &hinted{simDeckError(err), i18n.HintDeckHeld}
 	case err != nil:
-		return nil, nil, fmt.Errorf("the simulated deck: %w", err)
+		return nil, nil, simDeckError(err)
 	}
 	if existing {
 		n = 0
@@ -58,7 +56,7 @@ func openDeck(simDir string, n int, existing bool) (*simcard.Deck, func() error,
 	deck, err := simcard.OpenDeck(dir, n)
 	if err != nil {
 		l.Release()
-		return nil, nil, fmt.Errorf("opening the simulated deck: %w", err)
+		return nil, nil, failWith(err, func(c string) i18n.Message { return i18n.CLIOpenDeck{Cause: c} })
 	}
 	return deck, l.Release, nil
 }
@@ -72,10 +70,17 @@ func lockSimHSM(simDir string) (func() error, error) {
 	var held *pidlock.HeldError
 	switch {
 	case errors.As(err, &held):
-		return nil, &hinted{fmt.Errorf("the simulated HSM: %w", err),
-			"stop that process, or give this one another --sim-dir (hsmcards vpcd beside the wizard is fine: it holds only the deck)"}
+		return nil, &hinted{simHSMError(err), i18n.HintSimHSMHeld}
 	case err != nil:
-		return nil, fmt.Errorf("the simulated HSM: %w", err)
+		return nil, simHSMError(err)
 	}
 	return l.Release, nil
+}
+
+func simDeckError(err error) error {
+	return failWith(err, func(c string) i18n.Message { return i18n.CLISimDeck{Cause: c} })
+}
+
+func simHSMError(err error) error {
+	return failWith(err, func(c string) i18n.Message { return i18n.CLISimHSM{Cause: c} })
 }

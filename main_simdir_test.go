@@ -21,7 +21,8 @@ const childEnv = "HSMCARDS_TEST_CHILD_ARGS"
 
 func TestMain(m *testing.M) {
 	if args := os.Getenv(childEnv); args != "" {
-		os.Exit(exitCode(run(strings.Split(args, "\n"), &env{stdout: os.Stdout, stderr: os.Stderr}), os.Stderr))
+		e := &env{stdout: os.Stdout, stderr: os.Stderr}
+		os.Exit(exitCode(run(strings.Split(args, "\n"), e), e))
 	}
 	os.Exit(m.Run())
 }

@@ -26,7 +26,7 @@ func checkOpened(t *testing.T, h hsm.HSM, so bool) {
 	if _, _, err := h.BackupKey(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	err := slot.SetUserCards(context.Background(), slotUserPIN, nil)
+	_, err := slot.Change(context.Background(), slotUserPIN, hsm.CardChange{})
 	if !so {
 		if !errors.Is(err, hsm.ErrSOPINNeeded) {
 			t.Fatalf("enrolling without an SO PIN: %v", err)

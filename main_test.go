@@ -43,7 +43,8 @@ func TestCommandLineRefusals(t *testing.T) {
 		{[]string{"inspect", "--card", "10"}, exitUsage, "a simulated card is numbered 1 to 9"},
 	} {
 		var stderr strings.Builder
-		code := exitCode(run(tc.args, &env{stdout: io.Discard, stderr: &stderr}), &stderr)
+		e := &env{stdout: io.Discard, stderr: &stderr}
+		code := exitCode(run(tc.args, e), e)
 		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
 		if code != tc.code || !strings.Contains(lines[0], tc.want) {
 			t.Errorf("%v: exit %d, %q; want %d, %q", tc.args, code, stderr.String(), tc.code, tc.want)
@@ -64,7 +65,7 @@ func TestHelp(t *testing.T) {
 			var byFlag, byHelp strings.Builder
 			words := strings.Fields(c.name)
 			err := run(append(append([]string{}, words...), "--help"), &env{stdout: &byFlag, stderr: io.Discard})
-			if !errors.Is(err, flag.ErrHelp) || exitCode(err, io.Discard) != exitOK {
+			if !errors.Is(err, flag.ErrHelp) || exitCode(err, quiet()) != exitOK {
 				t.Fatalf("--help: %v", err)
 			}
 			if err := run(append([]string{"help"}, words...), &env{stdout: &byHelp, stderr: io.Discard}); err != nil {
@@ -192,7 +193,7 @@ func TestFilesAndPaths(t *testing.T) {
 			s, err := prepareWizard(tc.o)
 			s.close()
 			var msg strings.Builder
-			exitCode(err, &msg)
+			exitCode(err, &env{stdout: io.Discard, stderr: &msg})
 			for _, w := range tc.want {
 				if !strings.Contains(msg.String(), w) {
 					t.Errorf("%q lacks %q", msg.String(), w)

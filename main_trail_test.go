@@ -16,6 +16,8 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/hsmcards/hsmcards/audit"
+	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/protocol"
 	"github.com/hsmcards/hsmcards/tcos/simcard"
 	"github.com/hsmcards/hsmcards/wizard"
@@ -33,7 +35,9 @@ func updating() bool {
 const (
 	exampleTrail    = "testdata/audit/install-load.jsonl"
 	exampleProtocol = "testdata/audit/install-load.md"
-	examplePicture  = "docs/protocol-page1.png"
+	// exampleProtocolDE is the same protocol in German.
+	exampleProtocolDE = "testdata/audit/install-load.de.md"
+	examplePicture    = "docs/protocol-page1.png"
 )
 
 // exampleHost is the host name the example trail records.
@@ -76,7 +80,7 @@ func recordExample(t *testing.T, path string) []string {
 		s.cfg.Audit, s.cfg.Tick = l, 50*time.Millisecond
 		if serials == nil {
 			for j := 1; j <= s.cfg.Sim.Len(); j++ {
-				serials = append(serials, s.cfg.Sim.DeckCard(j).(*simcard.Card).Serial().String())
+				serials = append(serials, s.cfg.Sim.(*cardio.SimReader).DeckCard(j).(*simcard.Card).Serial().String())
 			}
 		}
 		p := startProgram(t, s.cfg)
@@ -207,12 +211,14 @@ func TestExampleTrail(t *testing.T) {
 		t.Errorf("install %+v\nload %+v", install, load)
 	}
 	if updating() {
-		var md bytes.Buffer
-		if err := p.WriteMarkdown(&md); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(exampleProtocol, md.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
+		for path, lang := range map[string]i18n.Lang{exampleProtocol: i18n.English, exampleProtocolDE: i18n.German} {
+			var md bytes.Buffer
+			if err := p.WriteMarkdown(&md, i18n.For(lang)); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, md.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 		writePicture(t, p)
 	}
@@ -225,7 +231,7 @@ func writePicture(t *testing.T, p *protocol.Protocol) {
 	dir := t.TempDir()
 	pdf := filepath.Join(dir, "protocol.pdf")
 	var b bytes.Buffer
-	if err := p.WritePDF(&b); err != nil {
+	if err := p.WritePDF(&b, nil); err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(pdf, b.Bytes(), 0o600)

@@ -28,6 +28,10 @@ report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 HSMCARDS_FAULT_MATRIX_REPORT=$report go test -tags pcsc -count=1 -timeout 8m ./...
 cat "$report"   # the fault matrix's count of cases run and survived
+# What an idle wizard costs per 10 s at the menu and at "Insert 1. card"
+# (docs/wizard.md, "Idle"): reported, not asserted; .ci/idle-cpu measures
+# the real binary in tmux.
+go test -run '^$' -bench BenchmarkIdle -benchtime 1x ./wizard | grep -E '^Benchmark'
 # The memory scans once more in a build where secmem.Do erases through
 # runtime/secret (docs/security.md, "Secrets in memory"); `go run .` cannot
 # set GOEXPERIMENT, so the default build above is the one that must hold.

@@ -5,21 +5,18 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"time"
 
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/secmem"
 	"github.com/hsmcards/hsmcards/vpcd"
 )
 
 var vpcdCommand = &command{
 	name:    "vpcd",
-	args:    "CARD [HOST:PORT]",
-	summary: "put a simulated card into pcscd's virtual reader (training)",
-	about: "Serves card CARD of the training deck to pcscd's vpcd driver (Debian vsmartcard-vpcd), so that " +
-		"the real PC/SC path (hsmcards --reader pcsc) works with simulated cards: the card appears in " +
-		"\"Virtual PCD 00 00\" (port 35963; 35964 is \"Virtual PCD 00 01\") until ctrl+c takes it out. " +
-		"The vpcd protocol is plain TCP: every APDU, PINs typed on the host included, crosses it in the clear, " +
-		"so only a vpcd on this machine (localhost, 127.0.0.1, ::1) is served unless --allow-remote says otherwise. " +
-		"The deck under --sim-dir is this process's while it runs; the wizard beside it may use the simulated HSM there.",
+	args:    i18n.HelpVPCDArgs,
+	summary: i18n.HelpVPCDSummary,
+	about:   i18n.HelpVPCDAbout,
 	defineFn: func(fs *flagSet) runFunc {
 		var o struct {
 			simDir   string
@@ -28,15 +25,15 @@ var vpcdCommand = &command{
 		}
 		o.simCards = defaultDeck
 		defineSimDir(fs, &o.simDir)
-		fs.value(&o.simCards, "sim-cards", "`N` cards (1 to 9) in a new simulated deck")
-		fs.boolean(&o.remote, "allow-remote", "serve a vpcd on another machine too (its network sees every APDU, PINs included)")
+		fs.value(&o.simCards, "sim-cards", i18n.HelpFlagSimCards)
+		fs.boolean(&o.remote, "allow-remote", i18n.HelpFlagAllowRemote)
 		return func(e *env, args []string) error {
 			if len(args) == 0 || len(args) > 2 {
-				return &usageError{cmd: "vpcd", msg: "say which card to serve: hsmcards vpcd CARD [HOST:PORT]"}
+				return usage("vpcd", i18n.CLIVPCDWhichCard)
 			}
 			card, err := strconv.Atoi(args[0])
 			if err != nil || card < 1 {
-				return &usageError{cmd: "vpcd", msg: fmt.Sprintf("CARD is a card number of the deck, not %q", args[0])}
+				return usage("vpcd", i18n.CLIVPCDCardNumber{Arg: args[0]})
 			}
 			addr := vpcd.DefaultAddr
 			if len(args) == 2 {
@@ -48,7 +45,7 @@ var vpcdCommand = &command{
 			// The simulated cards hold PINs and shares in this process's
 			// memory too.
 			if err := secmem.DisableCoreDumps(); err != nil {
-				fmt.Fprintf(e.stderr, "hsmcards: warning: core dumps could not be turned off: %v\n", err)
+				fmt.Fprintf(e.stderr, "hsmcards: %s\n", e.p.T(i18n.CLIWarning{Warning: e.p.T(i18n.CLICoreDumps{Cause: describe(e.p, err)})}))
 			}
 			deck, release, err := openDeck(o.simDir, int(o.simCards), false)
 			if err != nil {
@@ -57,12 +54,29 @@ var vpcdCommand = &command{
 			defer release()
 			cards := deck.Cards()
 			if card > len(cards) {
-				return &usageError{cmd: "vpcd", msg: fmt.Sprintf("the deck has cards 1 to %d, not %d", len(cards), card)}
+				return usage("vpcd", i18n.CLIDeckRange{Count: len(cards), Card: card})
 			}
 			ctx, cancel := interrupted()
 			defer cancel()
-			fmt.Fprintf(e.stderr, "hsmcards: serving simulated card %d (%s) to vpcd at %s; ctrl+c takes it out\n", card, cards[card-1].Serial(), addr)
-			return vpcd.Serve(ctx, addr, cards[card-1])
+			served := cards[card-1]
+			var lastHint i18n.Message
+			return vpcd.Run(ctx, served, vpcd.Options{
+				Addr:   addr,
+				Remote: o.remote,
+				// Said once the card is in the reader, and again after each
+				// pcscd restart.
+				Connected: func(addr string) {
+					lastHint = nil
+					fmt.Fprintf(e.stderr, "hsmcards: %s\n", e.p.T(i18n.CLIVPCDServing{Card: card, Serial: served.Serial().String(), Addr: addr}))
+				},
+				Lost: func(err error, retry time.Duration) {
+					fmt.Fprintf(e.stderr, "hsmcards: %s\n", e.p.T(i18n.CLIVPCDLost{Cause: describe(e.p, err), Wait: retry.String()}))
+					if h := hintOf(err); h != nil && h != lastHint {
+						fmt.Fprintf(e.stderr, "hsmcards: %s\n", e.p.T(i18n.CLIHint{Hint: e.p.T(h)}))
+						lastHint = h
+					}
+				},
+			})
 		}
 	},
 }
@@ -73,10 +87,10 @@ var vpcdCommand = &command{
 func checkVPCDAddr(addr string, remote bool) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return &usageError{cmd: "vpcd", msg: fmt.Sprintf("%q is not HOST:PORT", addr)}
+		return usage("vpcd", i18n.CLINotHostPort{Addr: addr})
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return &usageError{cmd: "vpcd", msg: fmt.Sprintf("%q is not a port", port)}
+		return usage("vpcd", i18n.CLINotPort{Port: port})
 	}
 	if remote || host == "localhost" {
 		return nil
@@ -84,6 +98,5 @@ func checkVPCDAddr(addr string, remote bool) error {
 	if ip, err := netip.ParseAddr(host); err == nil && ip.Unmap().IsLoopback() {
 		return nil
 	}
-	return &hinted{fmt.Errorf("vpcd at %s is not on this machine: every APDU, PINs included, would cross the network in the clear", addr),
-		"run pcscd with vpcd here and use localhost, or say --allow-remote if that network is yours alone"}
+	return &hinted{fail(i18n.CLIVPCDRemote{Addr: addr}), i18n.HintVPCDRemote}
 }

@@ -1,8 +1,8 @@
 // Package cardio is the wizard's view of card readers: wait for a card to come
 // or go, connect to it, exchange raw APDUs, and, where the reader has a PIN pad,
 // let the reader take the PIN itself (PC/SC part 10). It knows nothing of TCOS;
-// the simulated reader hosts any SimulatedCard, and the PC/SC reader (build tag
-// pcsc) talks to pcsc-lite.
+// the simulated reader hosts any SimulatedCard, and cardio/pcsc is the PC/SC
+// reader (pcsc-lite, build tag pcsc; docs/pcsc.md).
 package cardio
 
 import (
@@ -14,7 +14,9 @@ import (
 // ends; a ctx deadline is how the wizard bounds a step (card insertion, PIN
 // entry) so it can show the countdown on screen.
 type Reader interface {
-	// Name is the reader's name as the operator knows it (PC/SC reader name).
+	// Name is the reader's name as the operator knows it (PC/SC reader name),
+	// safe to print: a backend cleans a name it did not choose itself with
+	// internal/safetext.
 	Name() string
 	// Present reports whether a card is in the reader now.
 	Present(ctx context.Context) (bool, error)
@@ -23,10 +25,12 @@ type Reader interface {
 	WaitForCard(ctx context.Context) error
 	// WaitForRemoval returns when the reader is empty (at once if it is).
 	WaitForRemoval(ctx context.Context) error
-	// Connect opens the card in the reader for one step of a ceremony: an
-	// exclusive transaction on a freshly reset card (no PIN verified). Close the
-	// Card at the end of the step; the next step connects again, so the operator
-	// can swap cards between steps.
+	// Connect opens the card in the reader for one step of a ceremony, in an
+	// exclusive transaction (no other program's command reaches the card until
+	// Close). No PIN verified by an earlier step or an earlier process of this
+	// tool is still verified: every Close resets the card. Close the Card at
+	// the end of the step; the next step connects again, so the operator can
+	// swap cards between steps.
 	Connect(ctx context.Context) (Card, error)
 	// Close releases the reader.
 	Close() error
@@ -43,8 +47,9 @@ type Card interface {
 	// PINPad returns the reader's secure PIN entry, or nil when the PIN has to
 	// be typed on the host (on the wizard's on-screen pad).
 	PINPad() PINPad
-	// Close ends the transaction and resets the card, so no PIN stays verified
-	// after the step.
+	// Close resets the card and ends the transaction, in that order, so no PIN
+	// verified in the step outlives it and no other program gets the card
+	// while one still is.
 	Close() error
 }
 
@@ -68,19 +73,26 @@ type PINVerify struct {
 	// Timeout is how long the reader waits for the PIN (bTimerOut); the wizard
 	// shows the same countdown.
 	Timeout time.Duration
-	// MinLen and MaxLen bound the PIN length in digits (DESIGN: 6–15).
+	// MinLen and MaxLen bound the PIN length in digits (the card profile's
+	// bounds; a cyberJack takes at most 15, docs/pcsc.md).
 	MinLen, MaxLen int
 	// APDU is the command template without the PIN (CLA INS P1 P2).
 	APDU [4]byte
+	// LangID is the language of the prompts a reader shows on its own display
+	// (wLangId, a Windows LANGID: part10.LangEnglishUS, part10.LangGerman); 0
+	// is English.
+	LangID uint16
 }
 
 // PINModify describes old and new PINs the reader collects for CHANGE
 // REFERENCE DATA (old || new, both ASCII, bConfirmPIN 03), or with NewOnly
 // only the new PIN, twice (bConfirmPIN 01).
 type PINModify struct {
+	// Timeout, MinLen, MaxLen, APDU and LangID are as in PINVerify.
 	Timeout        time.Duration
 	MinLen, MaxLen int
 	APDU           [4]byte
+	LangID         uint16
 	// NewOnly: the reader asks for the new PIN and its confirmation but not
 	// for the current PIN, and sends the new PIN alone: for a CHANGE
 	// REFERENCE DATA with P1 01 after the current PIN was verified.

@@ -1,5 +1,6 @@
 // Package hsm is where the Backup Key goes: the appliance's HSM. The simulated
-// HSM keeps its state under --sim-dir; a PKCS#11 backend talks to a token.
+// HSM keeps its state under --sim-dir; the PKCS#11 backend (hsm/pkcs11)
+// talks to a token.
 package hsm
 
 import (
@@ -7,6 +8,10 @@ import (
 	"errors"
 	"fmt"
 )
+
+// KeySize is the Backup Key's length: an AES-256 key (the appliance manual,
+// Smart Card Handling: "a 32 bytes long AES key").
+const KeySize = 32
 
 // KeyInfo describes a loaded Backup Key, never its bytes.
 type KeyInfo struct {

@@ -18,9 +18,6 @@ import (
 	"github.com/hsmcards/hsmcards/kcv"
 )
 
-// simKeySize is the Backup Key length (seed, "Quorum": a 32-byte AES key).
-const simKeySize = 32
-
 // SimStateFile is the simulated HSM's state file name inside its directory.
 const SimStateFile = "hsm.json"
 
@@ -178,7 +175,7 @@ func (s *Sim) read() (*simKey, error) {
 		return nil, nil
 	}
 	switch {
-	case len(k.Key) != simKeySize:
+	case len(k.Key) != KeySize:
 		k.wipe()
 		return nil, errSimDamaged("the key is not 32 bytes")
 	case len(k.KCV) != kcv.Size:
@@ -248,8 +245,8 @@ func (s *Sim) LoadBackupKey(ctx context.Context, key []byte, info KeyInfo, repla
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	if len(key) != simKeySize {
-		return false, fmt.Errorf("simulated HSM: a Backup Key is %d bytes, not %d", simKeySize, len(key))
+	if len(key) != KeySize {
+		return false, fmt.Errorf("simulated HSM: a Backup Key is %d bytes, not %d", KeySize, len(key))
 	}
 	v, err := kcv.AES(key)
 	if err != nil {

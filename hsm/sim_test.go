@@ -16,7 +16,7 @@ import (
 // simTestKey returns a 32-byte key filled with b and its KeyInfo.
 func simTestKey(t *testing.T, b byte, label string) ([]byte, KeyInfo) {
 	t.Helper()
-	key := bytes.Repeat([]byte{b}, simKeySize)
+	key := bytes.Repeat([]byte{b}, KeySize)
 	key[0] ^= 0x5A
 	v, err := kcv.AES(key)
 	if err != nil {

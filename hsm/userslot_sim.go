@@ -71,11 +71,17 @@ func pinVerifier(pin []byte) *simPINVerifier {
 	return v
 }
 
+// simPINHash is SHA-256(salt || pin). The hash keeps the unhashed end of
+// its input in its state, which Reset leaves: it is overwritten before the
+// state goes.
 func simPINHash(salt, pin []byte) []byte {
 	h := sha256.New()
 	h.Write(salt)
 	h.Write(pin)
-	return h.Sum(nil)
+	sum := h.Sum(nil)
+	h.Reset()
+	h.Write(make([]byte, sha256.BlockSize-1))
+	return sum
 }
 
 func errSlotDamaged(why string) error {
@@ -118,51 +124,68 @@ func (s *SimUserSlot) read() (*simSlotState, []UserCard, error) {
 		}
 		cards = append(cards, u)
 	}
-	return &st, currentGeneration(cards), nil
+	return &st, cards, nil
 }
 
-// UserCards lists the enrolled cards.
-func (s *SimUserSlot) UserCards(ctx context.Context) ([]UserCard, error) {
+// Records lists the enrolled cards: the state file is the simulated slot's
+// own list, and nothing but its records.
+func (s *SimUserSlot) Records(ctx context.Context) (Records, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return Records{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, cards, err := s.read()
-	return cards, err
+	return Records{Cards: cards}, err
 }
 
-// SetUserCards replaces the user PIN verifier and the cards in one atomic
-// write. The simulated slot has no security officer.
-func (s *SimUserSlot) SetUserCards(ctx context.Context, pin []byte, cards []UserCard) error {
+// Change replaces the user PIN verifier and the cards in one atomic write.
+// The simulated slot has no security officer.
+func (s *SimUserSlot) Change(ctx context.Context, pin []byte, change CardChange) (ChangeResult, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return ChangeResult{}, err
 	}
 	if len(pin) == 0 {
-		return errors.New("simulated slot: empty user PIN")
+		return ChangeResult{}, errors.New("simulated slot: empty user PIN")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return errSlotClosed
+		return ChangeResult{}, errSlotClosed
 	}
 	s.active = false
+	_, own, err := s.read()
+	if err != nil {
+		return ChangeResult{}, err
+	}
+	next, ok := ApplyChange(own, change)
+	var gen uint64
+	for _, c := range own {
+		gen = max(gen, c.Generation)
+	}
+	wrapped, err := WrapPIN(next, pin, gen+1)
+	if err != nil {
+		return ChangeResult{}, fmt.Errorf("simulated slot: %w", err)
+	}
 	st := simSlotState{Format: 1, PIN: pinVerifier(pin), Records: []simRecord{}}
-	for _, c := range cards {
+	for _, c := range wrapped {
 		r, err := c.MarshalBinary()
 		if err != nil {
-			return fmt.Errorf("simulated slot: %w", err)
+			return ChangeResult{}, fmt.Errorf("simulated slot: %w", err)
 		}
 		st.Records = append(st.Records, r)
 	}
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
-		return fmt.Errorf("simulated slot: %w", err)
+		return ChangeResult{}, fmt.Errorf("simulated slot: %w", err)
 	}
 	if err := atomicfile.Write(s.Path(), append(b, '\n')); err != nil {
-		return fmt.Errorf("simulated slot: %w", err)
+		return ChangeResult{}, fmt.Errorf("simulated slot: %w", err)
 	}
-	return nil
+	if !ok {
+		return ChangeResult{}, &RecordsError{Kept: wrapped}
+	}
+	return ChangeResult{Cards: wrapped}, nil
 }
 
 // Login checks pin against the stored verifier; the slot is then active.
@@ -181,10 +204,18 @@ func (s *SimUserSlot) Login(ctx context.Context, pin []byte) error {
 		return ErrNoUserPIN
 	}
 	if subtle.ConstantTimeCompare(simPINHash(st.PIN.Salt, pin), st.PIN.Hash) != 1 {
-		return p11Errorf([]error{ErrWrongPIN}, "simulated slot: wrong user PIN")
+		return NewError("simulated slot: wrong user PIN", ErrWrongPIN)
 	}
 	s.active = true
 	return nil
+}
+
+// Audit finds nothing: the state file is both the records and the list.
+func (s *SimUserSlot) Audit(ctx context.Context) (Discrepancies, error) {
+	if !s.Active() {
+		return Discrepancies{}, errors.New("simulated slot: not active")
+	}
+	return Discrepancies{}, ctx.Err()
 }
 
 // Active reports whether Login succeeded since the last change.

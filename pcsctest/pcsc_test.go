@@ -14,6 +14,7 @@ import (
 	"github.com/ebfe/scard"
 
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/cardio/pcsc"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/tcos"
 	"github.com/hsmcards/hsmcards/tcos/simcard"
@@ -341,27 +342,27 @@ func TestConnectWithoutCard(t *testing.T) {
 
 func TestReaderChoice(t *testing.T) {
 	ctx := within(t, stepTimeout)
-	names, err := cardio.ListPCSCReaders(ctx)
+	names, err := pcsc.List(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(names) < 2 {
 		t.Fatalf("vpcd should give two readers, got %q", names)
 	}
-	var multi *cardio.MultipleReadersError
-	if _, err := cardio.OpenPCSC(ctx, ""); !errors.As(err, &multi) || len(multi.Names) != len(names) {
-		t.Fatalf("OpenPCSC(\"\") with %d readers = %v, want *MultipleReadersError", len(names), err)
+	var multi *pcsc.MultipleReadersError
+	if _, err := pcsc.Open(ctx, ""); !errors.As(err, &multi) || len(multi.Names) != len(names) {
+		t.Fatalf("pcsc.Open(\"\") with %d readers = %v, want *MultipleReadersError", len(names), err)
 	}
-	r, err := cardio.OpenPCSC(ctx, "virtual pcd 00 01")
+	r, err := pcsc.Open(ctx, "virtual pcd 00 01")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
 	if r.Name() != "Virtual PCD 00 01" {
-		t.Errorf("OpenPCSC by part of the name chose %q", r.Name())
+		t.Errorf("pcsc.Open by part of the name chose %q", r.Name())
 	}
-	if _, err := cardio.OpenPCSC(ctx, "cyberJack"); !errors.Is(err, cardio.ErrNoReader) {
-		t.Fatalf("OpenPCSC of a reader that is not there = %v, want ErrNoReader", err)
+	if _, err := pcsc.Open(ctx, "cyberJack"); !errors.Is(err, cardio.ErrNoReader) {
+		t.Fatalf("pcsc.Open of a reader that is not there = %v, want ErrNoReader", err)
 	}
 }
 
@@ -376,18 +377,106 @@ func TestNoService(t *testing.T) {
 		}
 	})
 	ctx := within(t, stepTimeout)
-	_, err := cardio.OpenPCSC(ctx, "")
+	_, err := pcsc.Open(ctx, "")
 	if !errors.Is(err, cardio.ErrNoService) {
-		t.Fatalf("OpenPCSC without pcscd = %v, want ErrNoService", err)
+		t.Fatalf("pcsc.Open without pcscd = %v, want ErrNoService", err)
 	}
-	if !strings.Contains(err.Error(), "systemctl start pcscd") {
-		t.Errorf("the error %q does not say how to start pcscd", err)
+	// Short enough for the wizard's header; how to start pcscd is the hint.
+	if err.Error() != cardio.ErrNoService.Error() {
+		t.Errorf("the error %q says more than %q", err, cardio.ErrNoService)
 	}
-	if _, err := cardio.ListPCSCReaders(ctx); !errors.Is(err, cardio.ErrNoService) {
-		t.Errorf("ListPCSCReaders without pcscd = %v, want ErrNoService", err)
+	if h := cardio.Hint(err); !strings.Contains(h, "systemctl start pcscd") {
+		t.Errorf("the hint %q does not say how to start pcscd", h)
+	}
+	if _, err := pcsc.List(ctx); !errors.Is(err, cardio.ErrNoService) {
+		t.Errorf("pcsc.List without pcscd = %v, want ErrNoService", err)
 	}
 	err = vpcd.Serve(ctx, cardAddr, simcard.New(serial(41)))
-	if err == nil || !strings.Contains(err.Error(), "pcscd") {
-		t.Errorf("vpcd.Serve without pcscd = %v, want an error naming pcscd", err)
+	var unreachable *vpcd.UnreachableError
+	if !errors.As(err, &unreachable) || !strings.Contains(cardio.Hint(err), "pcscd") {
+		t.Errorf("vpcd.Serve without pcscd = %v (hint %q), want an *UnreachableError whose hint names pcscd", err, cardio.Hint(err))
+	}
+}
+
+// A reader opened before pcscd restarts goes on working after it: the
+// steps' PC/SC context and the kept connection of the old pcscd are
+// replaced (docs/pcsc.md "Contexts").
+func TestReaderAfterPCSCDRestart(t *testing.T) {
+	r := openReader(t)
+	sc := simcard.New(serial(81))
+	in := waitIn(t, r, sc)
+	identify := func() {
+		step(t, r, func(ctx context.Context, _ cardio.Card, s *tcos.Session) {
+			if got, err := s.Identify(ctx); err != nil || got != serial(81) {
+				t.Fatalf("Identify = %v, %v", got, err)
+			}
+		})
+	}
+	identify()
+	if err := daemon.stop(); err != nil {
+		t.Fatal(err)
+	}
+	in.pull() // the bridge saw vpcd go
+	if err := daemon.start(); err != nil {
+		t.Fatal(err)
+	}
+	in = waitIn(t, r, sc)
+	identify()
+	identify() // and on the connection kept after the restart
+	waitOut(t, r, in)
+}
+
+// The vpcd bridge of `hsmcards vpcd` puts its card back into the reader
+// after pcscd restarts, and says so each time it is connected.
+func TestBridgeAcrossPCSCDRestart(t *testing.T) {
+	r := openReader(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	connected := make(chan struct{}, 8)
+	done := make(chan error, 1)
+	go func() {
+		done <- vpcd.Run(ctx, simcard.New(serial(83)), vpcd.Options{
+			Addr:      cardAddr,
+			Backoff:   vpcd.Backoff{Min: 50 * time.Millisecond, Max: 400 * time.Millisecond},
+			Connected: func(string) { connected <- struct{}{} },
+		})
+	}()
+	stopped := false
+	stopBridge := func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("vpcd.Run = %v, want nil once cancelled", err)
+			}
+		}
+	}
+	t.Cleanup(stopBridge)
+	served := func() {
+		t.Helper()
+		select {
+		case <-connected:
+		case <-time.After(stepTimeout):
+			t.Fatal("the bridge did not connect")
+		}
+		if err := r.WaitForCard(within(t, stepTimeout)); err != nil {
+			t.Fatal(err)
+		}
+		step(t, r, func(ctx context.Context, _ cardio.Card, s *tcos.Session) {
+			if got, err := s.Identify(ctx); err != nil || got != serial(83) {
+				t.Fatalf("Identify = %v, %v", got, err)
+			}
+		})
+	}
+	served()
+	if err := daemon.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := daemon.start(); err != nil {
+		t.Fatal(err)
+	}
+	served()
+	stopBridge()
+	if err := r.WaitForRemoval(within(t, stepTimeout)); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -20,13 +20,17 @@ import (
 	"time"
 
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/cardio/pcsc"
 	"github.com/hsmcards/hsmcards/vpcd"
 )
 
-// The vpcd reader the tests use and where its card connects (DESIGN.md).
+// The vpcd readers the tests use and where their cards connect: vpcd's
+// first two slots (docs/vpcd.md).
 const (
-	readerName = "Virtual PCD 00 00"
-	cardAddr   = "localhost:35963"
+	readerName  = "Virtual PCD 00 00"
+	cardAddr    = "localhost:35963"
+	reader2Name = "Virtual PCD 00 01"
+	card2Addr   = "localhost:35964"
 )
 
 const (
@@ -41,6 +45,10 @@ const (
 var daemon *pcscd
 
 func TestMain(m *testing.M) {
+	if role := os.Getenv(childEnv); role != "" {
+		// A helper process of a test (see runChild): no lock, no pcscd of its own.
+		os.Exit(child(role))
+	}
 	// pcscd's socket path is fixed: two test runs on one machine (two
 	// checkouts, say) would stop each other's pcscd. The second waits.
 	unlock, err := machineLock()
@@ -129,7 +137,11 @@ type pcscd struct {
 
 // start runs `pcscd -f -c DIR` and waits until its reader shows. No -a: it
 // would log the APDUs, PINs included.
-func (d *pcscd) start() error {
+func (d *pcscd) start() error { return d.startShowing(readerName) }
+
+// startShowing is start waiting for the reader named want (as pcsc.List
+// shows it), for a config whose reader has another name.
+func (d *pcscd) startShowing(want string) error {
 	d.out.Reset()
 	d.cmd = exec.Command(d.bin, "-f", "-c", d.dir)
 	d.cmd.Stdout = &d.out
@@ -147,8 +159,8 @@ func (d *pcscd) start() error {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		names, err := cardio.ListPCSCReaders(context.Background())
-		if err == nil && slices.Contains(names, readerName) {
+		names, err := pcsc.List(context.Background())
+		if err == nil && slices.Contains(names, want) {
 			return nil
 		}
 		select {
@@ -156,7 +168,7 @@ func (d *pcscd) start() error {
 			return fmt.Errorf("pcscd exited at start:\n%s", d.out.String())
 		case <-deadline:
 			d.stop()
-			return fmt.Errorf("pcscd did not show %q within %v (last: %v %v):\n%s", readerName, readyLimit, names, err, d.out.String())
+			return fmt.Errorf("pcscd did not show %q within %v (last: %v %v):\n%s", want, readyLimit, names, err, d.out.String())
 		case <-tick.C:
 		}
 	}
@@ -268,14 +280,23 @@ type inserted struct {
 
 // insert puts card into the vpcd reader by connecting the bridge.
 func insert(t testing.TB, card cardio.SimulatedCard) *inserted {
+	return insertAt(t, cardAddr, card)
+}
+
+// insertAt puts card into the vpcd reader whose card connects to addr.
+func insertAt(t testing.TB, addr string, card cardio.SimulatedCard) *inserted {
 	ctx, cancel := context.WithCancel(context.Background())
-	return insertUntil(t, ctx, cancel, card)
+	return insertUntilAt(t, ctx, cancel, addr, card)
 }
 
 // insertUntil inserts card until ctx ends; cancel is how pull ends it.
 func insertUntil(t testing.TB, ctx context.Context, cancel context.CancelFunc, card cardio.SimulatedCard) *inserted {
+	return insertUntilAt(t, ctx, cancel, cardAddr, card)
+}
+
+func insertUntilAt(t testing.TB, ctx context.Context, cancel context.CancelFunc, addr string, card cardio.SimulatedCard) *inserted {
 	in := &inserted{cancel: cancel, done: make(chan error, 1)}
-	go func() { in.done <- vpcd.Serve(ctx, cardAddr, card) }()
+	go func() { in.done <- vpcd.Serve(ctx, addr, card) }()
 	t.Cleanup(func() { in.pull() })
 	return in
 }
@@ -292,9 +313,14 @@ func (in *inserted) pull() error {
 // openReader opens the vpcd reader the tests use.
 func openReader(t testing.TB) cardio.Reader {
 	t.Helper()
-	r, err := cardio.OpenPCSC(context.Background(), readerName)
+	return openReaderNamed(t, readerName)
+}
+
+func openReaderNamed(t testing.TB, name string) cardio.Reader {
+	t.Helper()
+	r, err := pcsc.Open(context.Background(), name)
 	if err != nil {
-		t.Fatalf("OpenPCSC(%q): %v\npcscd:\n%s", readerName, err, daemon.out.String())
+		t.Fatalf("pcsc.Open(%q): %v\npcscd:\n%s", name, err, daemon.out.String())
 	}
 	t.Cleanup(func() { r.Close() })
 	return r

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hsmcards/hsmcards/i18n"
 )
 
 // The protocol is laid out once, as blocks, and each renderer (Markdown,
@@ -36,82 +38,75 @@ type block struct {
 	keep int
 }
 
-// Time formats: the protocol says once that every time is UTC.
-const (
-	dayFormat  = "2006-01-02"
-	timeFormat = "15:04:05"
-)
+// The protocol says once that every time is UTC; each is written in the
+// language's form (i18n.Printer.Date, Clock).
 
-func clock(t time.Time) string { return t.UTC().Format(timeFormat) }
+// lay is the layout in one language.
+type lay struct{ p *i18n.Printer }
 
-func day(t time.Time) string { return t.UTC().Format(dayFormat) }
+func (l lay) clock(t time.Time) string { return l.p.Clock(t.UTC()) }
+
+func (l lay) day(t time.Time) string { return l.p.Date(t.UTC()) }
 
 // span writes a time range, with the day once when both are on it.
-func span(a, b time.Time) string {
+func (l lay) span(a, b time.Time) string {
 	switch {
-	case b.IsZero() || day(a)+clock(a) == day(b)+clock(b):
-		return day(a) + " " + clock(a)
-	case day(a) == day(b):
-		return day(a) + " " + clock(a) + " to " + clock(b)
+	case b.IsZero() || a.UTC().Truncate(time.Second).Equal(b.UTC().Truncate(time.Second)):
+		return l.p.DateTime(a.UTC())
+	case l.day(a) == l.day(b):
+		return l.p.T(i18n.TimeSpan{Day: l.day(a), From: l.clock(a), To: l.clock(b)})
 	}
-	return day(a) + " " + clock(a) + " to " + day(b) + " " + clock(b)
+	return l.p.T(i18n.TimeSpanDays{FromDay: l.day(a), From: l.clock(a), ToDay: l.day(b), To: l.clock(b)})
 }
 
-// layout lays the protocol out.
-func (p *Protocol) layout() []block {
+// field is a label and its value, for a bFields block.
+func (l lay) field(label i18n.ID, value string) []string { return []string{l.p.T(label), value} }
+
+// layout lays the protocol out in p's language.
+func (p *Protocol) layout(pr *i18n.Printer) []block {
+	l := lay{pr}
 	var bs []block
 	add := func(b block) { bs = append(bs, b) }
-	add(block{kind: bTitle, text: "Key ceremony protocol"})
+	add(block{kind: bTitle, text: pr.T(i18n.ReportTitle)})
 	first, last := p.period()
-	add(block{kind: bText, text: fmt.Sprintf(
-		"The ceremonies recorded in the audit trail %s (trail ID %s), %s. All times are UTC. "+
-			"This protocol is made from the trail alone, which never holds a PIN, a share or a key; "+
-			"its last page seals the trail with the trail's final hash.",
-		p.Trail, p.TrailID, span(first, last))})
+	add(block{kind: bText, text: pr.T(i18n.ReportIntro{Trail: p.Trail, TrailID: p.TrailID, Period: l.span(first, last)})})
 	for i, s := range p.Sessions {
-		add(block{kind: bSection, text: fmt.Sprintf("Session %d: %s", i+1, span(s.Start, s.End))})
-		ended := clock(s.End)
-		if s.Failed {
-			why := s.EndDetail
-			if why == "" {
-				why = "on an error"
-			}
-			ended += " (" + why + ")"
-		}
-		if s.End.IsZero() {
-			ended = "no end recorded (the program did not close the trail: it was killed, or crashed)"
+		add(block{kind: bSection, text: pr.T(i18n.ReportSession{Number: i + 1, Period: l.span(s.Start, s.End)})})
+		ended := l.clock(s.End)
+		switch {
+		case s.End.IsZero():
+			ended = pr.T(i18n.ReportNoEnd)
+		case s.Failed && s.EndDetail == "":
+			ended = pr.T(i18n.ReportEndedError{Clock: ended})
+		case s.Failed:
+			ended = pr.T(i18n.ReportEndedFailed{Clock: ended, Detail: s.EndDetail})
 		}
 		add(block{kind: bFields, rows: [][]string{
-			{"Host", s.Host},
-			{"Program", "hsmcards " + s.Version},
-			{"Trail lines", fmt.Sprintf("%d to %d", s.FirstLine, s.LastLine)},
-			{"Ended", ended},
+			l.field(i18n.ReportFieldHost, s.Host),
+			l.field(i18n.ReportFieldProgram, "hsmcards "+s.Version),
+			l.field(i18n.ReportFieldTrailLines, pr.T(i18n.ReportLineRange{From: s.FirstLine, To: s.LastLine})),
+			l.field(i18n.ReportFieldEnded, ended),
 		}})
 		if len(s.Ceremonies) == 0 {
-			add(block{kind: bText, text: "No ceremony was recorded in this session."})
+			add(block{kind: bText, text: pr.T(i18n.ReportNoCeremony)})
 		}
 		for j, c := range s.Ceremonies {
-			bs = append(bs, c.layout(fmt.Sprintf("%d.%d", i+1, j+1))...)
+			bs = append(bs, c.layout(l, fmt.Sprintf("%d.%d", i+1, j+1))...)
 		}
 		if len(s.Ceremonies) > 0 {
-			bs = append(bs, s.signatures(i+1)...)
+			bs = append(bs, s.signatures(l, i+1)...)
 		}
 	}
-	add(block{kind: bSection, text: "Seal"})
+	add(block{kind: bSection, text: pr.T(i18n.ReportSeal)})
 	add(block{kind: bFields, code: []bool{false, true, false, true, true}, rows: [][]string{
-		{"Trail", p.Trail},
-		{"Trail ID", p.TrailID},
-		{"Lines", fmt.Sprintf("1 to %d", p.Head.Line)},
-		{"Final hash", p.Head.String()},
-		{"Short form", p.Head.Short()},
+		l.field(i18n.ReportFieldTrail, p.Trail),
+		l.field(i18n.ReportFieldTrailID, p.TrailID),
+		l.field(i18n.ReportFieldLines, pr.T(i18n.ReportLineRange{From: 1, To: p.Head.Line})),
+		l.field(i18n.ReportFieldFinalHash, p.Head.String()),
+		l.field(i18n.ReportFieldShortForm, p.Head.Short()),
 	}})
-	add(block{kind: bText, text: fmt.Sprintf(
-		"The final hash is the SHA-256 of line %d, which carries the hash of the line before it, and so on back to "+
-			"the anchor: it stands for every line above. \"hsmcards audit verify %s\" must find the trail intact and "+
-			"print this hash as the last line's. A trail that verifies but ends in another hash was cut or "+
-			"rewritten after this protocol was signed; lines added later are not covered by it.",
-		p.Head.Line, p.Trail)})
-	add(block{kind: bFields, rows: [][]string{{"Place and date", ""}}})
+	add(block{kind: bText, text: pr.T(i18n.ReportSealText{Line: p.Head.Line, Trail: p.Trail})})
+	add(block{kind: bFields, rows: [][]string{l.field(i18n.ReportFieldPlaceDate, "")}})
 	return bs
 }
 
@@ -129,123 +124,147 @@ func (p *Protocol) period() (time.Time, time.Time) {
 }
 
 // layout lays out one ceremony, numbered n.
-func (c *Ceremony) layout(n string) []block {
-	outcome := outcomeWord(c.Outcome)
+func (c *Ceremony) layout(l lay, n string) []block {
+	pr := l.p
+	outcome := outcomeWord(pr, c.Outcome)
 	if !c.Summarised {
-		outcome = "no summary recorded"
+		outcome = pr.T(i18n.OutcomeNone)
 	}
-	bs := []block{{kind: bSubsection, text: fmt.Sprintf("%s %s: %s", n, Title(c.Operation), outcome)}}
+	bs := []block{{kind: bSubsection, text: pr.T(i18n.ReportCeremony{Number: n, Title: Title(pr, c.Operation), Outcome: outcome})}}
 	fields := block{kind: bFields}
-	field := func(label, value string, code bool) {
+	field := func(label i18n.ID, value string, code bool) {
 		if value != "" {
-			fields.rows = append(fields.rows, []string{label, value})
+			fields.rows = append(fields.rows, l.field(label, value))
 			fields.code = append(fields.code, code)
 		}
 	}
-	field("Time", span(c.Start, c.End), false)
-	field("Appliance label", c.Label, false)
-	field("Key-set ID", c.KeySetID, true)
+	field(i18n.ReportFieldTime, l.span(c.Start, c.End), false)
+	field(i18n.ReportFieldLabel, c.Label, false)
+	field(i18n.ReportFieldKeySetID, c.KeySetID, true)
 	if c.Generation != 0 {
-		field("Generation", strconv.FormatUint(c.Generation, 10), false)
+		field(i18n.ReportFieldGeneration, strconv.FormatUint(c.Generation, 10), false)
 	}
-	field("Quorum", c.Scheme, false)
-	field("KCV", c.KCV, true)
-	field("HSM", c.HSM, false)
-	field("Reader", c.Reader, false)
+	field(i18n.ReportFieldQuorum, quorumWords(pr, c.Scheme), false)
+	field(i18n.ReportFieldKCV, c.KCV, true)
+	field(i18n.ReportFieldHSM, c.HSM, false)
+	field(i18n.ReportFieldReader, c.Reader, false)
 	if c.Summarised {
-		o := outcomeWord(c.Outcome)
+		o := outcomeWord(pr, c.Outcome)
 		if c.Detail != "" {
-			o += ": " + c.Detail
+			o = pr.T(i18n.ReportOutcomeDetail{Outcome: o, Detail: c.Detail})
 		}
-		field("Outcome", o, false)
+		field(i18n.ReportFieldOutcome, o, false)
 	}
 	bs = append(bs, fields)
 	if len(c.Cards) > 0 {
-		bs = append(bs, c.cardTable())
+		bs = append(bs, c.cardTable(l))
 	}
 	if len(c.Problems) == 0 {
-		return append(bs, block{kind: bText, text: "Failures: none."})
+		return append(bs, block{kind: bText, text: pr.T(i18n.ReportFailuresNone)})
 	}
-	bs = append(bs, block{kind: bText, text: "Failures and what recovered them:"})
+	bs = append(bs, block{kind: bText, text: pr.T(i18n.ReportFailuresHeading)})
 	t := block{kind: bTable, weights: []float64{1.1, 2.6, 3.4, 3}, code: []bool{false, true, false, false},
-		rows: [][]string{{"Time", "Card", "What happened", "Recovered"}}}
-	for _, pr := range c.Problems {
-		what := stepWord(pr.Step) + ": " + outcomeWord(pr.Outcome)
-		if pr.Detail != "" {
-			what += " (" + pr.Detail + ")"
+		rows: [][]string{{pr.T(i18n.ReportColTime), pr.T(i18n.ReportColCard), pr.T(i18n.ReportColWhat), pr.T(i18n.ReportColRecovered)}}}
+	for _, p := range c.Problems {
+		step, outcome := stepWord(pr, p.Step), outcomeWord(pr, p.Outcome)
+		what := pr.T(i18n.ReportWhat{Step: step, Outcome: outcome})
+		if p.Detail != "" {
+			what = pr.T(i18n.ReportWhatDetail{Step: step, Outcome: outcome, Detail: p.Detail})
 		}
-		rec := "not recovered in this ceremony"
-		if !pr.Recovered.IsZero() {
-			rec = clock(pr.Recovered) + ", " + pr.RecoveredBy
+		rec := pr.T(i18n.ReportNotRecovered)
+		if !p.Recovered.IsZero() {
+			by := stepWord(pr, p.Step) // recovered by the same step
+			switch {
+			case p.RecoveredCard != "" && p.RecoveredCard == p.Card:
+				by = pr.T(i18n.ReportByRetry{Step: by})
+			case p.RecoveredCard != "":
+				by = pr.T(i18n.ReportByOtherCard{Step: by, Card: p.RecoveredCard})
+			}
+			rec = pr.T(i18n.ReportRecovered{Clock: l.clock(p.Recovered), By: by})
 		}
-		card := pr.Card
+		card := p.Card
 		if card == "" {
-			card = "none"
+			card = pr.T(i18n.ReportNoCard)
 		}
-		t.rows = append(t.rows, []string{clock(pr.Time), card, what, rec})
+		t.rows = append(t.rows, []string{l.clock(p.Time), card, what, rec})
 	}
 	return append(bs, t)
 }
 
 // signatures lays out the people present at session n: every card holder,
 // the operator and a witness, each with room for a name and a signature.
-func (s *Session) signatures(n int) []block {
-	t := block{kind: bSignatures, weights: []float64{1.5, 2.9, 2.8, 2.8}, code: []bool{false, true, false, false},
-		rows: [][]string{{"Role", "Card", "Name", "Signature"}}}
+func (s *Session) signatures(l lay, n int) []block {
+	pr := l.p
+	t := block{kind: bSignatures, weights: []float64{1.9, 2.9, 2.6, 2.6}, code: []bool{false, true, false, false},
+		rows: [][]string{{pr.T(i18n.ReportColRole), pr.T(i18n.ReportColCard), pr.T(i18n.ReportColName), pr.T(i18n.ReportColSignature)}}}
 	for _, serial := range s.Holders() {
-		t.rows = append(t.rows, []string{"Card holder", serial, "", ""})
+		t.rows = append(t.rows, []string{pr.T(i18n.ReportRoleHolder), serial, "", ""})
 	}
-	t.rows = append(t.rows, []string{"Operator", "", "", ""}, []string{"Witness", "", "", ""})
+	t.rows = append(t.rows, []string{pr.T(i18n.ReportRoleOperator), "", "", ""}, []string{pr.T(i18n.ReportRoleWitness), "", "", ""})
 	return []block{
-		{kind: bSubsection, text: fmt.Sprintf("People present at session %d", n), keep: 2},
-		{kind: bText, text: "By signing, each person confirms that the ceremonies above happened as written, " +
-			"with the cards named, and that no PIN, share or key was written down or shown to anyone else."},
+		{kind: bSubsection, text: pr.T(i18n.ReportPeople{Number: n}), keep: 2},
+		{kind: bText, text: pr.T(i18n.ReportSignaturesText)},
 		t,
 	}
 }
 
+// quorumWords says the trail's quorum, "2 of 3" (audit.Event.Scheme), in
+// pr's language; a quorum written otherwise stays as it is.
+func quorumWords(pr *i18n.Printer, scheme string) string {
+	var k, n int
+	if _, err := fmt.Sscanf(scheme, "%d of %d", &k, &n); err != nil || fmt.Sprintf("%d of %d", k, n) != scheme {
+		return scheme
+	}
+	return pr.T(i18n.ReportQuorum{K: k, N: n})
+}
+
 // cardTable lists the ceremony's cards; the share x and tries left columns
 // only when the trail says them for some card.
-func (c *Ceremony) cardTable() block {
+func (c *Ceremony) cardTable(l lay) block {
+	pr := l.p
 	var withX, withTries bool
 	for _, card := range c.Cards {
 		withX = withX || card.ShareX != 0
 		withTries = withTries || card.TriesLeft != nil
 	}
-	t := block{kind: bTable, weights: []float64{3}, code: []bool{true}, rows: [][]string{{"Card serial"}}}
-	col := func(header string, weight float64) {
-		t.rows[0] = append(t.rows[0], header)
+	t := block{kind: bTable, weights: []float64{3}, code: []bool{true}, rows: [][]string{{pr.T(i18n.ReportColSerial)}}}
+	col := func(header i18n.ID, weight float64) {
+		t.rows[0] = append(t.rows[0], pr.T(header))
 		t.weights = append(t.weights, weight)
 		t.code = append(t.code, false)
 	}
 	if withX {
-		col("Share x", 1)
+		col(i18n.ReportColShareX, 1)
 	}
 	if withTries {
-		col("PIN tries left", 1.3)
+		col(i18n.ReportColTriesLeft, 1.3)
 	}
-	col("Done with it", 4)
+	col(i18n.ReportColDone, 4)
 	for _, card := range c.Cards {
 		row := []string{card.Serial}
 		if withX {
-			x := "not recorded"
+			x := pr.T(i18n.NotRecorded)
 			if card.ShareX != 0 {
 				x = strconv.Itoa(card.ShareX)
 			}
 			row = append(row, x)
 		}
 		if withTries {
-			tries := "not recorded"
+			tries := pr.T(i18n.NotRecorded)
 			if card.TriesLeft != nil {
 				tries = strconv.Itoa(*card.TriesLeft)
 			}
 			row = append(row, tries)
 		}
-		done := strings.Join(card.Done, ", ")
-		if done == "" {
-			done = "nothing completed"
+		var done []string
+		for _, step := range card.Done {
+			done = append(done, doneWord(pr, c.Operation, step))
 		}
-		t.rows = append(t.rows, append(row, done))
+		d := strings.Join(done, pr.T(i18n.ListSeparator))
+		if d == "" {
+			d = pr.T(i18n.NothingComplete)
+		}
+		t.rows = append(t.rows, append(row, d))
 	}
 	return t
 }

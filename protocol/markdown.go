@@ -4,13 +4,15 @@ import (
 	"bufio"
 	"io"
 	"strings"
+
+	"github.com/hsmcards/hsmcards/i18n"
 )
 
 // WriteMarkdown writes the protocol as Markdown (CommonMark with GitHub's
-// tables).
-func (p *Protocol) WriteMarkdown(w io.Writer) error {
+// tables), in pr's language (nil: English).
+func (p *Protocol) WriteMarkdown(w io.Writer, pr *i18n.Printer) error {
 	bw := bufio.NewWriter(w)
-	for i, b := range p.layout() {
+	for i, b := range p.layout(pr) {
 		if i > 0 {
 			bw.WriteString("\n")
 		}

@@ -1,12 +1,13 @@
 package protocol
 
 import (
-	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
 
 	"codeberg.org/go-pdf/fpdf"
+
+	"github.com/hsmcards/hsmcards/i18n"
 )
 
 // Page geometry and type of the PDF, in millimetres and points: A4 with
@@ -14,7 +15,7 @@ import (
 const (
 	pageMargin   = 18.0
 	pageBottom   = 20.0
-	fieldLabelW  = 42.0
+	fieldLabelW  = 42.0 // the least width of a field's label; a language's longer labels widen it
 	lineH        = 5.2
 	signatureRow = 14.0
 	bodySize     = 10.0
@@ -23,32 +24,39 @@ const (
 	keepWithNext = 35.0 // a heading needs this much room below it, or it starts a new page
 )
 
-// WritePDF writes the protocol as a PDF of A4 pages. It uses the standard
-// PDF fonts (Helvetica, Courier), so the text stays text: pdftotext and a
-// screen reader get it back, and nothing is embedded but the words.
-func (p *Protocol) WritePDF(w io.Writer) error {
+// pagesAlias is what fpdf replaces with the number of pages when it closes
+// the document (its default alias).
+const pagesAlias = "{nb}"
+
+// WritePDF writes the protocol as a PDF of A4 pages, in pr's language (nil:
+// English). It uses the standard PDF fonts (Helvetica, Courier), so the
+// text stays text: pdftotext and a screen reader get it back, and nothing
+// is embedded but the words. Their code page, Windows-1252, has German's
+// umlauts and ß, and „“ too.
+func (p *Protocol) WritePDF(w io.Writer, pr *i18n.Printer) error {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetMargins(pageMargin, pageMargin, pageMargin)
 	pdf.SetAutoPageBreak(true, pageBottom)
-	pdf.SetTitle("Key ceremony protocol, trail "+p.TrailID, true)
+	pdf.SetTitle(pr.T(i18n.ReportPDFTitle{TrailID: p.TrailID}), true)
 	pdf.SetCreator("hsmcards report", true)
 	pdf.SetProducer("hsmcards report", true)
 	_, last := p.period()
 	pdf.SetCreationDate(last) // the same trail makes the same file
 	pdf.SetModificationDate(last)
 	pdf.SetCatalogSort(true)
-	pdf.AliasNbPages("")
+	pdf.AliasNbPages(pagesAlias)
 	r := &pdfWriter{pdf: pdf, tr: translator(pdf)}
 	pdf.SetFooterFunc(func() {
 		pdf.SetY(-pageBottom + 6)
 		pdf.SetFont("Helvetica", "", 8)
 		pdf.SetTextColor(90, 90, 90)
-		pdf.CellFormat(0, 4, r.tr(fmt.Sprintf("Key ceremony protocol · trail %s · final hash %s · page %d of {nb}",
-			p.TrailID, p.Head.Short(), pdf.PageNo())), "", 0, "C", false, 0, "")
+		pdf.CellFormat(0, 4, r.tr(pr.T(i18n.ReportFooter{TrailID: p.TrailID, Hash: p.Head.Short(), Page: pdf.PageNo(), Pages: pagesAlias})),
+			"", 0, "C", false, 0, "")
 		pdf.SetTextColor(0, 0, 0)
 	})
 	pdf.AddPage()
-	blocks := p.layout()
+	blocks := p.layout(pr)
+	r.labelW = r.labelWidth(blocks)
 	for i, b := range blocks {
 		if b.keep > 0 {
 			h := 0.0
@@ -63,8 +71,9 @@ func (p *Protocol) WritePDF(w io.Writer) error {
 }
 
 type pdfWriter struct {
-	pdf *fpdf.Fpdf
-	tr  func(string) string
+	pdf    *fpdf.Fpdf
+	tr     func(string) string
+	labelW float64 // the width of the fields' labels
 }
 
 // translator turns UTF-8 into the standard fonts' code page (Windows-1252);
@@ -82,6 +91,22 @@ func translator(pdf *fpdf.Fpdf) func(string) string {
 		}
 		return b.String()
 	}
+}
+
+// labelWidth is the width of the fields' labels: the widest in blocks and
+// room after it, at least fieldLabelW.
+func (r *pdfWriter) labelWidth(blocks []block) float64 {
+	r.font("B", bodySize)
+	w := fieldLabelW
+	for _, b := range blocks {
+		if b.kind != bFields {
+			continue
+		}
+		for _, row := range b.rows {
+			w = max(w, r.pdf.GetStringWidth(r.tr(row[0]+":"))+3)
+		}
+	}
+	return w
 }
 
 func (r *pdfWriter) width() float64 {
@@ -140,7 +165,7 @@ func (r *pdfWriter) height(b block) float64 {
 	switch b.kind {
 	case bText:
 		r.font("", bodySize)
-		return float64(len(r.pdf.SplitText(r.tr(b.text), r.width())))*lineH + 1.5
+		return float64(len(r.split(b.text, r.width(), false, "")))*lineH + 1.5
 	case bTable:
 		return float64(len(b.rows))*(lineH+1) + 2
 	case bSignatures:
@@ -153,20 +178,20 @@ func (r *pdfWriter) height(b block) float64 {
 // value is a line to write on.
 func (r *pdfWriter) field(label, value string, code bool) {
 	pdf := r.pdf
-	valueW := r.width() - fieldLabelW
-	lines := r.split(value, valueW, code)
+	valueW := r.width() - r.labelW
+	lines := r.split(value, valueW, code, "")
 	r.room(float64(len(lines)) * lineH)
 	x, y := pdf.GetXY()
 	r.font("B", bodySize)
-	pdf.CellFormat(fieldLabelW, lineH, r.tr(label+":"), "", 0, "L", false, 0, "")
+	pdf.CellFormat(r.labelW, lineH, r.tr(label+":"), "", 0, "L", false, 0, "")
 	if value == "" {
-		pdf.Line(x+fieldLabelW, y+lineH, x+r.width(), y+lineH)
+		pdf.Line(x+r.labelW, y+lineH, x+r.width(), y+lineH)
 		pdf.SetXY(x, y+lineH+2)
 		return
 	}
 	r.setFont("", code)
 	for i, l := range lines {
-		pdf.SetXY(x+fieldLabelW, y+float64(i)*lineH)
+		pdf.SetXY(x+r.labelW, y+float64(i)*lineH)
 		pdf.CellFormat(valueW, lineH, l, "", 0, "L", false, 0, "")
 	}
 	pdf.SetXY(x, y+float64(len(lines))*lineH)
@@ -180,15 +205,41 @@ func (r *pdfWriter) setFont(style string, code bool) {
 	r.font(style, bodySize)
 }
 
-// split breaks s into lines that fit w millimetres in the body or code font.
-// Hex breaks anywhere (SplitText does, for words longer than a line).
-func (r *pdfWriter) split(s string, w float64, code bool) []string {
-	r.setFont("", code)
-	s = r.tr(s)
-	if s == "" {
-		return []string{""}
+// split breaks s into lines that fit w millimetres in the body or code
+// font of style ("" or "B"), at spaces; a word longer than a line (hex) breaks anywhere. It
+// splits the UTF-8 text and measures it in the fonts' code page (fpdf's
+// SplitText reads its input as UTF-8, so it would garble every character
+// of the code page above ASCII: ä, ü, ß...), and returns the lines in the
+// code page.
+func (r *pdfWriter) split(s string, w float64, code bool, style string) []string {
+	r.setFont(style, code)
+	w -= 2 * r.pdf.GetCellMargin() // CellFormat pads the text on both sides
+	fits := func(t string) bool { return r.pdf.GetStringWidth(r.tr(t)) <= w }
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		if line != "" && fits(line+" "+word) {
+			line += " " + word
+			continue
+		}
+		if line != "" {
+			lines = append(lines, r.tr(line))
+		}
+		for !fits(word) {
+			rs := []rune(word)
+			n := 1 // at least one character a line, however narrow
+			for n < len(rs) && fits(string(rs[:n+1])) {
+				n++
+			}
+			if n == len(rs) {
+				break
+			}
+			lines = append(lines, r.tr(string(rs[:n])))
+			word = string(rs[n:])
+		}
+		line = word
 	}
-	return r.pdf.SplitText(s, w)
+	return append(lines, r.tr(line))
 }
 
 // table draws a table with a shaded header row, repeated on a new page.
@@ -209,11 +260,18 @@ func (r *pdfWriter) table(b block, minRow float64) {
 		h := minRow
 		for i, c := range cells {
 			code := !header && i < len(b.code) && b.code[i]
-			lines[i] = r.split(c, widths[i]-2*cellPad, code)
+			style := ""
+			if header {
+				style = "B"
+			}
+			lines[i] = r.split(c, widths[i]-2*cellPad, code, style)
 			h = max(h, float64(len(lines[i]))*lineH+1)
 		}
 		if header {
-			h = lineH + 1.5
+			h = 0 // a header row is as tall as its lines
+			for _, l := range lines {
+				h = max(h, float64(len(l))*lineH+1.5)
+			}
 		}
 		_, ph := pdf.GetPageSize()
 		if pdf.GetY()+h > ph-pageBottom {

@@ -11,6 +11,7 @@
 package protocol
 
 import (
+	"slices"
 	"time"
 
 	"github.com/hsmcards/hsmcards/audit"
@@ -68,8 +69,9 @@ type Card struct {
 	Serial    string
 	ShareX    int  // 0 when the trail does not say
 	TriesLeft *int // the last the card said, if it did
-	// Done lists what was done with it, in order ("share written", ...).
-	Done []string
+	// Done lists the steps that did something with it, in order, each once
+	// (write_card, read_card, ...).
+	Done []audit.Step
 }
 
 // Problem is an event that did not go as planned, and what came of it.
@@ -80,9 +82,10 @@ type Problem struct {
 	Outcome audit.Outcome
 	Detail  string
 	// Recovered is when a later step of the same kind succeeded (zero: it
-	// was not recovered in this ceremony); RecoveredBy says which.
-	Recovered   time.Time
-	RecoveredBy string
+	// was not recovered in this ceremony), with card RecoveredCard ("" when
+	// the step has none).
+	Recovered     time.Time
+	RecoveredCard string
 }
 
 // Build reads the protocol out of a verified trail; name is what the
@@ -176,10 +179,8 @@ func (c *Ceremony) add(e audit.Event) {
 		return
 	}
 	c.recover(e)
-	if card != nil {
-		if w := doneWord(c.Operation, e.Step); w != "" && !contains(card.Done, w) {
-			card.Done = append(card.Done, w)
-		}
+	if card != nil && isDone(c.Operation, e.Step) && !slices.Contains(card.Done, e.Step) {
+		card.Done = append(card.Done, e.Step)
 	}
 }
 
@@ -196,15 +197,7 @@ func (c *Ceremony) recover(e audit.Event) {
 			continue
 		}
 		if pr.Card == "" || pr.Card == e.CardSerial || pr.Outcome == audit.OutcomeRefused || pr.Outcome == audit.OutcomeBlocked {
-			pr.Recovered = e.Time
-			switch {
-			case e.CardSerial != "" && e.CardSerial == pr.Card:
-				pr.RecoveredBy = stepWord(e.Step) + ", tried again"
-			case e.CardSerial != "":
-				pr.RecoveredBy = stepWord(e.Step) + " with card " + e.CardSerial
-			default:
-				pr.RecoveredBy = stepWord(e.Step)
-			}
+			pr.Recovered, pr.RecoveredCard = e.Time, e.CardSerial
 		}
 	}
 }
@@ -220,22 +213,13 @@ func (c *Ceremony) card(serial string) *Card {
 	return &c.Cards[len(c.Cards)-1]
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // Holders are the cards of the session's ceremonies whose holders sign,
 // each once, in the order they first appear.
 func (s *Session) Holders() []string {
 	var out []string
 	for _, c := range s.Ceremonies {
 		for _, card := range c.Cards {
-			if !contains(out, card.Serial) {
+			if !slices.Contains(out, card.Serial) {
 				out = append(out, card.Serial)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"codeberg.org/go-pdf/fpdf"
 
 	"github.com/hsmcards/hsmcards/audit"
+	"github.com/hsmcards/hsmcards/i18n"
 )
 
 // trail builds a verified trail of events in a fresh file.
@@ -65,7 +66,7 @@ func TestBuild(t *testing.T) {
 	}
 	var ops []string
 	for _, c := range s.Ceremonies {
-		ops = append(ops, Title(c.Operation))
+		ops = append(ops, Title(nil, c.Operation))
 	}
 	if got := strings.Join(ops, "|"); got != "Load Backup Key|Inspect cards|Enroll PKCS#11 slot user card|Erase" {
 		t.Fatalf("ceremonies %s", got)
@@ -74,7 +75,7 @@ func TestBuild(t *testing.T) {
 	if load.Outcome != audit.OutcomeError || load.KCV != "ABCDEF" || load.Label != "dc-1" || len(load.Cards) != 2 {
 		t.Errorf("load %+v", load)
 	}
-	if b := load.Cards[1]; b.ShareX != 77 || *b.TriesLeft != 2 || strings.Join(b.Done, ",") != "share read" {
+	if b := load.Cards[1]; b.ShareX != 77 || *b.TriesLeft != 2 || len(b.Done) != 1 || b.Done[0] != audit.StepReadCard {
 		t.Errorf("card B %+v", b)
 	}
 	want := []struct {
@@ -82,8 +83,8 @@ func TestBuild(t *testing.T) {
 		recovered bool
 		by        string
 	}{
-		{audit.StepIdentify, true, "card inserted with card " + cardB}, // refused card A, card B taken instead
-		{audit.StepVerifyPIN, false, ""},                               // wrong PIN, never a right one after
+		{audit.StepIdentify, true, cardB}, // refused card A, card B taken instead
+		{audit.StepVerifyPIN, false, ""},  // wrong PIN, never a right one after
 		{audit.StepLoadHSM, false, ""},
 	}
 	if len(load.Problems) != len(want) {
@@ -91,7 +92,7 @@ func TestBuild(t *testing.T) {
 	}
 	for i, w := range want {
 		pr := load.Problems[i]
-		if pr.Step != w.step || pr.Recovered.IsZero() == w.recovered || pr.RecoveredBy != w.by {
+		if pr.Step != w.step || pr.Recovered.IsZero() == w.recovered || pr.RecoveredCard != w.by {
 			t.Errorf("problem %d: %+v", i, pr)
 		}
 	}
@@ -110,14 +111,14 @@ func TestTextFromTheTrailStaysText(t *testing.T) {
 		Label: "a|b *c* [x](http://e) <img> 東京"})
 	p := Build(tr, "audit.jsonl")
 	var md bytes.Buffer
-	if err := p.WriteMarkdown(&md); err != nil {
+	if err := p.WriteMarkdown(&md, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(md.String(), `a\|b \*c\* \[x\](http://e) \<img\> 東京`) {
 		t.Errorf("label in Markdown:\n%s", md.String())
 	}
 	var pdf bytes.Buffer
-	if err := p.WritePDF(&pdf); err != nil {
+	if err := p.WritePDF(&pdf, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.HasPrefix(pdf.Bytes(), []byte("%PDF-")) {
@@ -126,5 +127,56 @@ func TestTextFromTheTrailStaysText(t *testing.T) {
 	tr1252 := translator(fpdf.New("P", "mm", "A4", ""))
 	if got := tr1252("Süd 東京"); got != "S\xfcd ??" {
 		t.Errorf("translated %q", got)
+	}
+}
+
+// The protocol in German: its words, the quorum, days as DD.MM.YYYY; what
+// the trail says in its own words (details) stays as recorded.
+func TestGerman(t *testing.T) {
+	tr := trail(t,
+		audit.Event{Operation: audit.OpLoad, Step: audit.StepStart, Outcome: audit.OutcomeOK},
+		audit.Event{Operation: audit.OpLoad, Step: audit.StepVerifyPIN, CardSerial: cardB, Outcome: audit.OutcomeWrongPIN, TriesLeft: audit.Tries(2)},
+		audit.Event{Operation: audit.OpLoad, Step: audit.StepVerifyPIN, CardSerial: cardB, Outcome: audit.OutcomeOK, TriesLeft: audit.Tries(3)},
+		audit.Summary{Operation: audit.OpLoad, Outcome: audit.OutcomeError, Detail: "the HSM refused the key", Scheme: "3 of 5", CardsRead: []string{cardB}}.Event(),
+	)
+	var md bytes.Buffer
+	if err := Build(tr, "audit.jsonl").WriteMarkdown(&md, i18n.For(i18n.German)); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"# Protokoll der Schlüsselzeremonie",
+		"## Sitzung 1: 09.03.2025 05:00:00\n",
+		"- **Zeit:** 09.03.2025 05:01:00 bis 05:04:00",
+		"### 1.1 Backup Key laden: fehlgeschlagen",
+		"- **Quorum:** 3 von 5",
+		"- **Ergebnis:** fehlgeschlagen: the HSM refused the key",
+		"| 05:02:00 | `" + cardB + "` | PIN eingegeben: falsche PIN | 05:03:00, PIN eingegeben, erneut versucht |",
+		"- **Beendet:** 05:00:00 (mit einem Fehler)",
+		"| Karteninhaber | `" + cardB + "` |  |  |",
+	} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("lacks %q:\n%s", want, md.String())
+		}
+	}
+}
+
+// Lines are split in UTF-8 and come back in the fonts' code page: an
+// umlaut at the start of a line is an umlaut, not U+FFFD.
+func TestSplitKeepsTheCodePage(t *testing.T) {
+	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.AddPage()
+	r := &pdfWriter{pdf: pdf, tr: translator(pdf)}
+	lines := r.split("PIN-Versuche übrig Schlüssel 0123456789ABCDEF0123456789ABCDEF", 25, false, "B")
+	if len(lines) < 3 {
+		t.Fatalf("not split: %q", lines)
+	}
+	all := strings.Join(lines, "|")
+	if !strings.Contains(all, "\xfcbrig") || !strings.Contains(all, "Schl\xfcssel") || strings.Contains(all, "\uFFFD") {
+		t.Errorf("%q", lines)
+	}
+	for _, l := range lines {
+		if w := pdf.GetStringWidth(l); w > 25 {
+			t.Errorf("%q is %.1f mm, wider than 25", l, w)
+		}
 	}
 }

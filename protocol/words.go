@@ -4,112 +4,118 @@ import (
 	"strings"
 
 	"github.com/hsmcards/hsmcards/audit"
+	"github.com/hsmcards/hsmcards/i18n"
 )
 
-// Title names an operation the way the wizard's menu does.
-func Title(op audit.Operation) string {
+// Title names an operation the way the wizard's menu does, in p's language.
+func Title(p *i18n.Printer, op audit.Operation) string {
 	switch op {
 	case audit.OpInstall:
-		return "Install Backup Key"
+		return p.T(i18n.OpInstall)
 	case audit.OpLoad:
-		return "Load Backup Key"
+		return p.T(i18n.OpLoad)
 	case audit.OpCopy:
-		return "Copy share card"
+		return p.T(i18n.OpCopy)
 	case audit.OpChangePIN:
-		return "Change slot PIN"
+		return p.T(i18n.OpChangePIN)
 	case audit.OpInspect:
-		return "Inspect cards"
+		return p.T(i18n.OpInspect)
 	case audit.OpEnroll:
-		return "Enroll PKCS#11 slot user card"
+		return p.T(i18n.OpEnroll)
 	case audit.OpActivate:
-		return "Activate PKCS#11 slot"
+		return p.T(i18n.OpActivate)
 	case audit.OpRevoke:
-		return "Revoke PKCS#11 slot user card"
+		return p.T(i18n.OpRevoke)
 	}
 	// An operation of a newer program (verify, re-issue, erase...): its
-	// own name, readable.
+	// own name from the trail, readable.
 	s := strings.ReplaceAll(string(op), "_", " ")
 	if s == "" {
-		return "Unnamed operation"
+		return p.T(i18n.OpUnnamed)
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // stepWord says what a step did.
-func stepWord(s audit.Step) string {
+func stepWord(p *i18n.Printer, s audit.Step) string {
 	switch s {
 	case audit.StepStart:
-		return "started"
+		return p.T(i18n.StepStart)
 	case audit.StepGenerate:
-		return "Backup Key generated"
+		return p.T(i18n.StepGenerate)
 	case audit.StepIdentify:
-		return "card inserted"
+		return p.T(i18n.StepIdentify)
 	case audit.StepVerifyPIN:
-		return "PIN entered"
+		return p.T(i18n.StepVerifyPIN)
 	case audit.StepChangePIN:
-		return "PIN changed"
+		return p.T(i18n.StepChangePIN)
 	case audit.StepWriteCard:
-		return "share written"
+		return p.T(i18n.StepWriteCard)
 	case audit.StepReadCard:
-		return "share read"
+		return p.T(i18n.StepReadCard)
 	case audit.StepLoadHSM:
-		return "key loaded into the HSM"
+		return p.T(i18n.StepLoadHSM)
 	case audit.StepSummary:
-		return "finished"
+		return p.T(i18n.StepSummary)
 	case audit.StepEnd:
-		return "ended"
+		return p.T(i18n.StepEnd)
 	}
-	return strings.ReplaceAll(string(s), "_", " ")
+	return strings.ReplaceAll(string(s), "_", " ") // a newer program's step, by its name
 }
 
-// doneWord is what a step that went well did with a card, for the card
-// table; "" for steps every card goes through (insert, PIN).
-func doneWord(op audit.Operation, s audit.Step) string {
+// isDone says whether a step that went well counts as something done with
+// its card, for the card table: not the steps every card goes through
+// (insert, PIN), nor a summary that does nothing of its own.
+func isDone(op audit.Operation, s audit.Step) bool {
 	switch s {
 	case audit.StepIdentify:
-		if op == audit.OpInspect {
-			return "inspected"
-		}
-		return ""
+		return op == audit.OpInspect
 	case audit.StepVerifyPIN, audit.StepStart:
-		return ""
+		return false
 	case audit.StepSummary:
-		switch op {
-		case audit.OpEnroll:
-			return "enrolled"
-		case audit.OpActivate:
-			return "activated the slot"
-		case audit.OpRevoke:
-			return "revoked"
-		}
-		return ""
+		return op == audit.OpEnroll || op == audit.OpActivate || op == audit.OpRevoke
 	}
-	return stepWord(s)
+	return true
+}
+
+// doneWord says what step s of operation op did with a card (isDone).
+func doneWord(p *i18n.Printer, op audit.Operation, s audit.Step) string {
+	switch {
+	case s == audit.StepIdentify:
+		return p.T(i18n.DoneInspected)
+	case s == audit.StepSummary && op == audit.OpEnroll:
+		return p.T(i18n.DoneEnrolled)
+	case s == audit.StepSummary && op == audit.OpActivate:
+		return p.T(i18n.DoneActivated)
+	case s == audit.StepSummary && op == audit.OpRevoke:
+		return p.T(i18n.DoneRevoked)
+	}
+	return stepWord(p, s)
 }
 
 // outcomeWord says how something ended.
-func outcomeWord(o audit.Outcome) string {
+func outcomeWord(p *i18n.Printer, o audit.Outcome) string {
 	switch o {
 	case audit.OutcomeOK:
-		return "done"
+		return p.T(i18n.OutcomeOK)
 	case audit.OutcomeWrongPIN:
-		return "wrong PIN"
+		return p.T(i18n.OutcomeWrongPIN)
 	case audit.OutcomeBlocked:
-		return "PIN blocked"
+		return p.T(i18n.OutcomeBlocked)
 	case audit.OutcomeRefused:
-		return "refused"
+		return p.T(i18n.OutcomeRefused)
 	case audit.OutcomeTimeout:
-		return "timed out"
+		return p.T(i18n.OutcomeTimeout)
 	case audit.OutcomeRemoved:
-		return "card taken out"
+		return p.T(i18n.OutcomeRemoved)
 	case audit.OutcomeNoReader:
-		return "reader gone"
+		return p.T(i18n.OutcomeNoReader)
 	case audit.OutcomeCancelled:
-		return "cancelled"
+		return p.T(i18n.OutcomeCancelled)
 	case audit.OutcomeError:
-		return "failed"
+		return p.T(i18n.OutcomeError)
 	case "":
-		return "no summary recorded"
+		return p.T(i18n.OutcomeNone)
 	}
-	return strings.ReplaceAll(string(o), "_", " ")
+	return strings.ReplaceAll(string(o), "_", " ") // a newer program's outcome, by its name
 }

@@ -59,13 +59,14 @@ import (
 
 	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/tcos"
+	"github.com/hsmcards/hsmcards/tcos/simcard"
 )
 
 // Limits keep a hostile file from costing much.
 const (
 	MaxSize  = 64 << 10 // bytes in a file
 	MaxSteps = 100      // faults in a scenario
-	MaxCard  = 9        // F1–F9 insert cards 1–9 (DESIGN keys)
+	MaxCard  = 9        // F1–F9 insert cards 1–9 (docs/wizard.md, Keys)
 	MaxN     = 999
 )
 
@@ -97,16 +98,18 @@ var kinds = map[string]struct {
 // cardFaults change a whole card.
 var cardFaults = map[string]bool{"foreign": true, "blocked": true, "other-key-set": true}
 
-// Command kinds, by ISO 7816-4 INS byte (DESIGN "TCOS / ISO 7816-4 APDUs").
+// Command kinds, by INS byte (docs/tcos.md, "APDU facts"; the bytes' one
+// home is package tcos). Identify is a READ BINARY by short EF identifier
+// (P1 bit 8 set), a status query a VERIFY without data.
 var matchers = map[string]func(cmd []byte) bool{
 	"any":      nil,
-	"identify": func(c []byte) bool { return len(c) >= 4 && c[1] == 0xB0 && c[2]&0x80 != 0 },
-	"select":   func(c []byte) bool { return len(c) >= 4 && c[1] == 0xA4 },
-	"status":   func(c []byte) bool { return len(c) >= 4 && c[1] == 0x20 && len(c) <= 5 },
-	"verify":   func(c []byte) bool { return len(c) > 5 && c[1] == 0x20 },
-	"read":     func(c []byte) bool { return len(c) >= 4 && c[1] == 0xB0 && c[2]&0x80 == 0 },
-	"write":    func(c []byte) bool { return len(c) >= 4 && c[1] == 0xD6 },
-	"change":   func(c []byte) bool { return len(c) >= 4 && c[1] == 0x24 },
+	"identify": func(c []byte) bool { return len(c) >= 4 && c[1] == tcos.INSReadBinary && c[2]&0x80 != 0 },
+	"select":   func(c []byte) bool { return len(c) >= 4 && c[1] == tcos.INSSelect },
+	"status":   func(c []byte) bool { return len(c) >= 4 && c[1] == tcos.INSVerify && len(c) <= 5 },
+	"verify":   func(c []byte) bool { return len(c) > 5 && c[1] == tcos.INSVerify },
+	"read":     func(c []byte) bool { return len(c) >= 4 && c[1] == tcos.INSReadBinary && c[2]&0x80 == 0 },
+	"write":    func(c []byte) bool { return len(c) >= 4 && c[1] == tcos.INSUpdateBinary },
+	"change":   func(c []byte) bool { return len(c) >= 4 && c[1] == tcos.INSChangeRef },
 }
 
 // Steps names the command kinds at= accepts (for help texts).
@@ -303,13 +306,13 @@ func (s *Scenario) Apply(f *cardio.Faults, serials []tcos.Serial) error {
 func MakeProp(fault string, sn tcos.Serial) (cardio.SimulatedCard, error) {
 	switch fault {
 	case "foreign":
-		return ForeignProp(), nil
+		return simcard.Foreign{}, nil
 	case "blocked":
-		return BlockedProp(sn)
+		return simcard.BlockedTwin(sn, tcos.SlotBackupKey)
 	case "other-key-set":
 		var other tcos.Serial
 		copy(other[:], "OTHERSET01")
-		return OtherKeySetProp(other, "another appliance")
+		return simcard.OtherKeySet(other, "another appliance")
 	}
 	return nil, fmt.Errorf("%q is not a card fault", clip(fault))
 }

@@ -124,7 +124,7 @@ func TestApply(t *testing.T) {
 	}
 	c2.Close()
 	s3, c3 := session(3)
-	if err := s3.VerifyPIN(ctx, tcos.SlotBackupKey, factoryPIN); err != nil {
+	if err := s3.VerifyPIN(ctx, tcos.SlotBackupKey, []byte("123456")); err != nil {
 		t.Fatal(err)
 	}
 	if raw, err := s3.ReadShareRecord(ctx); err != nil || raw[0] == 0 {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,8 +22,6 @@ import (
 
 var factoryPIN = []byte("123456")
 
-var testTime = time.Date(2026, 11, 28, 5, 0, 0, 0, time.UTC)
-
 // spySlot records every user PIN handed to the slot, so the test can search
 // for it everywhere it must not be.
 type spySlot struct {
@@ -31,11 +30,11 @@ type spySlot struct {
 	pins [][]byte
 }
 
-func (s *spySlot) SetUserCards(ctx context.Context, pin []byte, cards []hsm.UserCard) error {
+func (s *spySlot) Change(ctx context.Context, pin []byte, change hsm.CardChange) (hsm.ChangeResult, error) {
 	s.mu.Lock()
 	s.pins = append(s.pins, bytes.Clone(pin))
 	s.mu.Unlock()
-	return s.UserSlot.SetUserCards(ctx, pin, cards)
+	return s.UserSlot.Change(ctx, pin, change)
 }
 
 // world is a deck of simulated cards in a reader, with an APDU log.
@@ -79,19 +78,45 @@ func (w *world) session(i int) (*tcos.Session, tcos.Serial) {
 	return s, sn
 }
 
+// enroll enrolls card i as a security officer who confirms the plan shown.
 func (w *world) enroll(slot hsm.UserSlot, i int) tcos.Serial {
 	w.t.Helper()
-	s, sn := w.session(i)
-	if _, err := slotuser.Enroll(context.Background(), slot, sn, s, time.Now()); err != nil {
+	sn, err := w.tryEnroll(slot, i)
+	if err != nil {
 		w.t.Fatalf("enroll card %d: %v", i, err)
 	}
 	return sn
 }
 
+func (w *world) tryEnroll(slot hsm.UserSlot, i int) (tcos.Serial, error) {
+	w.t.Helper()
+	s, sn := w.session(i)
+	plan, err := slotuser.PrepareEnroll(context.Background(), slot, sn, s, fmt.Sprintf("holder %d", i), time.Now())
+	if err != nil {
+		return sn, err
+	}
+	_, err = slotuser.Apply(context.Background(), slot, plan)
+	return sn, err
+}
+
+// revoke revokes the card with serial sn, as planned from the records.
+func revoke(slot hsm.UserSlot, sn tcos.Serial) (hsm.ChangeResult, error) {
+	recs, err := slotuser.List(context.Background(), slot)
+	if err != nil {
+		return hsm.ChangeResult{}, err
+	}
+	plan, err := slotuser.PlanRevoke(recs, sn)
+	if err != nil {
+		return hsm.ChangeResult{}, err
+	}
+	return slotuser.Apply(context.Background(), slot, plan)
+}
+
 func (w *world) activate(slot hsm.UserSlot, i int) error {
 	w.t.Helper()
 	s, sn := w.session(i)
-	return slotuser.Activate(context.Background(), slot, sn, s)
+	_, err := slotuser.Activate(context.Background(), slot, sn, s)
+	return err
 }
 
 // checkNowhere fails if any PIN appears in the files under dirs or in texts,
@@ -141,9 +166,13 @@ func exercise(t *testing.T, w *world, slot hsm.UserSlot) {
 	sn1 := w.enroll(slot, 1)
 	sn2 := w.enroll(slot, 2)
 
-	list, err := slotuser.List(ctx, slot)
-	if err != nil || len(list) != 2 || list[0].Serial != sn1 || list[1].Serial != sn2 {
-		t.Fatalf("List = %v, %v; want cards %s, %s", list, err, sn1, sn2)
+	recs, err := slotuser.List(ctx, slot)
+	list := recs.Cards
+	if err != nil || len(list) != 2 || list[0].Serial != sn1 || list[1].Serial != sn2 || len(recs.Refused) != 0 {
+		t.Fatalf("List = %+v, %v; want cards %s, %s", recs, err, sn1, sn2)
+	}
+	if list[0].Label != "holder 1" {
+		t.Errorf("card 1's label %q", list[0].Label)
 	}
 	for i := 1; i <= 2; i++ {
 		if err := w.activate(slot, i); err != nil {
@@ -156,14 +185,13 @@ func exercise(t *testing.T, w *world, slot hsm.UserSlot) {
 	if err := w.activate(slot, 3); !errors.Is(err, slotuser.ErrNotEnrolled) {
 		t.Fatalf("activate with an unenrolled card: %v", err)
 	}
-	s2, _ := w.session(2)
-	if _, err := slotuser.Enroll(ctx, slot, sn2, s2, time.Now()); !errors.Is(err, slotuser.ErrAlreadyEnrolled) {
+	if _, err := w.tryEnroll(slot, 2); !errors.Is(err, slotuser.ErrAlreadyEnrolled) {
 		t.Fatalf("enrolling card 2 again: %v, want ErrAlreadyEnrolled", err)
 	}
 
 	// Keep card 1's wrap, as someone who copied the slot's records might.
 	oldWrap := list[0].WrappedPIN
-	if err := slotuser.Revoke(ctx, slot, sn1); err != nil {
+	if _, err := revoke(slot, sn1); err != nil {
 		t.Fatal(err)
 	}
 	if slot.Active() {
@@ -184,7 +212,7 @@ func exercise(t *testing.T, w *world, slot hsm.UserSlot) {
 	if err := w.activate(slot, 2); err != nil || !slot.Active() {
 		t.Fatalf("activate with card 2 after revoking card 1: %v", err)
 	}
-	if err := slotuser.Revoke(ctx, slot, sn1); !errors.Is(err, slotuser.ErrNotEnrolled) {
+	if _, err := revoke(slot, sn1); !errors.Is(err, slotuser.ErrNotEnrolled) {
 		t.Fatalf("revoking twice: %v", err)
 	}
 }
@@ -218,15 +246,14 @@ func TestLimitAndKeyReuse(t *testing.T) {
 	for i := 1; i <= slotuser.MaxCards; i++ {
 		w.enroll(a, i)
 	}
-	s, sn := w.session(slotuser.MaxCards + 1)
-	if _, err := slotuser.Enroll(ctx, a, sn, s, time.Now()); !errors.Is(err, slotuser.ErrFull) {
+	if _, err := w.tryEnroll(a, slotuser.MaxCards+1); !errors.Is(err, slotuser.ErrFull) {
 		t.Fatalf("enrolling a 6th card: %v, want ErrFull", err)
 	}
 	// Card 1 joins slot b with the same key pair, and stays usable for a.
 	w.enroll(b, 1)
 	la, _ := slotuser.List(ctx, a)
 	lb, _ := slotuser.List(ctx, b)
-	if !bytes.Equal(la[0].PublicKey, lb[0].PublicKey) {
+	if !bytes.Equal(la.Cards[0].PublicKey, lb.Cards[0].PublicKey) {
 		t.Error("enrolling at a second slot generated a new key pair")
 	}
 	for _, slot := range []hsm.UserSlot{a, b} {
@@ -262,10 +289,10 @@ func TestEnrollProvesTheCard(t *testing.T) {
 	w := newWorld(t, 1)
 	slot, _ := hsm.OpenSimUserSlot(t.TempDir())
 	s, sn := w.session(1)
-	if _, err := slotuser.Enroll(context.Background(), slot, sn, fakeCard{s}, time.Now()); !errors.Is(err, slotuser.ErrCardCannotUnwrap) {
-		t.Fatalf("Enroll with a bad card: %v", err)
+	if _, err := slotuser.PrepareEnroll(context.Background(), slot, sn, fakeCard{s}, "", time.Now()); !errors.Is(err, slotuser.ErrCardCannotUnwrap) {
+		t.Fatalf("PrepareEnroll with a bad card: %v", err)
 	}
-	if l, _ := slotuser.List(context.Background(), slot); len(l) != 0 {
+	if l, _ := slotuser.List(context.Background(), slot); len(l.Cards) != 0 {
 		t.Fatalf("a bad card was stored: %v", l)
 	}
 }
@@ -303,7 +330,7 @@ func TestActivateRefusesADamagedAnswer(t *testing.T) {
 	slot := &loginSpy{UserSlot: inner}
 	w.enroll(slot, 1)
 	s, sn := w.session(1)
-	if err := slotuser.Activate(context.Background(), slot, sn, garbler{s}); !errors.Is(err, slotuser.ErrDamagedAnswer) {
+	if _, err := slotuser.Activate(context.Background(), slot, sn, garbler{s}); !errors.Is(err, slotuser.ErrDamagedAnswer) {
 		t.Fatalf("Activate with a spoilt answer: %v", err)
 	}
 	if slot.logins != 0 {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/hsm/pkcs11"
 	"github.com/hsmcards/hsmcards/internal/softhsmtest"
 	"github.com/hsmcards/hsmcards/slotuser"
 )
@@ -28,9 +29,9 @@ func softHSM(t *testing.T, labels ...string) (module, dir string) {
 	return st.Module, st.Dir
 }
 
-func openSlot(t *testing.T, module, label string, soPIN []byte) *hsm.PKCS11UserSlot {
+func openSlot(t *testing.T, module, label string, soPIN []byte) *pkcs11.UserSlot {
 	t.Helper()
-	s, err := hsm.OpenPKCS11UserSlot(module, hsm.TokenByLabel(label), soPIN)
+	s, err := pkcs11.OpenUserSlot(module, pkcs11.TokenByLabel(label), soPIN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,12 +46,12 @@ func openSlot(t *testing.T, module, label string, soPIN []byte) *hsm.PKCS11UserS
 func TestSoftHSMSlot(t *testing.T) {
 	module, dir := softHSM(t, "appliance", "apps")
 	// The Backup Key token is open beside it, as in the wizard.
-	bk, err := hsm.OpenPKCS11(module, hsm.TokenByLabel("appliance"), []byte(testUserPIN))
+	bk, err := pkcs11.Open(module, pkcs11.TokenByLabel("appliance"), []byte(testUserPIN))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer bk.Close()
-	if _, err := hsm.OpenPKCS11UserSlot(module, hsm.TokenByLabel("appliance"), nil); err == nil {
+	if _, err := pkcs11.OpenUserSlot(module, pkcs11.TokenByLabel("appliance"), nil); err == nil {
 		t.Fatal("the Backup Key's token was opened as a user card slot too")
 	}
 
@@ -71,15 +72,14 @@ func TestSoftHSMSlot(t *testing.T) {
 	}
 	again := openSlot(t, module, "apps", nil)
 	list, err := slotuser.List(ctx, again)
-	if err != nil || len(list) != 1 {
-		t.Fatalf("List after reopening = %d cards, %v; want 1", len(list), err)
+	if err != nil || len(list.Cards) != 1 {
+		t.Fatalf("List after reopening = %+v, %v; want 1 card", list, err)
 	}
 	if err := w.activate(again, 2); err != nil || !again.Active() {
 		t.Fatalf("activate after reopening: %v", err)
 	}
-	s3, sn3 := w.session(3)
-	if _, err := slotuser.Enroll(ctx, again, sn3, s3, list[0].Enrolled); !errors.Is(err, hsm.ErrSOPINNeeded) {
-		t.Fatalf("Enroll without the SO PIN: %v, want ErrSOPINNeeded", err)
+	if _, err := w.tryEnroll(again, 3); !errors.Is(err, hsm.ErrSOPINNeeded) {
+		t.Fatalf("enrolling without the SO PIN: %v, want ErrSOPINNeeded", err)
 	}
 }
 
@@ -87,14 +87,12 @@ func TestSoftHSMWrongSOPIN(t *testing.T) {
 	module, _ := softHSM(t, "apps")
 	slot := openSlot(t, module, "apps", []byte("not-the-so-pin"))
 	w := newWorld(t, 1)
-	s, sn := w.session(1)
-	_, err := slotuser.Enroll(context.Background(), slot, sn, s, testTime)
-	if !errors.Is(err, hsm.ErrWrongPIN) {
-		t.Fatalf("Enroll with a wrong SO PIN: %v, want ErrWrongPIN", err)
+	if _, err := w.tryEnroll(slot, 1); !errors.Is(err, hsm.ErrWrongPIN) {
+		t.Fatalf("enrolling with a wrong SO PIN: %v, want ErrWrongPIN", err)
 	}
 	// Nothing changed: the token's user PIN is the old one, no record stored.
-	if l, err := slotuser.List(context.Background(), slot); err != nil || len(l) != 0 {
-		t.Fatalf("List = %v, %v", l, err)
+	if l, err := slotuser.List(context.Background(), slot); err != nil || len(l.Cards)+len(l.Refused) != 0 {
+		t.Fatalf("List = %+v, %v", l, err)
 	}
 	if err := slot.Login(context.Background(), []byte(testUserPIN)); err != nil {
 		t.Fatalf("the old user PIN: %v", err)

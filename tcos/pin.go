@@ -144,6 +144,7 @@ func (s *Session) VerifyPINOnPad(ctx context.Context, slot Slot) error {
 	s.t.logPad(tmpl, "verify")
 	out, err := pad.VerifyPIN(ctx, cardio.PINVerify{
 		Timeout: s.opts.PINTimeout, MinLen: MinPINLen, MaxLen: MaxPINLen, APDU: tmpl,
+		LangID: s.opts.PadLangID,
 	})
 	return s.t.padResult(out, err)
 }
@@ -208,6 +209,7 @@ func (s *Session) ChangePINOnPad(ctx context.Context, slot Slot) error {
 	s.t.logPad(tmpl, "change")
 	out, err := pad.ModifyPIN(ctx, cardio.PINModify{
 		Timeout: s.opts.PINTimeout, MinLen: MinPINLen, MaxLen: MaxPINLen, APDU: tmpl, NewOnly: true,
+		LangID: s.opts.PadLangID,
 	})
 	err = s.t.padResult(out, err)
 	var se *StatusError

@@ -80,6 +80,9 @@ type Options struct {
 	APDULog io.Writer
 	// PINTimeout bounds a PIN typed on the reader's PIN pad.
 	PINTimeout time.Duration
+	// PadLangID is the language of the prompts a PIN-pad reader shows on
+	// its own display (PC/SC part 10 wLangId, docs/pcsc.md); 0 is English.
+	PadLangID uint16
 }
 
 // Profile constants (docs/tcos.md, "Card profile"). The PIN constants are in

@@ -508,6 +508,25 @@ func (p *fakePad) ModifyPIN(ctx context.Context, req cardio.PINModify) ([]byte, 
 
 func (p *fakePad) CanModify() bool { return p.canModify }
 
+// The PIN pad's own prompts are in the session's language (wLangId).
+func TestPINPadLanguage(t *testing.T) {
+	ctx := context.Background()
+	r := readerWith(t, simcard.New(testSerial))
+	c, err := r.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	pad := &fakePad{card: c, pin: "123456", newPN: "654321", canModify: true}
+	s := tcos.Open(padCard{c, pad}, tcos.Options{PINTimeout: 30 * time.Second, PadLangID: 0x0407})
+	if err := s.ChangePINOnPad(ctx, tcos.SlotBackupKey); err != nil {
+		t.Fatal(err)
+	}
+	if pad.verifyReq.LangID != 0x0407 || pad.modifyReq.LangID != 0x0407 {
+		t.Errorf("wLangId verify %#04x, modify %#04x; want 0x0407 (German) for both", pad.verifyReq.LangID, pad.modifyReq.LangID)
+	}
+}
+
 func TestPINPad(t *testing.T) {
 	ctx := context.Background()
 	r := readerWith(t, simcard.New(testSerial))

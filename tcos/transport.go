@@ -207,7 +207,7 @@ func (t *Transport) padResult(out []byte, err error) error {
 		return cardio.ErrCardMute
 	}
 	t.logResponse(resp, true)
-	if resp.SW&0xFF00 == 0x6400 || resp.SW == cardio.SWPadBadParams {
+	if cardio.IsPINPadStatus(resp.SW) {
 		return &cardio.PINPadError{SW: resp.SW}
 	}
 	return resp.Err()

@@ -1,8 +1,11 @@
 // Package vpcd puts a simulated card into pcscd's virtual reader: it connects
 // to the vpcd driver (Debian vsmartcard-vpcd) as a TCP client and answers its
 // requests from a cardio.SimulatedCard. Connecting is inserting the card,
-// closing the connection is pulling it (DESIGN.md "A real PC/SC stack in
-// tests: pcscd + vpcd"). It needs no cgo: only pcscd links the driver.
+// closing the connection is pulling it. docs/vpcd.md describes the wire
+// protocol. It needs no cgo: only pcscd links the driver.
+//
+// Serve is one insertion; Run keeps the card in the reader, connecting again
+// after pcscd restarts.
 package vpcd
 
 import (
@@ -12,15 +15,17 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
+	"time"
 
 	"github.com/hsmcards/hsmcards/cardio"
 )
 
 // DefaultAddr is where vpcd listens for the card of reader "Virtual PCD 00 00";
-// "Virtual PCD 00 01" is on port 35964.
+// "Virtual PCD 00 01" is on port 35964 (docs/vpcd.md).
 const DefaultAddr = "localhost:35963"
 
-// Control requests vpcd sends as 1-byte payloads (DESIGN.md wire protocol).
+// Control requests vpcd sends as 1-byte payloads (docs/vpcd.md).
 const (
 	CtlPowerOff = 0x00
 	CtlPowerOn  = 0x01
@@ -33,6 +38,45 @@ const MaxFrame = 0xFFFF
 
 // ErrEmptyFrame is a zero-length payload, which neither side ever sends.
 var ErrEmptyFrame = errors.New("vpcd sent an empty frame")
+
+// ErrClosed is vpcd closing the connection: the card left the reader
+// because pcscd stopped (or restarted).
+var ErrClosed error = &hinted{
+	err:  errors.New("the virtual reader (vpcd) closed the connection"),
+	hint: "pcscd stopped or restarted; hsmcards vpcd puts the card back once it is up",
+}
+
+// ErrNotLocal is a connection whose other end is on another machine, made
+// without Options.Remote: every APDU, PINs typed on the host included,
+// would cross that network in the clear.
+var ErrNotLocal = errors.New("the virtual reader is not on this machine")
+
+// hinted is an error with a hint (cardio.Hint finds it), as age's are.
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (e *hinted) Error() string { return e.err.Error() }
+func (e *hinted) Hint() string  { return e.hint }
+func (e *hinted) Unwrap() error { return e.err }
+
+// UnreachableError is vpcd not taking the connection.
+type UnreachableError struct {
+	Addr string
+	Err  error // what the dial said
+}
+
+func (e *UnreachableError) Error() string {
+	return "cannot reach the virtual reader at " + e.Addr
+}
+
+// Hint says what usually is the cause.
+func (e *UnreachableError) Hint() string {
+	return "is pcscd running with the vpcd driver (Debian packages pcscd, vsmartcard-vpcd)?"
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // ReadFrame reads one frame (2-byte big-endian length, then payload) into
 // buf, growing it if needed, and returns the payload. A stream that ends
@@ -74,8 +118,8 @@ func WriteFrame(w io.Writer, payload []byte) error {
 
 // Serve inserts card into the vpcd reader at addr (DefaultAddr when empty) and
 // answers vpcd until ctx ends, which pulls the card and returns nil. It
-// returns an error when vpcd cannot be reached (is pcscd running with the
-// vpcd driver?) or closes the connection; reconnecting is the caller's choice.
+// returns an *UnreachableError when vpcd cannot be reached, ErrClosed when
+// vpcd closes the connection; Run is Serve again and again.
 func Serve(ctx context.Context, addr string, card cardio.SimulatedCard) error {
 	if addr == "" {
 		addr = DefaultAddr
@@ -86,15 +130,18 @@ func Serve(ctx context.Context, addr string, card cardio.SimulatedCard) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		return fmt.Errorf("cannot reach the virtual reader at %s (is pcscd running with the vpcd driver?): %w", addr, err)
+		return &UnreachableError{Addr: addr, Err: err}
 	}
 	return ServeConn(ctx, conn, card)
 }
 
 // ServeConn answers vpcd's requests on conn from card until ctx ends (nil) or
-// the connection fails. It closes conn. A request still being processed when
-// ctx ends gets no answer, as when a card is pulled in the middle of a command.
+// the connection fails. It closes conn, and resets card: a card that leaves
+// the reader loses its power, and with it every verification. A request
+// still being processed when ctx ends gets no answer, as when a card is
+// pulled in the middle of a command.
 func ServeConn(ctx context.Context, conn net.Conn, card cardio.SimulatedCard) error {
+	defer card.Reset()
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
@@ -107,8 +154,8 @@ func ServeConn(ctx context.Context, conn net.Conn, card cardio.SimulatedCard) er
 			return nil
 		}
 		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return errors.New("the virtual reader (vpcd) closed the connection")
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
+				return ErrClosed
 			}
 			return fmt.Errorf("reading from the virtual reader: %w", err)
 		}
@@ -143,4 +190,136 @@ func handle(card cardio.SimulatedCard, req []byte) []byte {
 	}
 	// Unknown control bytes are ignored: vpcd expects an answer only to 04.
 	return nil
+}
+
+// Backoff bounds the waits between Run's attempts to reach vpcd: the first
+// wait is Min, each next one twice the last, up to Max.
+type Backoff struct {
+	Min, Max time.Duration
+}
+
+// DefaultBackoff is Run's when Options.Backoff is zero: pcscd is back within
+// a second or two of a restart, and a vpcd that stays away is asked every
+// 5 s, not in a tight loop.
+var DefaultBackoff = Backoff{Min: 250 * time.Millisecond, Max: 5 * time.Second}
+
+// next is the wait after the previous one, prev 0 for the first.
+func (b Backoff) next(prev time.Duration) time.Duration {
+	if prev <= 0 {
+		return b.Min
+	}
+	return min(2*prev, b.Max)
+}
+
+// Options are Run's settings.
+type Options struct {
+	// Addr is vpcd's HOST:PORT, DefaultAddr when empty.
+	Addr string
+	// Remote allows a vpcd on another machine. Without it Run refuses a
+	// connection whose other end is not a loopback address (ErrNotLocal),
+	// whatever the name in Addr resolved to.
+	Remote bool
+	// Backoff bounds the waits between attempts; DefaultBackoff when zero.
+	Backoff Backoff
+	// Attempts is how many attempts in a row may fail before Run gives up
+	// and returns the last error; 0 never gives up. An attempt that
+	// connected starts the count again.
+	Attempts int
+	// Connected, if set, is told each time the card is in the reader: the
+	// connection to vpcd is made. This, not the call to Run, is when to say
+	// that the card is served.
+	Connected func(addr string)
+	// Lost, if set, is told why vpcd could not be reached or went away, and
+	// how long Run waits before the next attempt.
+	Lost func(err error, retry time.Duration)
+
+	dial func(ctx context.Context, network, addr string) (net.Conn, error) // tests
+	wait func(ctx context.Context, d time.Duration) error                  // tests
+}
+
+// Run keeps card in the vpcd reader until ctx ends, then pulls it and
+// returns nil. When vpcd cannot be reached, or closes the connection (pcscd
+// stopped or restarted), Run tries again after a wait that grows from
+// Backoff.Min to Backoff.Max, and starts again at Min once it was connected.
+// It returns an error only for ErrNotLocal, and after Options.Attempts
+// failed attempts in a row.
+func Run(ctx context.Context, card cardio.SimulatedCard, o Options) error {
+	addr := o.Addr
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	b := o.Backoff
+	if b.Min <= 0 || b.Max < b.Min {
+		b = DefaultBackoff
+	}
+	dial := o.dial
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	wait := o.wait
+	if wait == nil {
+		wait = sleep
+	}
+	var delay time.Duration
+	failed := 0
+	for {
+		conn, err := dial(ctx, "tcp", addr)
+		if ctx.Err() != nil {
+			if conn != nil {
+				conn.Close()
+			}
+			return nil
+		}
+		if err != nil {
+			err = &UnreachableError{Addr: addr, Err: err}
+			failed++
+		} else {
+			if !o.Remote && !loopback(conn.RemoteAddr()) {
+				conn.Close()
+				return fmt.Errorf("%w: %s is %v", ErrNotLocal, addr, conn.RemoteAddr())
+			}
+			failed, delay = 0, 0
+			if o.Connected != nil {
+				o.Connected(addr)
+			}
+			err = ServeConn(ctx, conn, card)
+			if ctx.Err() != nil {
+				return nil
+			}
+			failed++
+		}
+		if o.Attempts > 0 && failed >= o.Attempts {
+			return err
+		}
+		delay = b.next(delay)
+		if o.Lost != nil {
+			o.Lost(err, delay)
+		}
+		if wait(ctx, delay) != nil {
+			return nil
+		}
+	}
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// loopback reports whether a is an address of this machine's loopback.
+func loopback(a net.Addr) bool {
+	if t, ok := a.(*net.TCPAddr); ok {
+		ip, ok := netip.AddrFromSlice(t.IP)
+		return ok && ip.Unmap().IsLoopback()
+	}
+	ap, err := netip.ParseAddrPort(a.String())
+	return err == nil && ap.Addr().Unmap().IsLoopback()
 }

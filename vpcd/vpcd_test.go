@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hsmcards/hsmcards/cardio"
 )
 
 // testCard answers each APDU with the command reversed plus 9000, so a test
@@ -159,9 +163,8 @@ func TestServeReaderCloses(t *testing.T) {
 	done := serve(context.Background(), addr, &testCard{atr: tcosATR})
 	c := accept(t, conns)
 	c.Close() // pcscd stopped
-	err := <-done
-	if err == nil || !strings.Contains(err.Error(), "closed the connection") {
-		t.Fatalf("Serve = %v, want a closed-connection error", err)
+	if err := <-done; !errors.Is(err, ErrClosed) {
+		t.Fatalf("Serve = %v, want ErrClosed", err)
 	}
 }
 
@@ -173,8 +176,12 @@ func TestServeNoReader(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
 	err = Serve(context.Background(), addr, &testCard{atr: tcosATR})
-	if err == nil || !strings.Contains(err.Error(), "pcscd") {
-		t.Fatalf("Serve = %v, want an error that points at pcscd", err)
+	var unreachable *UnreachableError
+	if !errors.As(err, &unreachable) || unreachable.Addr != addr {
+		t.Fatalf("Serve = %v, want an *UnreachableError for %s", err, addr)
+	}
+	if h := cardio.Hint(err); !strings.Contains(h, "pcscd") {
+		t.Errorf("hint %q does not point at pcscd", h)
 	}
 }
 
@@ -264,4 +271,186 @@ func FuzzReadFrame(f *testing.F) {
 			consumed += b.Len()
 		}
 	})
+}
+
+// localPipe is one end of an in-memory connection that says it comes from
+// the given address, as a TCP connection to vpcd would.
+type localPipe struct {
+	net.Conn
+	remote net.Addr
+}
+
+func (p localPipe) RemoteAddr() net.Addr { return p.remote }
+
+var loopbackAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 35963}
+
+// script plays vpcd for Run: each dial takes the next entry, an error or a
+// session that the test side runs on its end of the pipe.
+type script struct {
+	t      *testing.T
+	steps  []func(net.Conn) // nil: the dial fails
+	dials  int
+	events []string
+	waits  []time.Duration
+	done   chan struct{} // closed when the script is used up
+}
+
+func (s *script) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	if s.dials == len(s.steps) {
+		close(s.done)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	step := s.steps[s.dials]
+	s.dials++
+	if step == nil {
+		return nil, errors.New("connection refused")
+	}
+	ours, theirs := net.Pipe()
+	go func() {
+		defer theirs.Close()
+		step(theirs)
+	}()
+	return localPipe{ours, loopbackAddr}, nil
+}
+
+func (s *script) options() Options {
+	return Options{
+		Addr:      "localhost:35963",
+		Backoff:   Backoff{Min: 100 * time.Millisecond, Max: 700 * time.Millisecond},
+		Connected: func(addr string) { s.events = append(s.events, "connected") },
+		Lost: func(err error, retry time.Duration) {
+			s.events = append(s.events, fmt.Sprintf("lost after %v", retry))
+		},
+		dial: s.dial,
+		wait: func(ctx context.Context, d time.Duration) error {
+			s.waits = append(s.waits, d) // no real waiting: the delays are the result
+			return ctx.Err()
+		},
+	}
+}
+
+// session is vpcd inserting the card, asking its ATR, then pcscd stopping.
+// It runs on its own goroutine, so it reports with t.Error.
+func session(t *testing.T) func(net.Conn) {
+	return func(c net.Conn) {
+		if err := WriteFrame(c, []byte{CtlGetATR}); err != nil {
+			t.Error(err)
+			return
+		}
+		if got, err := ReadFrame(c, nil); err != nil || !bytes.Equal(got, tcosATR) {
+			t.Errorf("ATR = % X, %v", got, err)
+		}
+	}
+}
+
+// Run connects again after vpcd goes away (pcscd restarted), waiting longer
+// after each failed attempt up to Backoff.Max, and from Backoff.Min again
+// once it was connected; it says the card is served only once connected.
+func TestRunReconnects(t *testing.T) {
+	s := &script{t: t, done: make(chan struct{})}
+	s.steps = []func(net.Conn){nil, session(t), nil, nil, nil, nil, nil, session(t)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- Run(ctx, &testCard{atr: tcosATR}, s.options()) }()
+	<-s.done
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatalf("Run = %v, want nil after cancel", err)
+	}
+	ms := time.Millisecond
+	wantWaits := []time.Duration{100 * ms, 100 * ms, 200 * ms, 400 * ms, 700 * ms, 700 * ms, 700 * ms, 100 * ms}
+	if !slices.Equal(s.waits, wantWaits) {
+		t.Errorf("waits = %v, want %v", s.waits, wantWaits)
+	}
+	wantEvents := []string{
+		"lost after 100ms", // pcscd not up yet: nothing said about serving
+		"connected", "lost after 100ms",
+		"lost after 200ms", "lost after 400ms", "lost after 700ms", "lost after 700ms", "lost after 700ms",
+		"connected", "lost after 100ms",
+	}
+	if !slices.Equal(s.events, wantEvents) {
+		t.Errorf("events = %q\nwant %q", s.events, wantEvents)
+	}
+}
+
+// Run gives up after Options.Attempts failed attempts in a row, with an
+// error that says where and why.
+func TestRunGivesUp(t *testing.T) {
+	s := &script{t: t, done: make(chan struct{})}
+	s.steps = []func(net.Conn){nil, nil, nil, nil}
+	o := s.options()
+	o.Attempts = 3
+	err := Run(context.Background(), &testCard{atr: tcosATR}, o)
+	var unreachable *UnreachableError
+	if !errors.As(err, &unreachable) || unreachable.Addr != "localhost:35963" {
+		t.Fatalf("Run = %v, want an *UnreachableError", err)
+	}
+	if s.dials != 3 || len(s.waits) != 2 {
+		t.Errorf("%d dials and %d waits, want 3 and 2", s.dials, len(s.waits))
+	}
+}
+
+// A name that resolves to another machine is refused once connected, unless
+// Options.Remote says so: the card's APDUs would cross its network.
+func TestRunRefusesRemotePeer(t *testing.T) {
+	remote := &net.TCPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 35963}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		ours, theirs := net.Pipe()
+		go func() { io.Copy(io.Discard, theirs); theirs.Close() }()
+		return localPipe{ours, remote}, nil
+	}
+	card := &testCard{atr: tcosATR}
+	connected := false
+	o := Options{Addr: "localhost:35963", dial: dial, Connected: func(string) { connected = true }}
+	if err := Run(context.Background(), card, o); !errors.Is(err, ErrNotLocal) {
+		t.Fatalf("Run = %v, want ErrNotLocal", err)
+	}
+	if connected {
+		t.Error("a refused connection was reported as serving")
+	}
+	// With Remote the same connection is served.
+	ctx, cancel := context.WithCancel(context.Background())
+	o.Remote = true
+	o.Connected = func(string) { cancel() }
+	if err := Run(ctx, card, o); err != nil {
+		t.Fatalf("Run with Remote = %v", err)
+	}
+}
+
+func TestLoopback(t *testing.T) {
+	for _, tt := range []struct {
+		addr net.Addr
+		want bool
+	}{
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, true},
+		{&net.TCPAddr{IP: net.IPv4(127, 1, 2, 3)}, true},
+		{&net.TCPAddr{IP: net.IPv6loopback}, true},
+		{&net.TCPAddr{IP: net.IPv4(10, 0, 0, 1)}, false},
+		{&net.TCPAddr{IP: net.ParseIP("::ffff:127.0.0.1")}, true},
+		{&net.UnixAddr{Name: "/tmp/x"}, false},
+	} {
+		if got := loopback(tt.addr); got != tt.want {
+			t.Errorf("loopback(%v) = %v, want %v", tt.addr, got, tt.want)
+		}
+	}
+}
+
+// When the connection ends the card has left the reader: it is reset, so
+// nothing verified survives into the next insertion.
+func TestServeConnResetsCardAtTheEnd(t *testing.T) {
+	card := &testCard{atr: tcosATR}
+	ours, theirs := net.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- ServeConn(context.Background(), ours, card) }()
+	request(t, theirs, []byte{0x00, 0x20, 0x00, 0x81})
+	before := card.Resets()
+	theirs.Close()
+	if err := <-done; !errors.Is(err, ErrClosed) {
+		t.Fatalf("ServeConn = %v, want ErrClosed", err)
+	}
+	if card.Resets() != before+1 {
+		t.Errorf("resets %d → %d, want one more when the card left", before, card.Resets())
+	}
 }

@@ -2,9 +2,11 @@ package wizard
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/scenario"
 	"github.com/hsmcards/hsmcards/tcos"
 	"github.com/hsmcards/hsmcards/tcos/simcard"
 )
@@ -34,14 +37,39 @@ type rig struct {
 	auditPath string
 	// screens, when set, collects the screen after every key.
 	screens *[]string
+	// touched, when set, counts calls into the reader, the deck and the
+	// instructor: update fails if Update or View makes one.
+	touched *atomic.Int64
+	// seen remembers every holder of a secret, for the check that none
+	// outlives its step.
+	seen *secretsSeen
+}
+
+// update is Update and View, as the program calls them, checking that
+// neither touches the reader, the deck or the instructor.
+func (r *rig) update(msg tea.Msg) tea.Cmd {
+	r.t.Helper()
+	var before int64
+	if r.touched != nil {
+		before = r.touched.Load()
+	}
+	_, cmd := r.m.Update(msg)
+	r.m.View()
+	if r.touched != nil && r.touched.Load() != before {
+		r.t.Fatalf("Update or View of %T called the reader, the deck or the instructor", msg)
+	}
+	if r.seen != nil {
+		r.seen.observe(r.m)
+	}
+	return cmd
 }
 
 // auditEvents flushes the audit trail, checks that its chain verifies and
 // returns the wizard's events (without the chain's session lines).
 func (r *rig) auditEvents() []audit.Event {
 	r.t.Helper()
-	r.m.trail.close()
-	r.m.trail = newTrail(nil)
+	r.m.env.trail.close()
+	r.m.env.trail = newTrail(nil)
 	tr, err := audit.ReadFile(r.auditPath)
 	if err != nil {
 		r.t.Fatal(err)
@@ -69,7 +97,7 @@ func newRigWith(t *testing.T, cards []*simcard.Card, sc []cardio.SimulatedCard, 
 		t.Fatal(err)
 	}
 	r := &rig{t: t, cards: cards, sim: cardio.NewSimReader(sc), hsm: h, log: &bytes.Buffer{},
-		clock: time.Date(2026, 11, 28, 5, 0, 0, 0, time.UTC)}
+		clock: time.Date(2026, 11, 28, 5, 0, 0, 0, time.UTC), seen: newSecretsSeen()}
 	r.auditPath = filepath.Join(t.TempDir(), "audit.jsonl")
 	al, err := audit.Open(r.auditPath)
 	if err != nil {
@@ -79,6 +107,19 @@ func newRigWith(t *testing.T, cards []*simcard.Card, sc []cardio.SimulatedCard, 
 	r.m = New(Config{Reader: r.sim, Sim: r.sim, HSM: h, APDULog: r.log, Audit: al, Now: func() time.Time { return r.clock }})
 	r.run(r.m.Init())
 	return r
+}
+
+// train gives the rig the trainer's instructor menu, as main does on the
+// simulated reader: the model starts anew with it.
+func (r *rig) train() *cardio.Faults {
+	r.t.Helper()
+	cfg := r.m.cfg
+	cfg.Instructor = scenario.NewInstructor(r.sim)
+	r.m.env.trail.close()
+	r.m = New(cfg)
+	r.seen = newSecretsSeen()
+	r.run(r.m.Init())
+	return r.sim.FaultLayer()
 }
 
 // run executes cmd and everything it leads to.
@@ -97,7 +138,7 @@ func (r *rig) run(cmd tea.Cmd) {
 	case tea.QuitMsg:
 		r.quit = true
 	default:
-		_, next := r.m.Update(msg)
+		next := r.update(msg)
 		r.run(next)
 	}
 }
@@ -108,7 +149,7 @@ func (r *rig) press(keys ...string) {
 	r.t.Helper()
 	for _, k := range keys {
 		for _, msg := range keyMsgs(k) {
-			_, cmd := r.m.Update(msg)
+			cmd := r.update(msg)
 			r.run(cmd)
 			if r.screens != nil {
 				*r.screens = append(*r.screens, r.screen())
@@ -121,7 +162,8 @@ func keyMsgs(k string) []tea.KeyPressMsg {
 	named := map[string]tea.KeyPressMsg{
 		"enter": {Code: tea.KeyEnter}, "esc": {Code: tea.KeyEscape}, "backspace": {Code: tea.KeyBackspace},
 		"up": {Code: tea.KeyUp}, "down": {Code: tea.KeyDown}, "ctrl+c": {Code: 'c', Mod: tea.ModCtrl},
-		"f12": {Code: tea.KeyF12},
+		"ctrl+f": {Code: 'f', Mod: tea.ModCtrl},
+		"f12":    {Code: tea.KeyF12},
 	}
 	if m, ok := named[k]; ok {
 		return []tea.KeyPressMsg{m}
@@ -140,7 +182,7 @@ func keyMsgs(k string) []tea.KeyPressMsg {
 func (r *rig) advance(d time.Duration) {
 	r.t.Helper()
 	r.clock = r.clock.Add(d)
-	_, cmd := r.m.Update(tickMsg(r.clock))
+	cmd := r.update(tickMsg(r.clock))
 	r.run(cmd)
 }
 
@@ -179,3 +221,5 @@ func (r *rig) card(i int, pin string) {
 }
 
 func (r *rig) apdus() string { return r.log.String() }
+
+func t0ctx() context.Context { return context.Background() }

@@ -34,33 +34,38 @@ type copyOperator struct {
 	failedDsts map[int]bool // targets a write to which was reported incomplete
 }
 
-func (o *copyOperator) tool() *copyTool {
-	t, _ := o.r.m.act.(*copyTool)
+func (o *copyOperator) tool() *copyOp {
+	t, _ := o.r.m.act.(*copyOp)
 	return t
 }
 
-// drive runs the copy to its end and returns the tool as it ended.
-func (o *copyOperator) drive() *copyTool {
+// drive runs the copy to its end and returns the copy as it ended.
+func (o *copyOperator) drive() *copyOp {
 	o.t.Helper()
-	return driveFlow(o.operator, flowLoop[*copyTool]{limit: 150, see: o.tool, act: o.act,
-		ended: func(t *copyTool) bool { return t.copied != (tcos.Serial{}) }})
+	a := driveFlow(o.operator, flowLoop{limit: 150, act: func(a activity) bool { return o.act(a.(*copyOp)) },
+		ended: func(a activity) bool { return a.(*copyOp).copied != (tcos.Serial{}) }})
+	t, _ := a.(*copyOp)
+	return t
 }
 
-func (o *copyOperator) act(t *copyTool) bool {
-	switch t.step {
-	case tInsert:
+func (o *copyOperator) act(t *copyOp) bool {
+	if t.f.mode != frameOn {
+		return false
+	}
+	switch {
+	case t.step.state == stepInsert:
 		target := t.src != nil
 		i := o.src
 		if target {
 			i = o.dst
 		}
 		o.insert(i)
-		if sentAway(&t.toolBase) {
+		if sentAway(t) {
 			o.sendAwayCopy(target)
 		}
-	case tPIN:
+	case t.step.state == stepPIN:
 		o.typePIN("123456")
-	case tConfirm:
+	case t.state == copyConfirm:
 		flat := strings.Join(strings.Fields(o.r.screen()), " ")
 		switch {
 		case strings.Contains(flat, "DIFFERENT Backup Key"), strings.Contains(flat, "ANOTHER share"), strings.Contains(flat, "does not know"):
@@ -72,11 +77,11 @@ func (o *copyOperator) act(t *copyTool) bool {
 				o.t.Fatalf("a target whose write was interrupted is shown as neither damaged, a copy, nor empty:\n%s", o.r.screen())
 			}
 			o.r.press("enter")
-			if t.step == tInsert {
+			if t.state == copyTarget {
 				// The write failed: the operator must be told so, and that
 				// the share is still held.
 				o.r.expect("The copy was not written completely", "The share is still in memory", "it will be written again")
-				if !t.holdsKey() {
+				if t.status().holds != holdsShare {
 					o.t.Fatalf("the share left memory after a failed write")
 				}
 				o.failedDsts[o.cur] = true
@@ -95,7 +100,7 @@ func (o *copyOperator) sendAwayCopy(target bool) {
 	case !target && o.src == 1:
 		o.src = 2
 	default:
-		o.t.Fatalf("the wizard sent away card %d too: %s / %s", o.cur, o.tool().note.text, o.tool().note.next)
+		o.t.Fatalf("the wizard sent away card %d too: %s / %s", o.cur, o.tool().f.note.text, o.tool().f.note.next)
 	}
 }
 
@@ -105,17 +110,19 @@ func (o *copyOperator) sendAwayCopy(target bool) {
 func (o *copyOperator) esc(leave bool) {
 	o.actions++
 	t := o.tool()
-	held, step := t.holdsKey(), t.step
+	held := t.status().holds == holdsShare
+	inserting := t.f.mode == frameOn && t.step.state == stepInsert
+	timedOut := t.f.mode == frameTimedOut
 	o.r.press("esc")
 	switch {
-	case step == tInsert && held:
+	case inserting && held:
 		o.r.expect("Leave this tool?", "held in memory and was not copied yet")
-		if o.r.m.act != t || !t.holdsKey() {
+		if o.r.m.act != t || t.status().holds != holdsShare {
 			o.t.Fatalf("Esc with the share in memory left without asking")
 		}
 		if !leave {
 			o.r.press("esc")
-			if t.step != tInsert || !t.holdsKey() {
+			if t.step.state != stepInsert || t.f.mode != frameOn || t.status().holds != holdsShare {
 				o.t.Fatalf("staying after the leave question lost the share")
 			}
 			return
@@ -127,7 +134,7 @@ func (o *copyOperator) esc(leave bool) {
 		}
 		// A new copy starts from the source.
 		o.src, o.dst = 1, 4
-	case step == tTimedOut && held:
+	case timedOut && held:
 		o.r.expect("Leave this tool?")
 		o.r.press("esc")
 	}
@@ -160,9 +167,10 @@ func runCopyCase(t *testing.T, arm func(o *copyOperator)) (apdus, actions int) {
 	if tool == nil || tool.copied != o.serial(o.dst) {
 		t.Fatalf("the copy did not end with card %d copied", o.dst)
 	}
-	if tool.holdsKey() {
+	if tool.status().holds != holdsNothing {
 		t.Errorf("the share is still held after the copy")
 	}
+	o.leave()
 	o.checkTries()
 	after := map[int][]byte{}
 	for i := 1; i <= 5; i++ {

@@ -18,34 +18,41 @@ import (
 
 const newTestPIN = "654321"
 
-func (o *operator) drivePIN() *pinTool {
+func (o *operator) drivePIN() *pinOp {
 	o.t.Helper()
 	interrupted, tryNew := false, false
-	see := func() *pinTool { t, _ := o.r.m.act.(*pinTool); return t }
-	return driveFlow(o, flowLoop[*pinTool]{limit: 100, see: see, act: func(t *pinTool) bool {
-		switch t.step {
-		case tInsert:
-			if strings.Contains(t.note.next, "type the NEW PIN as the current one") {
+	a := driveFlow(o, flowLoop{limit: 100, act: func(a activity) bool {
+		t := a.(*pinOp)
+		if t.f.mode != frameOn || t.state == pinDone {
+			return false
+		}
+		switch t.step.state {
+		case stepInsert:
+			if strings.Contains(t.f.note.next, "type the NEW PIN as the current one") {
 				interrupted = true // as the side panel says
 			}
 			o.insert(1)
 			return true
-		case tPIN:
-			pin := "123456"
-			if tryNew {
-				pin = newTestPIN
+		case stepPIN:
+			if t.step.field == 0 {
+				pin := "123456"
+				if tryNew {
+					pin = newTestPIN
+				}
+				o.typePIN(pin)
+			} else {
+				o.r.press(newTestPIN, "enter")
 			}
-			o.typePIN(pin)
-		case tNewPIN, tNewPINAgain:
-			o.r.press(newTestPIN, "enter")
 		default:
 			return false
 		}
-		if t.step == tPIN && t.note.level == lvWarn && interrupted {
+		if t.step.state == stepPIN && t.step.field == 0 && t.f.note.level == lvWarn && interrupted {
 			tryNew = !tryNew // refused after an interruption: the other one
 		}
 		return true
 	}})
+	t, _ := a.(*pinOp)
+	return t
 }
 
 // verifies reports whether pin verifies on card i's slot, spending a try
@@ -67,16 +74,17 @@ func runPINCase(t *testing.T, slot tcos.Slot, arm func(o *operator)) (apdus, act
 		item, other = "Change the PKCS#11 slot user PIN", tcos.SlotBackupKey
 	}
 	o.r.choose(item)
-	if _, ok := o.r.m.act.(*pinTool); !ok {
+	if _, ok := o.r.m.act.(*pinOp); !ok {
 		t.Fatalf("menu item %q is not a PIN change:\n%s", item, o.r.screen())
 	}
 	if arm != nil {
 		arm(o)
 	}
 	tool := o.drivePIN()
-	if tool == nil || tool.step != tDone || tool.changed != o.serial(1) {
+	if tool == nil || tool.state != pinDone || tool.changed != o.serial(1) {
 		t.Fatalf("the PIN change did not end in success")
 	}
+	o.leave()
 	o.checkTries()
 	apdus, actions = o.f.Count()-base, o.actions
 	if !o.verifies(1, slot, newTestPIN) {

@@ -47,11 +47,11 @@ type loginCall struct {
 	err error
 }
 
-func (s *slotSpy) SetUserCards(ctx context.Context, pin []byte, cards []hsm.UserCard) error {
+func (s *slotSpy) Change(ctx context.Context, pin []byte, change hsm.CardChange) (hsm.ChangeResult, error) {
 	s.mu.Lock()
 	s.pins = append(s.pins, bytes.Clone(pin))
 	s.mu.Unlock()
-	return s.UserSlot.SetUserCards(ctx, pin, cards)
+	return s.UserSlot.Change(ctx, pin, change)
 }
 
 func (s *slotSpy) Login(ctx context.Context, pin []byte) error {
@@ -142,14 +142,18 @@ func newSlotOperator(t *testing.T, deck string, op slotOp, enrolled int) *slotOp
 	spy := &slotSpy{UserSlot: sim}
 	cfg := r.m.cfg
 	cfg.HSM = hsm.WithUserSlot(r.hsm, spy)
-	r.m.trail.close()
+	r.m.env.trail.close()
 	r.m = New(cfg)
+	r.seen = newSecretsSeen()
 	r.run(r.m.Init())
 
 	for i := 1; i <= enrolled; i++ {
 		c := r.cards[i-1]
 		if err := withSession(c, func(s *tcos.Session) error {
-			_, err := slotuser.Enroll(t0ctx(), spy, c.Serial(), s, r.clock)
+			plan, err := slotuser.PrepareEnroll(t0ctx(), spy, c.Serial(), s, fmt.Sprintf("card %d", i), r.clock)
+			if err == nil {
+				_, err = slotuser.Apply(t0ctx(), spy, plan)
+			}
 			return err
 		}); err != nil {
 			t.Fatalf("enrolling card %d: %v", i, err)
@@ -157,16 +161,17 @@ func newSlotOperator(t *testing.T, deck string, op slotOp, enrolled int) *slotOp
 	}
 	so := &slotOperator{operator: operatorOn(t, r), spy: spy, op: op, tries: map[int]int{}}
 	so.restart = func() { r.choose(so.menu()) }
-	so.initial, err = spy.UserCards(t0ctx())
+	recs, err := spy.Records(t0ctx())
 	if err != nil {
 		t.Fatal(err)
 	}
+	so.initial = recs.Cards
 	r.screens = &so.screens
 	return so
 }
 
-func (o *slotOperator) tool() *slotCardTool {
-	t, _ := o.r.m.act.(*slotCardTool)
+func (o *slotOperator) tool() *slotCardOp {
+	t, _ := o.r.m.act.(*slotCardOp)
 	return t
 }
 
@@ -180,48 +185,69 @@ func (o *slotOperator) menu() string {
 // sameCards reports whether the slot still has exactly the initial cards,
 // with the same wraps.
 func (o *slotOperator) sameCards() bool {
-	now, err := o.spy.UserCards(t0ctx())
+	recs, err := o.spy.Records(t0ctx())
 	if err != nil {
 		o.t.Fatal(err)
 	}
-	return slices.EqualFunc(now, o.initial, func(a, b hsm.UserCard) bool {
+	return slices.EqualFunc(recs.Cards, o.initial, func(a, b hsm.UserCard) bool {
 		return a.Serial == b.Serial && a.Generation == b.Generation && bytes.Equal(a.WrappedPIN, b.WrappedPIN)
 	})
 }
 
 // drive runs the tool to its success and returns it.
-func (o *slotOperator) drive() *slotCardTool {
+func (o *slotOperator) drive() *slotCardOp {
 	o.t.Helper()
-	return driveFlow(o.operator, flowLoop[*slotCardTool]{limit: 150, see: o.tool, act: o.act,
-		ended: func(t *slotCardTool) bool { return t.done != (tcos.Serial{}) },
-		check: func(t *slotCardTool) {
-			if t.done == (tcos.Serial{}) && !o.sameCards() {
-				o.t.Fatalf("the slot's cards changed, but the tool reports no success: %s / %s", t.note.text, t.note.next)
+	a := driveFlow(o.operator, flowLoop{limit: 150, act: func(a activity) bool { return o.act(a.(*slotCardOp)) },
+		ended: func(a activity) bool { return a.(*slotCardOp).done != (tcos.Serial{}) },
+		check: func(a activity) {
+			if t := a.(*slotCardOp); t.done == (tcos.Serial{}) && !o.sameCards() {
+				o.t.Fatalf("the slot's cards changed, but the tool reports no success: %s / %s", t.f.note.text, t.f.note.next)
 			}
 		}})
+	t, _ := a.(*slotCardOp)
+	return t
 }
 
-func (o *slotOperator) act(t *slotCardTool) bool {
-	switch t.step {
-	case tInsert:
+func (o *slotOperator) act(t *slotCardOp) bool {
+	if t.f.mode != frameOn {
+		return false
+	}
+	switch t.state {
+	case slotLabel:
+		o.r.press("card 3", "enter")
+		return true
+	case slotConfirm:
+		// The security officer confirms the cards shown: the slot's cards
+		// and the one being enrolled, nothing else.
+		if t.plan == nil || len(t.plan.Cards) != len(o.initial)+1 || t.plan.Enrolling == nil || t.plan.Enrolling.Serial != o.serial(o.cur) {
+			o.t.Fatalf("the confirmation shows %+v", t.plan)
+		}
+		o.r.press("enter")
+		return true
+	case slotCard:
+	default:
+		return false
+	}
+	switch t.step.state {
+	case stepInsert:
 		if o.tries[o.want]++; o.tries[o.want] > 6 {
-			o.t.Fatalf("card %d tried %d times; wizard says: %s / %s", o.want, o.tries[o.want]-1, t.note.text, t.note.next)
+			o.t.Fatalf("card %d tried %d times; wizard says: %s / %s", o.want, o.tries[o.want]-1, t.f.note.text, t.f.note.next)
 		}
 		o.insert(o.want)
-		if sentAway(&t.toolBase) {
+		if sentAway(t) {
 			if o.want == o.spare {
-				o.t.Fatalf("the wizard sent away the spare card %d too: %s / %s", o.cur, t.note.text, t.note.next)
+				o.t.Fatalf("the wizard sent away the spare card %d too: %s / %s", o.cur, t.f.note.text, t.f.note.next)
 			}
 			o.want = o.spare
 		}
-	case tPIN:
+	case stepPIN:
 		o.typePIN("123456")
 		// No card of the matrix is stale or changed: advice to revoke or
 		// enroll a card anew would have the operator undo a good card.
-		if flat := strings.Join(strings.Fields(t.note.text+" "+t.note.next), " "); strings.Contains(flat, "evoke") || strings.Contains(flat, "enroll it again") {
-			o.t.Fatalf("after a fault the wizard advises to revoke a good card: %s / %s", t.note.text, t.note.next)
+		if flat := strings.Join(strings.Fields(t.f.note.text+" "+t.f.note.next), " "); strings.Contains(flat, "evoke") || strings.Contains(flat, "enroll it again") {
+			o.t.Fatalf("after a fault the wizard advises to revoke a good card: %s / %s", t.f.note.text, t.f.note.next)
 		}
-		if t.step == tDone && t.done != (tcos.Serial{}) && o.op == slotActivate {
+		if t.state == slotDone && t.done != (tcos.Serial{}) && o.op == slotActivate {
 			o.spy.mu.Lock()
 			n := len(o.spy.logins)
 			ok := n > 0 && o.spy.logins[n-1].err == nil && bytes.Equal(o.spy.logins[n-1].pin, o.spy.pins[len(o.spy.pins)-1])
@@ -240,8 +266,12 @@ func (o *slotOperator) act(t *slotCardTool) bool {
 func (o *slotOperator) activates(i int) error {
 	c := o.r.cards[i-1]
 	return withSession(c, func(s *tcos.Session) error {
-		if err := slotuser.Activate(t0ctx(), o.spy, c.Serial(), s); err != nil {
+		d, err := slotuser.Activate(t0ctx(), o.spy, c.Serial(), s)
+		if err != nil {
 			return err
+		}
+		if !d.None() {
+			return fmt.Errorf("the slot's own list disowns records: %+v", d)
 		}
 		if !o.spy.Active() {
 			return fmt.Errorf("the slot is not active")
@@ -297,13 +327,14 @@ func runSlotCase(t *testing.T, fl slotFlow, arm func(o *slotOperator)) (apdus, a
 	if tool == nil || tool.done != o.serial(o.cur) {
 		t.Fatalf("the tool did not end in success with card %d", o.cur)
 	}
+	o.leave()
 	o.checkTries()
-	cards, err := o.spy.UserCards(t0ctx())
+	recs, err := o.spy.Records(t0ctx())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var serials []tcos.Serial
-	for _, c := range cards {
+	for _, c := range recs.Cards {
 		serials = append(serials, c.Serial)
 	}
 	var want []tcos.Serial

@@ -1,6 +1,7 @@
 package wizard
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -11,11 +12,11 @@ import (
 
 	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/quorum"
-	"github.com/hsmcards/hsmcards/scenario"
 	"github.com/hsmcards/hsmcards/tcos"
+	"github.com/hsmcards/hsmcards/tcos/simcard"
 )
 
-// The fault matrix (issue 6 part 3): every flow is run clean once to count
+// The fault matrix (docs/wizard.md, "Tests"): every flow is run clean once to count
 // its APDUs and the operator's actions; then again for every fault at every
 // APDU index, every operator-time fault (a timeout, a card pulled at a
 // prompt) before every action, and every prop card in place of every deck
@@ -98,11 +99,24 @@ func operatorOn(t *testing.T, r *rig) *operator {
 	o.f.MuteWaits = false // a mute card answers ErrCardMute at once, as after the step's deadline
 	o.f.Trace = func(card int, cmd []byte) {
 		o.perCard[card]++
-		if len(cmd) > 5 && cmd[1] == 0x20 { // VERIFY with a PIN (DESIGN facts)
+		if len(cmd) > 5 && cmd[1] == tcos.INSVerify { // VERIFY with a PIN (docs/tcos.md)
 			o.reached[card]++
 		}
 	}
 	return o
+}
+
+// leave presses OK on the result screen, back to the menu, and checks
+// that no secret outlived its step.
+func (o *operator) leave() {
+	o.t.Helper()
+	if o.r.m.act != nil && frameOf(o.r.m.act).mode == frameDone {
+		o.r.press("enter")
+	}
+	if o.r.m.act != nil {
+		o.t.Fatalf("the activity did not end: %T", o.r.m.act)
+	}
+	o.r.seen.check(o.t, o.r.m)
 }
 
 // base is the operator every flow's operator embeds.
@@ -135,30 +149,74 @@ func (o *operator) checkTries() {
 
 // sentAway reports whether the wizard said to take the card out for good
 // (refused: blocked, foreign, not of this key set, read already).
-func sentAway(b *toolBase) bool {
-	return b.step == tInsert && b.note.level == lvError &&
-		(strings.HasPrefix(b.note.next, "Take this card out") || strings.HasPrefix(b.note.next, "Take it out. "))
+func sentAway(a activity) bool {
+	f, st := frameOf(a), stepOf(a)
+	return st != nil && st.state == stepInsert && f.mode == frameOn && f.note.level == lvError &&
+		(strings.HasPrefix(f.note.next, "Take this card out") || strings.HasPrefix(f.note.next, "Take it out. "))
 }
 
-// matrixActivity is the ceremony or a card tool: each runs on toolBase.
-type matrixActivity interface {
-	comparable
-	faultBase() *toolBase
+// frameOf is the frame of any activity.
+func frameOf(a activity) *frame {
+	switch a := a.(type) {
+	case *installOp:
+		return &a.f
+	case *loadOp:
+		return &a.f
+	case *copyOp:
+		return &a.f
+	case *pinOp:
+		return &a.f
+	case *inspectOp:
+		return &a.f
+	case *slotCardOp:
+		return &a.f
+	case *slotListOp:
+		return &a.f
+	case *infoOp:
+		return &a.f
+	}
+	panic("unknown activity")
 }
 
-// faultBase lets the matrix's drive loop read any activity's toolBase.
-func (b *toolBase) faultBase() *toolBase { return b }
+// stepOf is the card step an activity runs now, nil when it runs none.
+func stepOf(a activity) *cardStep {
+	switch a := a.(type) {
+	case *installOp:
+		switch a.state {
+		case instWrite, instOverwrite, instWriting:
+			return a.step
+		case instRead:
+			if a.reading.state == readCard {
+				return a.reading.step
+			}
+		}
+	case *loadOp:
+		if a.reading.state == readCard {
+			return a.reading.step
+		}
+	case *copyOp:
+		return a.step
+	case *pinOp:
+		return a.step
+	case *inspectOp:
+		return a.step
+	case *slotCardOp:
+		if a.state == slotCard {
+			return a.step
+		}
+	}
+	return nil
+}
 
 // flowLoop is what one flow's operator does its own way in driveFlow.
-type flowLoop[A matrixActivity] struct {
-	limit int      // actions before the flow counts as stuck
-	see   func() A // the activity on screen; nil once it is left
+type flowLoop struct {
+	limit int // actions before the flow counts as stuck
 	// ended reports whether the activity succeeded. nil: every end ends the
 	// drive; else an activity left before success is started again
 	// (o.restart), at most three times, and an end without success fails.
-	ended func(A) bool
-	check func(A)      // invariants that hold before every action
-	act   func(A) bool // the flow's action; false leaves the step to driveFlow
+	ended func(activity) bool
+	check func(activity)      // invariants that hold before every action
+	act   func(activity) bool // the flow's action; false leaves the step to driveFlow
 }
 
 // driveFlow runs a flow to its end and returns its activity as it ended.
@@ -166,17 +224,17 @@ type flowLoop[A matrixActivity] struct {
 // says), fails while a step still runs, checks the flow's invariants and
 // runs the operator-time fault; then it counts the action and takes it: the
 // flow's own, else OK on a timeout or at the end.
-func driveFlow[A matrixActivity](o *operator, l flowLoop[A]) A {
+func driveFlow(o *operator, l flowLoop) activity {
 	o.t.Helper()
-	var last, none A
+	var last activity
 	restarts := 0
 	for range l.limit {
 		if o.f.Unplugged() {
 			o.f.Replug()
 		}
-		a := l.see()
-		if a == none {
-			if l.ended == nil || last != none && l.ended(last) {
+		a := o.r.m.act
+		if a == nil {
+			if l.ended == nil || last != nil && l.ended(last) {
 				return last
 			}
 			if restarts++; restarts > 3 {
@@ -186,50 +244,94 @@ func driveFlow[A matrixActivity](o *operator, l flowLoop[A]) A {
 			continue
 		}
 		last = a
-		b := a.faultBase()
-		if b.busy != "" {
-			o.t.Fatalf("busy (%s) with no command running", b.busy)
+		if a.status().busy {
+			o.t.Fatalf("busy with no command running")
 		}
 		if l.check != nil {
 			l.check(a)
 		}
 		if o.before != nil {
 			o.before(o.actions)
-			if l.see() != a || b.busy != "" {
+			if o.r.m.act != a || a.status().busy {
 				continue
 			}
 		}
 		o.actions++
+		f := frameOf(a)
 		switch {
 		case l.act(a):
-		case b.step == tDone && l.ended != nil && !l.ended(a):
-			o.t.Fatalf("the flow ended without success: %s / %s", b.note.text, b.note.next)
-		case b.step == tTimedOut, b.step == tDone:
+		case f.mode == frameDone && l.ended != nil && !l.ended(a):
+			o.t.Fatalf("the flow ended without success: %s / %s", f.note.text, f.note.next)
+		case f.mode == frameTimedOut, f.mode == frameDone:
 			o.r.press("enter")
 		default:
-			o.t.Fatalf("unexpected step %d: %s / %s", b.step, b.note.text, b.note.next)
+			st := stepOf(a)
+			o.t.Fatalf("unexpected state (step %v): %s / %s", st != nil && st.state == stepInsert, f.note.text, f.note.next)
 		}
 	}
 	o.t.Fatalf("no end after %d actions", l.limit)
 	return last
 }
 
-func (o *operator) ceremony() *ceremony {
-	c, _ := o.r.m.act.(*ceremony)
-	return c
+// cer is the matrix's view of an install or a load.
+type cer struct {
+	a       activity
+	f       *frame
+	install *installOp // nil for a load
+	reading *keyReading
+}
+
+func (o *operator) ceremony() *cer { return ceremonyOf(o.r.m.act) }
+
+func ceremonyOf(a activity) *cer {
+	switch a := a.(type) {
+	case *installOp:
+		return &cer{a: a, f: &a.f, install: a, reading: a.reading}
+	case *loadOp:
+		return &cer{a: a, f: &a.f, reading: a.reading}
+	}
+	return nil
+}
+
+// writing: the install writes its shares.
+func (c *cer) writing() bool { return c.install != nil && c.install.state < instRead }
+
+func (c *cer) written() []tcos.Serial {
+	if c.install == nil {
+		return nil
+	}
+	return c.install.written
+}
+
+func (c *cer) read() []tcos.Serial {
+	if c.reading == nil {
+		return nil
+	}
+	return c.reading.read
+}
+
+// asksStart: "Write New Key" or "Read (New) Key", press OK/Cancel.
+func (c *cer) asksStart() bool {
+	if c.f.mode != frameOn {
+		return false
+	}
+	if c.install != nil && c.install.state == instStart {
+		return true
+	}
+	return c.reading != nil && c.reading.state == readStart && (c.install == nil || c.install.state == instRead)
 }
 
 // pick chooses the card to insert: in the write phase the first card not yet
 // written, when reading the first card of the set not yet read; never one
 // the wizard sent away.
-func (o *operator) pick(c *ceremony) int {
+func (o *operator) pick(c *cer) int {
 	for i := 1; i <= len(o.r.cards); i++ {
 		s := o.serial(i)
 		switch {
 		case o.bad[i]:
-		case c.phase == phaseWrite && indexOf(c.written, s) < 0:
+		case c.writing() && indexOf(c.written(), s) < 0:
 			return i
-		case c.phase != phaseWrite && indexOf(c.read, s) < 0 && (c.kind == opLoad || indexOf(c.written, s) >= 0):
+		case !c.writing() && indexOf(c.read(), s) < 0 && (c.install == nil || indexOf(c.written(), s) >= 0):
 			return i
 		}
 	}
@@ -237,23 +339,27 @@ func (o *operator) pick(c *ceremony) int {
 }
 
 // drive runs the ceremony to its end and returns it, or fails.
-func (o *operator) drive() *ceremony {
+func (o *operator) drive() *cer {
 	o.t.Helper()
-	return driveFlow(o, flowLoop[*ceremony]{limit: 200, see: o.ceremony, act: o.actCeremony,
-		check: func(c *ceremony) {
-			if c.kind == opInstall && c.phase != phaseDone && c.newKey == nil {
+	a := driveFlow(o, flowLoop{limit: 200, act: func(a activity) bool { return o.actCeremony(ceremonyOf(a)) },
+		check: func(a activity) {
+			if c := ceremonyOf(a); c.install != nil && c.install.state != instDone && bytes.Equal(c.install.key.Bytes(), make([]byte, quorum.KeySize)) {
 				o.t.Fatalf("the generated key left memory before it was in the HSM")
 			}
 		}})
+	return ceremonyOf(a)
 }
 
-func (o *operator) actCeremony(c *ceremony) bool {
+func (o *operator) actCeremony(c *cer) bool {
+	st := stepOf(c.a)
 	switch {
-	case c.asking(qStart):
+	case c.asksStart():
 		o.r.press("enter")
-	case c.step == tInsert:
+	case c.f.mode != frameOn || st == nil:
+		return false
+	case st.state == stepInsert:
 		i := o.pick(c)
-		if i == 0 && c.kind == opLoad && len(o.readBy) > 0 && o.restart != nil {
+		if i == 0 && c.install == nil && len(o.readBy) > 0 && o.restart != nil {
 			// The reading locked on to the key set of the first card,
 			// and the rest of the cards are of another: as the side
 			// panel says, leave and start again without that card.
@@ -274,19 +380,19 @@ func (o *operator) actCeremony(c *ceremony) bool {
 			return true
 		}
 		if i == 0 {
-			o.t.Fatalf("no usable card left; wizard says: %s / %s", c.note.text, c.note.next)
+			o.t.Fatalf("no usable card left; wizard says: %s / %s", c.f.note.text, c.f.note.next)
 		}
 		o.insert(i)
-		o.sendAway(c)
-	case c.step == tPIN:
-		n := len(c.read)
+		o.sendAway(c.a)
+	case st.state == stepPIN:
+		n := len(c.read())
 		o.typePIN("123456")
-		if len(c.read) > n {
+		if len(c.read()) > n {
 			o.readBy = append(o.readBy, o.cur)
 		}
-		o.sendAway(c)
-	case c.asking(qOverwrite):
-		if c.existingErr == nil && c.existing.KeySetID != c.records[0].KeySetID {
+		o.sendAway(c.a)
+	case c.install != nil && c.install.state == instOverwrite:
+		if rec := st.res.rec; st.res.recErr == nil && rec.KeySetID != c.install.records[0].KeySetID {
 			// A share of another Backup Key: keep it, use another card.
 			o.bad[o.cur] = true
 			o.r.press("esc")
@@ -301,8 +407,8 @@ func (o *operator) actCeremony(c *ceremony) bool {
 
 // sendAway marks the card unusable when the wizard said to take it out for
 // good.
-func (o *operator) sendAway(c *ceremony) {
-	if sentAway(&c.toolBase) {
+func (o *operator) sendAway(a activity) {
+	if sentAway(a) {
 		o.bad[o.cur] = true
 	}
 }
@@ -347,21 +453,21 @@ func (o *operator) records() map[int]*quorum.Record {
 	return out
 }
 
-// check asserts the four invariants on a ceremony that ended.
-func (o *operator) check(c *ceremony, before map[int]*quorum.Record) {
+// check asserts the invariants on a ceremony that ended.
+func (o *operator) check(c *cer, before map[int]*quorum.Record) {
 	o.t.Helper()
-	if c == nil || c.phase != phaseDone || !c.loadedOK {
+	if c == nil || c.f.mode != frameDone || c.reading == nil || !c.reading.loadedOK() {
 		o.t.Fatalf("the ceremony did not end with the key loaded")
 	}
 	info, ok, err := o.r.hsm.BackupKey(context.Background())
 	if err != nil || !ok {
 		o.t.Fatalf("success reported but the HSM holds no key: %v", err)
 	}
-	if info.KCV != c.loaded.KCV || info.KeySetID != c.loaded.KeySetID {
-		o.t.Fatalf("success reported for KCV %X but the HSM holds %X", c.loaded.KCV, info.KCV)
+	if loaded := c.reading.loaded; info.KCV != loaded.KCV || info.KeySetID != loaded.KeySetID {
+		o.t.Fatalf("success reported for KCV %X but the HSM holds %X", loaded.KCV, info.KCV)
 	}
-	if len(c.read) < o.scheme.K {
-		o.t.Fatalf("success after reading %d cards of %d needed", len(c.read), o.scheme.K)
+	if len(c.read()) < o.scheme.K {
+		o.t.Fatalf("success after reading %d cards of %d needed", len(c.read()), o.scheme.K)
 	}
 	o.checkTries()
 	recs := o.records() // after the tries check: a right PIN resets the counter
@@ -374,11 +480,11 @@ func (o *operator) check(c *ceremony, before map[int]*quorum.Record) {
 		}
 		o.t.Errorf("card %d holds a valid share of key set %X (KCV %X) that no HSM holds", i, rec.KeySetID[:4], rec.KCV)
 	}
-	if c.kind == opInstall {
-		if len(c.written) != o.scheme.N {
-			o.t.Fatalf("install ended with %d of %d shares written", len(c.written), o.scheme.N)
+	if c.install != nil {
+		if len(c.written()) != o.scheme.N {
+			o.t.Fatalf("install ended with %d of %d shares written", len(c.written()), o.scheme.N)
 		}
-		for _, s := range c.written {
+		for _, s := range c.written() {
 			found := false
 			for i, rec := range recs {
 				if o.serial(i) == s && rec.KeySetID == info.KeySetID {
@@ -405,7 +511,7 @@ func matrixFlows() []matrixFlow {
 				o.r.install(0, "matrix")
 				saved := o.bad
 				o.bad = map[int]bool{4: true}
-				if c := o.drive(); c == nil || !c.loadedOK {
+				if c := o.drive(); c == nil || !c.reading.loadedOK() {
 					o.t.Fatal("preparing the key set failed")
 				}
 				o.bad = saved
@@ -440,6 +546,7 @@ func runCase(t *testing.T, fl matrixFlow, arm func(o *operator)) (apdus, actions
 	}
 	c := o.drive()
 	o.check(c, before)
+	o.leave()
 	if arm == nil {
 		t.Logf("APDUs per card: %v", o.perCard)
 	}
@@ -504,18 +611,20 @@ func propCase[O matrixOperator](name string, j int, mk func(o *operator) (cardio
 	}}
 }
 
-func foreignProp(*operator) (cardio.SimulatedCard, error) { return scenario.ForeignProp(), nil }
+func foreignProp(*operator) (cardio.SimulatedCard, error) { return simcard.Foreign{}, nil }
 
 // blockedProp is card j with its Backup Key PIN blocked.
 func blockedProp(j int) func(o *operator) (cardio.SimulatedCard, error) {
-	return func(o *operator) (cardio.SimulatedCard, error) { return scenario.BlockedProp(o.serial(j)) }
+	return func(o *operator) (cardio.SimulatedCard, error) {
+		return simcard.BlockedTwin(o.serial(j), tcos.SlotBackupKey)
+	}
 }
 
 // otherSetProp holds a share of another key set.
 func otherSetProp(*operator) (cardio.SimulatedCard, error) {
 	var sn tcos.Serial
 	copy(sn[:], "OTHERSET01")
-	return scenario.OtherKeySetProp(sn, "elsewhere")
+	return simcard.OtherKeySet(sn, "elsewhere")
 }
 
 // runMatrix runs flow name clean, then once for each of its faultCases and

@@ -1,6 +1,7 @@
 package wizard
 
 import (
+	"strings"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
@@ -29,7 +30,7 @@ func TestInstructorKeysNeedAFaultLayer(t *testing.T) {
 
 func TestInstructorTearThenWrongPINLive(t *testing.T) {
 	r := newRig(t, 3)
-	f := r.sim.Faults()
+	f := r.train()
 	r.install(0, "live")
 	r.expect("ctrl+f instructor")
 	r.instructor()
@@ -42,7 +43,10 @@ func TestInstructorTearThenWrongPINLive(t *testing.T) {
 	r.press("enter")
 	r.card(1, "123456")
 	r.instructor("t")
-	r.expect("Instructor: armed: tear at the next write", "Instructor armed: tear at the next write")
+	r.expect("Training faults: tear at the next write")
+	if n := strings.Count(r.screen(), "tear at the next write"); n != 1 {
+		t.Fatalf("the armed fault is shown %d times:\n%s", n, r.screen())
+	}
 	r.card(2, "123456")
 	r.expect("The share was not written completely")
 	if r.sim.Inserted() != 0 {
@@ -93,17 +97,17 @@ func TestInstructorTearThenWrongPINLive(t *testing.T) {
 
 func TestInstructorPropsAndClear(t *testing.T) {
 	r := newRig(t, 3)
-	f := r.sim.Faults()
+	f := r.train()
 	r.press("f2")
 	r.instructor("x")
-	r.expect("card 2 is now a foreign card", "card 2 swapped")
+	r.expect("card 2 is a foreign card (F2 inserts it, c restores)")
 	r.instructor("b") // card 2 is out: nothing to swap
 	r.expect("insert the card to replace first")
 	r.press("2", "enter", "enter") // Load Backup Key
 	r.card(2, "")
 	r.expect("This is not an appliance smart card")
 	r.instructor("c")
-	r.expectNot("card 2 swapped")
+	r.expectNot("card 2 is a foreign card")
 	if f.Substituted(2) {
 		t.Fatal("restore left the prop")
 	}

@@ -1,12 +1,15 @@
 package wizard
 
 import (
+	"fmt"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+	"time"
 
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/tcos"
 )
@@ -17,12 +20,13 @@ type menuItem struct {
 	start              func(m *Model) tea.Cmd
 }
 
+// menu is the main menu's state: the entry chosen.
 type menu struct {
 	cursor int
-	notice string
 }
 
-// Menu groups: the seed's two card functions, and what works on any card.
+// Menu groups: the appliance manual's two card functions, and what works on
+// any card.
 const (
 	groupBackupKey = "Backup Key"
 	groupCard      = "Any card"
@@ -34,23 +38,23 @@ func menuItems() []menuItem {
 		{groupBackupKey, "Install Backup Key", "generate a Backup Key, split it k-of-n onto share cards, load it into the HSM",
 			func(m *Model) tea.Cmd { m.setup = newSetup(); m.screen = screenSetup; return nil }},
 		{groupBackupKey, "Load Backup Key", "restore or new cluster node: read k share cards into the HSM",
-			func(m *Model) tea.Cmd { return m.startCeremony(newLoad(m)) }},
+			func(m *Model) tea.Cmd { return m.start(newLoad(m.env), nil) }},
 		{groupBackupKey, "Copy a Backup Key share card", "copy a card's share onto another card, e.g. a second set for the recovery site",
-			func(m *Model) tea.Cmd { return m.startTool(newCopyTool(m)) }},
+			func(m *Model) tea.Cmd { return m.start(newCopy(m.env), nil) }},
 		{groupBackupKey, "Change the Backup Key share PIN", "change the PIN of a card's Backup Key share slot only",
-			func(m *Model) tea.Cmd { return m.startTool(newPINTool(m, tcos.SlotBackupKey)) }},
+			func(m *Model) tea.Cmd { return m.start(newPINChange(m.env, tcos.SlotBackupKey), nil) }},
 		{groupCard, "Inspect a card", "serial, type, PIN tries left (no try spent), the share's details after its PIN",
-			func(m *Model) tea.Cmd { return m.startTool(newInspectTool(m)) }},
+			func(m *Model) tea.Cmd { return m.start(newInspect(m.env), nil) }},
 		{groupPKCS11, "Enroll a PKCS#11 slot user card", "the card makes its own key pair; the slot's user PIN is wrapped to it, unseen",
-			func(m *Model) tea.Cmd { return m.startSlotCardTool(slotEnroll) }},
+			func(m *Model) tea.Cmd { return m.startSlotCard(slotEnroll) }},
 		{groupPKCS11, "Activate the PKCS#11 slot", "one enrolled user card and its PIN log the slot's user in; no one else can",
-			func(m *Model) tea.Cmd { return m.startSlotCardTool(slotActivate) }},
+			func(m *Model) tea.Cmd { return m.startSlotCard(slotActivate) }},
 		{groupPKCS11, "PKCS#11 slot user cards", "list the cards enrolled for the slot, and revoke one (no card needed)",
-			func(m *Model) tea.Cmd { return m.startSlotListTool() }},
+			func(m *Model) tea.Cmd { return m.startSlotList() }},
 		{groupPKCS11, "Change the PKCS#11 slot user PIN", "change the PIN of a card's PKCS#11 slot user credentials only",
-			func(m *Model) tea.Cmd { return m.startTool(newPINTool(m, tcos.SlotPKCS11)) }},
+			func(m *Model) tea.Cmd { return m.start(newPINChange(m.env, tcos.SlotPKCS11), nil) }},
 		{groupPKCS11, "Copy a PKCS#11 slot user card", "not possible: the user's private key never leaves its card; this explains why",
-			func(m *Model) tea.Cmd { return m.startTool(newPKCS11CopyRefusal()) }},
+			func(m *Model) tea.Cmd { return m.start(newPKCS11CopyRefusal(m.env), nil) }},
 		{"", "Quit", "leave the wizard", func(m *Model) tea.Cmd { return m.quit() }},
 	}
 }
@@ -68,19 +72,18 @@ func menuShortcut(i, n int) string {
 	return " "
 }
 
-func (m *Model) menuKey(s string) tea.Cmd {
+func (m *Model) menuKey(k tea.KeyPressMsg) tea.Cmd {
 	items := menuItems()
-	switch s {
-	case "up", "k":
+	switch {
+	case key.Matches(k, keys.Up):
 		m.menu.cursor = (m.menu.cursor + len(items) - 1) % len(items)
-	case "down", "j", "tab":
+	case key.Matches(k, keys.Down, keys.Next):
 		m.menu.cursor = (m.menu.cursor + 1) % len(items)
-	case "enter":
-		m.menu.notice = ""
+	case key.Matches(k, keys.OK):
 		return items[m.menu.cursor].start(m)
-	default:
+	case key.Matches(k, keys.Pick):
 		for i := range items {
-			if s == menuShortcut(i, len(items)) {
+			if k.String() == menuShortcut(i, len(items)) {
 				m.menu.cursor = i
 			}
 		}
@@ -88,88 +91,154 @@ func (m *Model) menuKey(s string) tea.Cmd {
 	return nil
 }
 
-// setup asks for the quorum and the label of a new Backup Key.
+// setup asks for the quorum and the label of a new Backup Key. The label
+// field has the focus from the start (typing goes there, a space too);
+// ↑/↓ choose the quorum.
 type setup struct {
-	scheme  int // index into schemes
-	label   []rune
-	field   int // 0 scheme, 1 label, 2 confirm replacing the HSM's key
-	problem string
+	scheme     int // index into schemes
+	label      textinput.Model
+	confirm    bool // the HSM holds a key: replace it?
+	problem    string
+	generating bool // the key is being generated
 }
 
-// schemes are the seed's two quorum choices.
+// schemes are the appliance manual's two quorum choices.
 var schemes = []quorum.Scheme{quorum.TwoOfThree, quorum.ThreeOfFive}
 
-const maxLabel = 32
+// labelProblem says what a label may be (quorum.ValidateLabel's rule).
+var labelProblem = fmt.Sprintf("The label has 1 to %d printable characters.", quorum.MaxLabelLen)
 
-func newSetup() setup { return setup{} }
+// labelWidth is the label field's width on screen, in cells.
+const labelWidth = 36
+
+func newSetup() setup {
+	return setup{label: newLabelInput(quorum.MaxLabelLen)} // runes: the one home of the bound
+}
+
+// newLabelInput is a focused text field for a label of up to limit
+// characters.
+func newLabelInput(limit int) textinput.Model {
+	ti := textinput.New()
+	ti.Prompt = ""
+	ti.CharLimit = limit
+	ti.SetWidth(min(labelWidth, limit+1))
+	ti.KeyMap.Paste.SetEnabled(false) // no clipboard on the console; a terminal's paste still works
+	ti.KeyMap.AcceptSuggestion.SetEnabled(false)
+	st := ti.Styles()
+	st.Cursor.Blink = false // no ticking while the operator thinks
+	ti.SetStyles(st)
+	ti.Focus()
+	return ti
+}
 
 func (m *Model) setupKey(k tea.KeyPressMsg) tea.Cmd {
 	st := &m.setup
-	s := k.String()
-	switch st.field {
-	case 0:
-		switch s {
-		case "up", "down", "left", "right", "tab", "space":
-			st.scheme = 1 - st.scheme
-		case "1", "2":
-			st.scheme = int(s[0] - '1')
-		case "enter":
-			st.field = 1
-		case "esc":
-			m.screen = screenMenu
-		}
-	case 1:
-		switch s {
-		case "enter":
-			label := strings.TrimSpace(string(st.label))
-			if label == "" {
-				st.problem = "enter the appliance or cluster name for the cards' label"
-				return nil
-			}
-			st.problem = ""
-			if m.hsmLoaded() != nil {
-				st.field = 2
-				return nil
-			}
-			return m.startInstall(false)
-		case "backspace":
-			if len(st.label) > 0 {
-				st.label = st.label[:len(st.label)-1]
-			}
-		case "esc":
-			st.field = 0
-		default:
-			for _, r := range k.Text {
-				if unicode.IsPrint(r) && len(st.label) < maxLabel && utf8.ValidRune(r) {
-					st.label = append(st.label, r)
-				}
-			}
-		}
-	case 2:
-		switch s {
-		case "enter":
-			return m.startInstall(true)
-		case "esc":
-			m.screen = screenMenu
-		}
-	}
-	return nil
-}
-
-// startInstall generates the key and starts the ceremony. replace says the
-// operator already agreed to replace the HSM's current Backup Key.
-func (m *Model) startInstall(replace bool) tea.Cmd {
-	label := strings.TrimSpace(string(m.setup.label))
-	c, err := newInstall(m, schemes[m.setup.scheme], label, replace)
-	if err != nil {
-		m.setup.problem = err.Error()
+	if st.generating {
 		return nil
 	}
-	return m.startCeremony(c)
+	if st.confirm {
+		switch {
+		case key.Matches(k, keys.OK):
+			return m.startInstall(true)
+		case key.Matches(k, keys.Cancel):
+			m.screen = screenMenu
+		}
+		return nil
+	}
+	switch {
+	case key.Matches(k, keys.Choose):
+		st.scheme = 1 - st.scheme
+		return nil
+	case key.Matches(k, keys.Cancel):
+		m.screen = screenMenu
+		return nil
+	case key.Matches(k, keys.OK):
+		label := strings.TrimSpace(st.label.Value())
+		switch {
+		case label == "":
+			st.problem = "Enter the appliance or cluster name for the cards' label."
+			return nil
+		case quorum.ValidateLabel(label) != nil:
+			st.problem = labelProblem
+			return nil
+		}
+		st.problem = ""
+		if m.hsmLoaded() != nil {
+			st.confirm = true
+			return nil
+		}
+		return m.startInstall(false)
+	}
+	var cmd tea.Cmd
+	st.label, cmd = st.label.Update(k)
+	return cmd
 }
 
-func (m *Model) startCeremony(c *ceremony) tea.Cmd {
-	return m.start(c, c.begin())
+// startInstall has the key generated, then starts the ceremony. replace says
+// the operator already agreed to replace the HSM's current Backup Key.
+func (m *Model) startInstall(replace bool) tea.Cmd {
+	label := strings.TrimSpace(m.setup.label.Value())
+	m.setup.generating = true
+	return generateCmd(label, schemes[m.setup.scheme], m.env.now(), replace)
+}
+
+// keyMadeMsg: a new Backup Key was generated and split into share records.
+type keyMadeMsg struct {
+	key     *quorum.Key
+	records []*quorum.Record
+	err     error
+	label   string
+	scheme  quorum.Scheme
+	replace bool
+}
+
+// generateCmd generates a Backup Key and its share records.
+func generateCmd(label string, s quorum.Scheme, now time.Time, replace bool) tea.Cmd {
+	return func() tea.Msg {
+		key, recs, err := quorum.Generate(label, s, now)
+		return keyMadeMsg{key: key, records: recs, err: err, label: label, scheme: s, replace: replace}
+	}
+}
+
+// keyMade starts the install with the generated key, or wipes it when the
+// operator has left the setup screen meanwhile.
+func (m *Model) keyMade(msg keyMadeMsg) tea.Cmd {
+	m.setup.generating = false
+	if msg.err != nil {
+		m.setup.problem = labelProblem
+		return nil
+	}
+	if m.screen != screenSetup {
+		msg.key.Wipe()
+		for _, r := range msg.records {
+			r.Wipe()
+		}
+		return nil
+	}
+	return m.start(newInstall(m.env, msg), nil)
+}
+
+// startSlotCard starts enrolling or activating, when the HSM has a slot
+// for user cards.
+func (m *Model) startSlotCard(op slotOp) tea.Cmd {
+	slot, ok := hsm.UserSlotOf(m.cfg.HSM)
+	if !ok {
+		title := "Enroll a PKCS#11 slot user card"
+		if op == slotActivate {
+			title = "Activate the PKCS#11 slot"
+		}
+		return m.start(noSlotOp(m.env, title), nil)
+	}
+	return m.start(newSlotCard(m.env, op, slot))
+}
+
+// startSlotList lists the slot's user cards.
+func (m *Model) startSlotList() tea.Cmd {
+	slot, ok := hsm.UserSlotOf(m.cfg.HSM)
+	if !ok {
+		return m.start(noSlotOp(m.env, "PKCS#11 slot user cards"), nil)
+	}
+	return m.start(newSlotList(m.env, slot))
 }
 
 // start makes a the running activity; cmd is its first command.

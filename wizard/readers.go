@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/internal/safetext"
 )
 
 // chooser lets the operator pick a reader when several are connected
@@ -34,20 +36,21 @@ func openReaderCmd(open func(context.Context, string) (cardio.Reader, error), na
 	}
 }
 
-func (m *Model) chooserKey(s string) tea.Cmd {
+func (m *Model) chooserKey(k tea.KeyPressMsg) tea.Cmd {
 	ch := &m.chooser
 	if ch.busy {
 		return nil
 	}
-	switch s {
-	case "up", "k":
+	s := k.String()
+	switch {
+	case key.Matches(k, keys.Up):
 		ch.cursor = (ch.cursor + len(ch.names) - 1) % len(ch.names)
-	case "down", "j", "tab":
+	case key.Matches(k, keys.Down, keys.Next):
 		ch.cursor = (ch.cursor + 1) % len(ch.names)
-	case "enter":
+	case key.Matches(k, keys.OK):
 		ch.busy, ch.err = true, nil
 		return openReaderCmd(m.cfg.OpenReader, ch.names[ch.cursor])
-	case "esc":
+	case key.Matches(k, keys.Cancel):
 		return m.quit()
 	default:
 		if len(s) == 1 && s[0] >= '1' && int(s[0]-'0') <= len(ch.names) {
@@ -79,10 +82,16 @@ func (m *Model) chooserView() string {
 		if i == ch.cursor {
 			cur = "> "
 		}
-		fmt.Fprintf(&b, "%s%d  %s\n", cur, i+1, fitWidth(n, 70))
+		// A reader's name comes from its driver: cleaned before it is drawn.
+		fmt.Fprintf(&b, "%s%d  %s\n", cur, i+1, fitWidth(safetext.Clean(n), 70))
 	}
 	if ch.err != nil {
-		b.WriteString("\n" + styleLevel[lvError].Render(wrap("Problem: "+sentence(ch.err.Error())+".", 78)) + "\n")
+		p := classify(ch.err)
+		n := problemNotice(p, 0, "Choose the reader again, or Esc to quit.")
+		b.WriteString("\n" + styleLevel[lvError].Render(wrap("Problem: "+n.text, 78)) + "\n" + wrap(n.next, 78) + "\n")
+		if n.details != "" {
+			b.WriteString(styleDim.Render(wrap("Details: "+n.details, 78)) + "\n")
+		}
 	}
 	b.WriteString("\n" + styleDim.Render("↑/↓ choose · Enter OK · Esc quit"))
 	return b.String()

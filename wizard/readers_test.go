@@ -27,7 +27,7 @@ func TestChooseAmongSeveralReaders(t *testing.T) {
 	r.run(r.m.Init())
 	r.expect("Choose the card reader", "> 1 Broken Reader 00 00", "2 REINER SCT cyberJack ecom_a")
 	r.press("enter")
-	r.expect("Problem: The smart card reader was unplugged", "Choose the card reader")
+	r.expect("Problem: The card reader is not connected", "Choose the card reader")
 	r.press("down", "enter")
 	r.expect("Main menu", "Reader: Simulated reader")
 	if len(asked) != 2 || asked[1] != "REINER SCT cyberJack ecom_a 00 00" {

@@ -11,7 +11,7 @@ import (
 // TestSecretsReachNoOutput runs whole ceremonies and card tools with known
 // PINs and searches everything the program lets out — every screen, the APDU
 // log, the audit trail — for the PINs, the Backup Key and its shares
-// (issue 6, "Secret hygiene"). Errors reach the operator only as screens and
+// (docs/security.md, "The wizard"). Errors reach the operator only as screens and
 // audit details, so they are searched there.
 func TestSecretsReachNoOutput(t *testing.T) {
 	r := newRig(t, 4)
@@ -20,8 +20,8 @@ func TestSecretsReachNoOutput(t *testing.T) {
 
 	const factory, newPIN, wrongPIN = "123456", "864209", "975310"
 	r.install(0, "secret-hunt")
-	cer := r.m.act.(*ceremony)
-	key := append([]byte(nil), cer.newKey.Bytes()...)
+	cer := r.m.act.(*installOp)
+	key := append([]byte(nil), cer.key.Bytes()...)
 	var shares [][]byte
 	for _, rec := range cer.records {
 		shares = append(shares, append([]byte(nil), rec.Share...))
@@ -74,7 +74,7 @@ func TestSecretsReachNoOutput(t *testing.T) {
 		for _, form := range forms(secret) {
 			for where, out := range outputs {
 				if name == "factory PIN" && where == "screens" {
-					continue // public (seed: "These PINs are preset to 123456"); the screen warns against it by name
+					continue // public (the appliance manual: "These PINs are preset to 123456"); the screen warns against it by name
 				}
 				if strings.Contains(strings.ToUpper(out), strings.ToUpper(form)) {
 					t.Errorf("%s found in the %s (as %q)", name, where, form)

@@ -2,45 +2,58 @@ package wizard
 
 import (
 	"errors"
-	"sync"
+	"sync/atomic"
 
 	"github.com/hsmcards/hsmcards/audit"
-	"github.com/hsmcards/hsmcards/cardio"
-	"github.com/hsmcards/hsmcards/tcos"
 )
 
 // trail writes audit events in the order they happen, on a goroutine of its
-// own: Update only hands events over (no I/O there), and each write is synced
-// by the audit package before the next.
+// own: Update only hands events over on a channel (no I/O there, no lock),
+// and each write is synced by the audit package before the next. Write
+// failures come back the same way (failure).
 type trail struct {
-	ch   chan audit.Event
-	done chan struct{}
-	mu   sync.Mutex
-	err  error // the last write failure, shown in the header
-
-	sendMu sync.Mutex // guards closed and sends on ch
-	closed bool
+	ch      chan trailItem
+	failed  chan error    // write failures, for the model
+	done    chan struct{} // closed when the writer has stopped
+	stopped atomic.Bool   // the writer stopped: events are dropped
 }
+
+// trailItem is an event to write, or (flushed set) the request to write
+// what is queued and stop.
+type trailItem struct {
+	e       audit.Event
+	flushed chan struct{}
+}
+
+// trailQueue is how many events may wait for the writer; Update never waits
+// for it unless that many are queued.
+const trailQueue = 256
 
 func newTrail(l *audit.Log) *trail {
 	if l == nil {
 		return nil
 	}
-	t := &trail{ch: make(chan audit.Event, 256), done: make(chan struct{})}
+	t := &trail{ch: make(chan trailItem, trailQueue), failed: make(chan error, 1), done: make(chan struct{})}
 	go func() {
 		defer close(t.done)
-		for e := range t.ch {
-			err := l.Record(e)
+		for it := range t.ch {
+			if it.flushed != nil {
+				t.stopped.Store(true)
+				close(it.flushed)
+				return
+			}
+			err := l.Record(it.e)
 			if errors.Is(err, audit.ErrDigitsInDetail) {
 				// A label or message with a long number in it: keep the
 				// event, drop the words.
-				e.Detail = ""
-				err = l.Record(e)
+				it.e.Detail = ""
+				err = l.Record(it.e)
 			}
 			if err != nil {
-				t.mu.Lock()
-				t.err = err
-				t.mu.Unlock()
+				select {
+				case t.failed <- err:
+				default: // one report waits already
+				}
 			}
 		}
 	}()
@@ -49,69 +62,44 @@ func newTrail(l *audit.Log) *trail {
 
 // record queues e; a nil or closed trail records nothing.
 func (t *trail) record(e audit.Event) {
-	if t == nil {
+	if t == nil || t.stopped.Load() {
 		return
 	}
-	t.sendMu.Lock()
-	defer t.sendMu.Unlock()
-	if !t.closed {
-		t.ch <- e
-	}
+	t.ch <- trailItem{e: e}
 }
 
-// close writes what is queued and stops; it may be called more than once.
+// close writes what is queued and stops; it may be called more than once,
+// from any goroutine.
 func (t *trail) close() {
 	if t == nil {
 		return
 	}
-	t.sendMu.Lock()
-	if !t.closed {
-		t.closed = true
-		close(t.ch)
+	select {
+	case <-t.done:
+		return
+	default:
 	}
-	t.sendMu.Unlock()
-	<-t.done
+	flushed := make(chan struct{})
+	select {
+	case t.ch <- trailItem{flushed: flushed}:
+		select {
+		case <-flushed:
+		case <-t.done: // another close stopped the writer first
+		}
+	case <-t.done:
+	}
 }
 
-// failure is the last write error, if any.
+// failure is a write failure reported since the last call, or nil; it
+// never waits.
 func (t *trail) failure() error {
 	if t == nil {
 		return nil
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.err
-}
-
-// outcomeOf classifies a card step's error for the audit trail.
-func outcomeOf(err error) audit.Outcome {
-	var wrong *tcos.WrongPINError
-	var pad *cardio.PINPadError
-	switch {
-	case err == nil:
-		return audit.OutcomeOK
-	case errors.As(err, &wrong) && wrong.TriesLeft > 0:
-		return audit.OutcomeWrongPIN
-	case errors.Is(err, tcos.ErrBlocked), errors.As(err, &wrong):
-		return audit.OutcomeBlocked
-	case errors.Is(err, cardio.ErrCardRemoved), errors.Is(err, cardio.ErrNoCard):
-		return audit.OutcomeRemoved
-	case errors.Is(err, cardio.ErrReaderGone), errors.Is(err, cardio.ErrNoReader), errors.Is(err, cardio.ErrNoService):
-		return audit.OutcomeNoReader
-	case errors.Is(err, tcos.ErrForeignCard):
-		return audit.OutcomeRefused
-	case errors.As(err, &pad) && pad.SW == cardio.SWPadTimeout:
-		return audit.OutcomeTimeout
-	case errors.As(err, &pad) && pad.SW == cardio.SWPadCancelled:
-		return audit.OutcomeCancelled
+	select {
+	case err := <-t.failed:
+		return err
+	default:
+		return nil
 	}
-	return audit.OutcomeError
-}
-
-// auditSlot names a card slot in the audit trail.
-func auditSlot(s tcos.Slot) audit.Slot {
-	if s == tcos.SlotPKCS11 {
-		return audit.SlotPKCS11User
-	}
-	return audit.SlotBackupKey
 }

@@ -6,11 +6,13 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
-	"github.com/hsmcards/hsmcards/tcos"
+	"github.com/hsmcards/hsmcards/internal/safetext"
 )
 
-// Layout for an 80x24 console (DESIGN: appliance consoles are plain text).
+// Layout for an 80x24 console: the appliance console is plain text
+// (docs/wizard.md).
 const (
 	padInner  = 16 // the reader's display is 2x16 characters
 	padOuter  = padInner + 2
@@ -36,7 +38,7 @@ func (m *Model) View() tea.View {
 	var b strings.Builder
 	b.WriteString(m.header())
 	b.WriteString("\n\n")
-	if menu := m.instructorMenu(); menu != "" {
+	if menu := m.instructorMenu(); menu != "" && m.screen != screenGone {
 		b.WriteString(menu)
 		v := tea.NewView(b.String())
 		v.AltScreen = true
@@ -52,22 +54,46 @@ func (m *Model) View() tea.View {
 	case screenSetup:
 		b.WriteString(m.setupView())
 	case screenActivity:
-		pad, side := m.act.screen()
-		b.WriteString(m.padView(pad, side))
-	case screenQuit:
-		if m.quitting {
-			b.WriteString(wrap("Quitting as soon as the running step ends: waiting for the card (or the HSM) to answer. The key is wiped then.", 78))
-			break
+		if m.act != nil {
+			p := m.act.view()
+			b.WriteString(m.padView(p.pad, p.side))
 		}
-		b.WriteString(wrap(styleLevel[lvWarn].Render("Quit now?")+" "+m.act.lossWarning(), 78))
-		b.WriteString("\n\nPress OK (Enter) to quit and wipe the key from memory, or Cancel (Esc) to go back.")
+	case screenQuit:
+		b.WriteString(m.quitView())
+	case screenGone:
+		b.WriteString("Secrets wiped from memory. Quitting…")
 	}
 	v := tea.NewView(b.String())
 	v.AltScreen = true
 	return v
 }
 
+// quitView asks whether to quit while a secret is held, or says that the
+// wizard quits once the running step answers.
+func (m *Model) quitView() string {
+	if m.quitting {
+		what := "Secrets in memory are wiped then."
+		if m.quitLoss != "" && !m.quitShare {
+			what = "The key is wiped from memory then."
+		} else if m.quitLoss != "" {
+			what = "The share is wiped from memory then."
+		}
+		return wrap("Quitting as soon as the running step ends: waiting for the card (or the HSM) to answer. "+what, 78) +
+			"\n\n" + styleDim.Render(wrap("ctrl+c again quits at once, without waiting.", 78))
+	}
+	next := "Press OK (Enter) to quit and wipe the key from memory, or Cancel (Esc) to go back."
+	if m.quitShare {
+		next = "Press OK (Enter) to quit and wipe the share from memory, or Cancel (Esc) to go back."
+	}
+	return wrap(styleLevel[lvWarn].Render("Quit now?")+" "+m.quitLoss, 78) + "\n\n" + wrap(next, 78)
+}
+
+// lineWidth is how wide a header line may be: the console's width, at
+// least the 78 cells of an 80x24 console's layout.
+func (m *Model) lineWidth() int { return max(78, m.width-2) }
+
 func (m *Model) header() string {
+	w := m.lineWidth()
 	var lines []string
 	if m.cfg.Sim != nil {
 		lines = append(lines, styleBanner.Render(fitWidth(" hsmcards · SIMULATION · simulated reader and cards, for training only ", 78)))
@@ -81,17 +107,20 @@ func (m *Model) header() string {
 	case !m.hsmKnown:
 		hsmLine += "asking…"
 	case m.hsmInfo.err != nil:
-		hsmLine += "cannot tell which Backup Key it holds: " + m.hsmInfo.err.Error()
+		hsmLine += "cannot say which Backup Key it holds"
 	case !m.hsmInfo.ok:
 		hsmLine += "no Backup Key loaded"
 	default:
-		hsmLine += fmt.Sprintf("Backup Key %q, KCV %s", m.hsmInfo.info.Label, kcvString(m.hsmInfo.info.KCV))
+		hsmLine += fmt.Sprintf("Backup Key %q, KCV %s", safetext.Clean(m.hsmInfo.info.Label), kcvString(m.hsmInfo.info.KCV))
 	}
-	lines = append(lines, fitWidth(hsmLine, 78))
-	lines = append(lines, fitWidth("Reader: "+m.readerLine(), 78))
+	lines = append(lines, fitWidth(hsmLine, w))
+	lines = append(lines, fitWidth("Reader: "+m.readerLine(), w))
+	if m.simSaid != "" {
+		lines = append(lines, fitWidth(m.simSaid, w))
+	}
 	lines = append(lines, m.instructorStatus()...)
-	if err := m.trail.failure(); err != nil {
-		lines = append(lines, styleLevel[lvError].Render(fitWidth("Audit log: cannot write: "+err.Error(), 78)))
+	if err := m.trailErr; err != nil {
+		lines = append(lines, styleLevel[lvError].Render(fitWidth("Audit trail: not written (details: "+safetext.Clean(err.Error())+")", w)))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -100,16 +129,16 @@ func (m *Model) readerLine() string {
 	if m.cfg.Reader == nil {
 		return "not chosen yet"
 	}
-	s := m.cfg.Reader.Name()
+	s := safetext.Clean(m.cfg.Reader.Name())
 	switch {
 	case m.readerErr != nil:
-		return s + " · " + m.readerErr.Error()
+		return s + " · " + classify(m.readerErr).says(0)
 	case m.present && m.cfg.Sim != nil && m.simCard > 0:
 		return fmt.Sprintf("%s · simulated card %d inserted (F12 takes it out)", s, m.simCard)
 	case m.present:
 		return s + " · card inserted"
 	case m.cfg.Sim != nil:
-		return s + " · empty (F1–F9 insert simulated card 1–9)"
+		return fmt.Sprintf("%s · empty (%s insert simulated card 1–%d)", s, m.simKeysHelp(), m.deckSize)
 	}
 	return s + " · empty"
 }
@@ -138,7 +167,7 @@ func (m *Model) menuView() string {
 	// What the chosen entry does, on one line: the menu fills an 80x24
 	// console.
 	b.WriteString("\n" + styleDim.Render(fitWidth(items[m.menu.cursor].help, 78)) + "\n")
-	b.WriteString("\n" + styleDim.Render("↑/↓ choose · Enter OK · 1–9, 0, q pick · ctrl+c quit"))
+	b.WriteString("\n" + helpLine(keys.Up, keys.OK, keys.Pick, keys.Quit))
 	return b.String()
 }
 
@@ -154,28 +183,28 @@ func (m *Model) setupView() string {
 		}
 		fmt.Fprintf(&b, "  %s %d out of %d\n", mark, s.K, s.N)
 	}
-	b.WriteString("\n")
-	label := string(st.label)
-	if st.field == 1 {
-		label += "_"
+	if n := m.deckSize; n > 0 && n < schemes[st.scheme].N {
+		b.WriteString(styleLevel[lvWarn].Render(wrap(fmt.Sprintf("  Attention: the simulated deck has %d cards, fewer than the %d this quorum writes; start hsmcards with --sim-cards %d for more.",
+			n, schemes[st.scheme].N, schemes[st.scheme].N), 78)) + "\n")
 	}
-	fmt.Fprintf(&b, "  Label (appliance or cluster name): %s\n", label)
+	b.WriteString("\n")
+	fmt.Fprintf(&b, "  Label (appliance or cluster name): %s\n", st.label.View())
 	if st.problem != "" {
-		b.WriteString("\n" + styleLevel[lvWarn].Render(wrap(sentence(st.problem), 78)) + "\n")
+		b.WriteString("\n" + styleLevel[lvWarn].Render(wrap(st.problem, 78)) + "\n")
+	}
+	if st.generating {
+		b.WriteString("\nGenerating the Backup Key…\n")
 	}
 	b.WriteString("\n")
-	switch st.field {
-	case 0:
-		b.WriteString(styleDim.Render("↑/↓ choose the quorum · Enter OK · Esc back"))
-	case 1:
-		b.WriteString(styleDim.Render("type the label · Enter OK · Backspace delete · Esc back"))
-	case 2:
+	if st.confirm {
 		h := m.hsmLoaded()
 		b.WriteString(styleLevel[lvWarn].Render(wrap(fmt.Sprintf(
 			"The HSM already holds Backup Key %q (KCV %s). A new key replaces it when it is read back, and every backup encrypted with the old key can then no longer be restored on this HSM.",
-			h.info.Label, kcvString(h.info.KCV)), 78)))
-		b.WriteString("\n\nPress OK (Enter) to generate a new key anyway, or Cancel (Esc).")
+			safetext.Clean(h.info.Label), kcvString(h.info.KCV)), 78)))
+		b.WriteString("\n\n" + wrap("Press OK (Enter) to generate a new key anyway, or Cancel (Esc).", 78))
+		return b.String()
 	}
+	b.WriteString(helpLine(keys.Choose, keys.Label, keys.OK, keys.Cancel))
 	return b.String()
 }
 
@@ -186,17 +215,7 @@ func (m *Model) padView(pad [2]string, side []string) string {
 	left := box + "\n OK   Clear Cancel\n Enter Bksp  Esc"
 	body := lipgloss.JoinHorizontal(lipgloss.Top, left, "   ", strings.Join(side, "\n"))
 	// The pad's keys are labelled under it; the line says the rest.
-	help := "ctrl+c quit"
-	if m.cfg.Sim != nil {
-		help = "F1–F9 insert card · F12 take it out · " + m.instructorHint() + help
-	}
-	return body + "\n\n" + styleDim.Render(help)
-}
-
-// screen is the ceremony's pad and side panel.
-func (c *ceremony) screen() ([2]string, []string) {
-	l1, l2 := c.display()
-	return [2]string{l1, l2}, c.side(c.progress(), c.lossWarning())
+	return body + "\n\n" + helpLine(append(m.simKeys(), keys.Quit)...)
 }
 
 // lines renders a notice for the side panel.
@@ -208,119 +227,19 @@ func (n notice) lines() []string {
 	if n.next != "" {
 		out = append(out, wrap(n.next, sideWidth))
 	}
+	if n.details != "" {
+		out = append(out, styleDim.Render(wrap("Details: "+n.details, sideWidth)))
+	}
 	return out
-}
-
-// display is what the reader's 2x16 display shows (seed prompts).
-func (c *ceremony) display() (string, string) {
-	if l1, l2, ok := c.toolBase.display(); ok {
-		return l1, l2
-	}
-	const okCancel = "press OK/Cancel"
-	switch {
-	case c.step == tDone:
-		return "Key loaded", "press OK"
-	case c.question == qStart && c.phase == phaseWrite:
-		return "Write New Key", okCancel
-	case c.question == qStart && c.kind == opInstall:
-		return "Read New Key", okCancel
-	case c.question == qStart:
-		return "Read Key", okCancel
-	case c.question == qOverwrite:
-		return "Overwrite card?", okCancel
-	case c.question == qReplace:
-		return "Replace HSM key?", okCancel
-	}
-	return "Load failed", okCancel // qRetryLoad
-}
-
-// retitle names the ceremony and, once known, its key set.
-func (c *ceremony) retitle() {
-	switch {
-	case c.kind == opInstall:
-		c.title = fmt.Sprintf("Install Backup Key · %s · %q", c.scheme, c.label)
-	case c.set != nil:
-		c.title = fmt.Sprintf("Load Backup Key · %s · %q", c.set.Scheme, c.set.Label)
-	default:
-		c.title = "Load Backup Key"
-	}
-}
-
-// progress lists the steps done and left, each card by the end of its serial
-// (the whole serial is in the notices).
-func (c *ceremony) progress() []string {
-	var lines []string
-	item := func(i int, serial *tcos.Serial, now bool) string {
-		switch {
-		case serial != nil:
-			return fmt.Sprintf("%d:%s", i, shortSerial(*serial))
-		case now:
-			return fmt.Sprintf("%d:now", i)
-		}
-		return fmt.Sprintf("%d:-", i)
-	}
-	if c.kind == opInstall {
-		var items []string
-		for i := 0; i < c.scheme.N; i++ {
-			var s *tcos.Serial
-			if i < len(c.written) {
-				s = &c.written[i]
-			}
-			items = append(items, item(i+1, s, i == len(c.written) && c.phase == phaseWrite && !c.asking(qStart)))
-		}
-		lines = append(lines, "Write "+strings.Join(items, " "))
-	}
-	need := c.need()
-	var items []string
-	for i := 0; i < max(need, len(c.read)); i++ {
-		var s *tcos.Serial
-		if i < len(c.read) {
-			s = &c.read[i]
-		}
-		items = append(items, item(i+1, s, i == len(c.read) && c.phase == phaseRead && !c.asking(qStart)))
-	}
-	if need == 0 {
-		items = append(items, "k of n, from the first card")
-	}
-	lines = append(lines, "Read  "+strings.Join(items, " "))
-	load := "-"
-	switch {
-	case c.phase == phaseLoad:
-		load = "now"
-	case c.loadedOK:
-		load = "done, KCV " + kcvString(c.loaded.KCV)
-		if c.already {
-			load += " (was already loaded)"
-		}
-	}
-	return append(lines, "Load  "+load)
-}
-
-// shortSerial is the end of a card serial, enough to tell a deck apart.
-func shortSerial(s tcos.Serial) string {
-	h := s.String()
-	return "…" + h[len(h)-6:]
-}
-
-// lossWarning says what leaving now loses.
-func (c *ceremony) lossWarning() string {
-	switch {
-	case c.kind == opInstall && c.phase == phaseWrite:
-		return fmt.Sprintf("The new Backup Key is in memory only and is on %d of %d cards; it is not in the HSM. Leaving wipes it: the cards written so far then hold shares of a key that no HSM has.", len(c.written), c.scheme.N)
-	case c.kind == opInstall:
-		return "The new Backup Key is written to all cards but not yet in the HSM. Leaving wipes it from memory; it can still be loaded later from the cards with Load Backup Key."
-	default:
-		return "The Backup Key rebuilt from the cards is not yet in the HSM. Leaving wipes it; the cards would have to be read again."
-	}
 }
 
 func wrap(s string, w int) string { return lipgloss.NewStyle().Width(w).Render(s) }
 
-// fitWidth cuts or pads s to exactly w cells.
+// fitWidth cuts (with an ellipsis) or pads s to exactly w terminal cells:
+// a CJK character takes two.
 func fitWidth(s string, w int) string {
-	r := []rune(s)
-	if len(r) > w {
-		return string(r[:w-1]) + "…"
+	if ansi.StringWidth(s) > w {
+		s = ansi.Truncate(s, w, "…")
 	}
-	return s + strings.Repeat(" ", w-len(r))
+	return s + strings.Repeat(" ", max(w-ansi.StringWidth(s), 0))
 }

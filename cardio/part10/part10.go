@@ -1,8 +1,9 @@
 // Package part10 builds and parses the byte structures of PC/SC part 10 (IFDs
 // with secure PIN entry): the GET_FEATURE_REQUEST feature list and the
 // PIN_VERIFY_STRUCTURE / PIN_MODIFY_STRUCTURE a PIN-pad reader takes with
-// VERIFY_PIN_DIRECT and MODIFY_PIN_DIRECT. It is pure Go so the layouts are
-// tested without a reader (DESIGN.md "PC/SC and the PIN-pad reader").
+// VERIFY_PIN_DIRECT and MODIFY_PIN_DIRECT, and the reader's own status words.
+// It is pure Go so the layouts are tested without a reader. The layouts, and
+// where they come from, are in docs/pcsc.md ("PC/SC part 10").
 //
 // The structures never contain a PIN: the reader collects the digits on its
 // own keypad and splices them into the APDU template we give it.
@@ -39,7 +40,7 @@ type Features map[Feature]uint32
 var ErrMalformed = errors.New("malformed PC/SC feature list")
 
 // ParseFeatures decodes a GET_FEATURE_REQUEST reply: a sequence of 6-byte TLVs
-// `tag, 04, ioctl` with the ioctl big-endian (part 10 §2.3; DESIGN.md). An
+// `tag, 04, ioctl` with the ioctl big-endian (part 10 §2.3; docs/pcsc.md). An
 // empty reply is a reader without features. A truncated TLV, a length other
 // than 4 or a tag announced twice make the whole list malformed: a reader that
 // garbles this is not one to trust with a PIN.
@@ -61,7 +62,8 @@ func ParseFeatures(b []byte) (Features, error) {
 	return f, nil
 }
 
-// Fixed field values we send (DESIGN.md "PC/SC and the PIN-pad reader").
+// Fixed field values we send (part 10 §2.5.2, §2.5.3; docs/pcsc.md "PIN_VERIFY
+// and PIN_MODIFY").
 const (
 	// FormatASCII is bmFormatString 0x82: system unit bytes (bit 7), PIN
 	// frame at offset 0 of the data field (bits 6-3), left justified (bit 2),
@@ -74,8 +76,11 @@ const (
 	PINLengthNone = 0x00
 	// ValidateOKKey is bEntryValidationCondition 02: entry ends on the OK key.
 	ValidateOKKey = 0x02
-	// LangEnglishUS is wLangId 0x0409.
+	// LangEnglishUS is wLangId 0x0409, English (United States): what a zero
+	// LangID sends.
 	LangEnglishUS = 0x0409
+	// LangGerman is wLangId 0x0407, German (Germany).
+	LangGerman = 0x0407
 	// ConfirmOldNew is bConfirmPIN 03: ask the current PIN (bit 1) and the
 	// new PIN twice (bit 0).
 	ConfirmOldNew = 0x03
@@ -83,7 +88,7 @@ const (
 	// current one.
 	ConfirmNew = 0x01
 	// MaxPINDigits is the largest maximum PIN length we ask for: the cyberJack
-	// accepts at most 15 (DESIGN.md).
+	// fails a PIN_VERIFY that allows 16 (docs/pcsc.md "The cyberJack e-com").
 	MaxPINDigits = 15
 )
 
@@ -110,6 +115,9 @@ type Verify struct {
 	Header [4]byte
 	// MsgIndex is bMsgIndex, the reader's prompt (0: "enter PIN").
 	MsgIndex byte
+	// LangID is wLangId, the language of the prompts the reader shows itself
+	// (a Windows LANGID: LangEnglishUS, LangGerman); 0 sends LangEnglishUS.
+	LangID uint16
 }
 
 // Modify are the parameters of a PIN_MODIFY_STRUCTURE for old || new.
@@ -124,6 +132,8 @@ type Modify struct {
 	// start of the data field. Both 0 with PINBlockNone: each PIN block is as
 	// long as what was typed, and the reader places them one after the other.
 	OffsetOld, OffsetNew byte
+	// LangID is wLangId, as in Verify; 0 sends LangEnglishUS.
+	LangID uint16
 	// NewOnly asks for the new PIN and its confirmation only (bConfirmPIN
 	// 01, two prompts), not for the current PIN: the data field is the new
 	// PIN alone.
@@ -156,7 +166,7 @@ func (v Verify) Marshal() ([]byte, error) {
 	binary.LittleEndian.PutUint16(b[5:7], extra)
 	b[7] = ValidateOKKey // bEntryValidationCondition
 	b[8] = 0x01          // bNumberMessage: one prompt, bMsgIndex
-	binary.LittleEndian.PutUint16(b[9:11], LangEnglishUS)
+	binary.LittleEndian.PutUint16(b[9:11], langID(v.LangID))
 	b[11] = v.MsgIndex // bMsgIndex
 	// b[12:15] bTeoPrologue stays 0: the driver fills it for T=1 TPDU readers.
 	binary.LittleEndian.PutUint32(b[15:19], uint32(len(apdu)))
@@ -187,7 +197,7 @@ func (m Modify) Marshal() ([]byte, error) {
 	b[9] = ConfirmOldNew // bConfirmPIN
 	b[10] = ValidateOKKey
 	b[11] = 0x03 // bNumberMessage: old, new, confirm prompts
-	binary.LittleEndian.PutUint16(b[12:14], LangEnglishUS)
+	binary.LittleEndian.PutUint16(b[12:14], langID(m.LangID))
 	b[14] = 0x00 // bMsgIndex1: enter current PIN
 	b[15] = 0x01 // bMsgIndex2: enter new PIN
 	b[16] = 0x02 // bMsgIndex3: confirm new PIN
@@ -201,6 +211,14 @@ func (m Modify) Marshal() ([]byte, error) {
 	// b[17:20] bTeoPrologue stays 0.
 	binary.LittleEndian.PutUint32(b[20:24], uint32(len(apdu)))
 	return append(b, apdu...), nil
+}
+
+// langID is the wLangId to send: the caller's, English when none.
+func langID(id uint16) uint16 {
+	if id == 0 {
+		return LangEnglishUS
+	}
+	return id
 }
 
 // timerOut converts a timeout to bTimerOut seconds, rounding up so the reader
@@ -223,26 +241,38 @@ func maxExtraDigit(minLen, maxLen int) (uint16, error) {
 	return uint16(minLen)<<8 | uint16(maxLen), nil
 }
 
-// Reader statuses a PIN-pad operation can end with besides the card's own
-// status word (part 10 §2.5.2; DESIGN.md).
+// Reader statuses: what a PIN-pad reader answers itself, instead of the
+// card's status word, when a VERIFY_PIN_DIRECT or MODIFY_PIN_DIRECT did not
+// reach the card (part 10 §2.5.2; the CT-BCS ones of the cyberJack:
+// docs/pcsc.md "Reader statuses"). This is their one home: cardio names them
+// for the wizard.
 const (
-	SWTimeout   = 0x6400
-	SWCancelled = 0x6401
-	SWMismatch  = 0x6402
-	SWLength    = 0x6403
-	SWBadParams = 0x6B80
+	SWTimeout      = 0x6400 // the card holder did not finish in time
+	SWCancelled    = 0x6401 // Cancel was pressed on the reader
+	SWMismatch     = 0x6402 // the new PIN and its confirmation differ
+	SWLength       = 0x6403 // the PIN typed is too short or too long
+	SWNoCard       = 0x64A1 // CT-BCS: no card in the reader
+	SWCardInactive = 0x64A2 // CT-BCS: the card is not activated
+	SWBadParams    = 0x6B80 // the reader refused the parameter block
 )
 
-// ReaderStatus reports whether rsp is exactly one of the reader's own
-// PIN-pad statuses, and which.
+// IsReaderStatus reports whether sw, the answer to a PIN-pad operation, comes
+// from the reader rather than the card: SW1 64 (part 10's 6400..6403, the
+// cyberJack's 64A1/64A2, and any other 64xx, which ISO 7816-4 also defines as
+// "execution error, nothing changed": the PIN was not checked) or 6B80.
+func IsReaderStatus(sw uint16) bool {
+	return sw>>8 == 0x64 || sw == SWBadParams
+}
+
+// ReaderStatus reports whether rsp, the answer to a PIN-pad operation, is
+// exactly a status word that IsReaderStatus gives to the reader, and which.
 func ReaderStatus(rsp []byte) (uint16, bool) {
 	if len(rsp) != 2 {
 		return 0, false
 	}
 	sw := binary.BigEndian.Uint16(rsp)
-	switch sw {
-	case SWTimeout, SWCancelled, SWMismatch, SWLength, SWBadParams:
-		return sw, true
+	if !IsReaderStatus(sw) {
+		return 0, false
 	}
-	return 0, false
+	return sw, true
 }

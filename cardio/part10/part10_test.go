@@ -218,7 +218,11 @@ func TestReaderStatus(t *testing.T) {
 		{[]byte{0x6B, 0x80}, SWBadParams, true},
 		{[]byte{0x90, 0x00}, 0, false},
 		{[]byte{0x63, 0xC2}, 0, false},
-		{[]byte{0x64, 0x04}, 0, false},
+		{[]byte{0x64, 0xA1}, SWNoCard, true},
+		{[]byte{0x64, 0xA2}, SWCardInactive, true},
+		{[]byte{0x64, 0x04}, 0x6404, true}, // any 64xx: the PIN was not checked
+		{[]byte{0x6B, 0x00}, 0, false},
+		{[]byte{0x65, 0x81}, 0, false},
 		{[]byte{0x01, 0x64, 0x00}, 0, false},
 		{nil, 0, false},
 	}
@@ -227,5 +231,48 @@ func TestReaderStatus(t *testing.T) {
 		if sw != tt.sw || ok != tt.reader {
 			t.Errorf("ReaderStatus(% X) = %04X, %v; want %04X, %v", tt.rsp, sw, ok, tt.sw, tt.reader)
 		}
+	}
+}
+
+// wLangId comes from the caller: English when none is given, German for a
+// German wizard (docs/pcsc.md "PIN_VERIFY and PIN_MODIFY").
+func TestLangID(t *testing.T) {
+	hdr := [4]byte{0x00, 0x20, 0x00, 0x81}
+	tests := []struct {
+		name string
+		lang uint16
+		want [2]byte // little-endian
+	}{
+		{"default English", 0, [2]byte{0x09, 0x04}},
+		{"English", LangEnglishUS, [2]byte{0x09, 0x04}},
+		{"German", LangGerman, [2]byte{0x07, 0x04}},
+		{"any LANGID", 0x040C, [2]byte{0x0C, 0x04}}, // French
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := Verify{Timeout: 30 * time.Second, MinLen: 6, MaxLen: 15, Header: hdr, LangID: tt.lang}.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := [2]byte(v[9:11]); got != tt.want {
+				t.Errorf("PIN_VERIFY wLangId bytes = % X, want % X", got, tt.want)
+			}
+			m, err := Modify{Timeout: 30 * time.Second, MinLen: 6, MaxLen: 15, Header: hdr, LangID: tt.lang}.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := [2]byte(m[12:14]); got != tt.want {
+				t.Errorf("PIN_MODIFY wLangId bytes = % X, want % X", got, tt.want)
+			}
+			// Nothing else moves: the rest is the English structure's.
+			ve, _ := Verify{Timeout: 30 * time.Second, MinLen: 6, MaxLen: 15, Header: hdr}.Marshal()
+			me, _ := Modify{Timeout: 30 * time.Second, MinLen: 6, MaxLen: 15, Header: hdr}.Marshal()
+			if !bytes.Equal(v[:9], ve[:9]) || !bytes.Equal(v[11:], ve[11:]) {
+				t.Errorf("PIN_VERIFY differs beyond wLangId:\n% X\n% X", v, ve)
+			}
+			if !bytes.Equal(m[:12], me[:12]) || !bytes.Equal(m[14:], me[14:]) {
+				t.Errorf("PIN_MODIFY differs beyond wLangId:\n% X\n% X", m, me)
+			}
+		})
 	}
 }

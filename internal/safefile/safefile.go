@@ -26,7 +26,29 @@ type UnsafeError struct {
 	Path    string
 	Problem string // what is wrong, e.g. "is a symbolic link"
 	Fix     string // what the person can do about it
+	// Kind is which refusal it is and the fields below its particulars, for
+	// a caller that says it in its own words (another language).
+	Kind  UnsafeKind
+	Mode  fs.FileMode // the mode found (TooOpen, ParentOpen)
+	Want  fs.FileMode // the mode to set (TooOpen)
+	Owner int         // the owner found (OtherOwner)
+	Me    int         // this process's user (OtherOwner)
+	Child string      // the name in the directory that could be replaced (ParentOpen)
 }
+
+// UnsafeKind says why a path was refused.
+type UnsafeKind int
+
+// The refusals.
+const (
+	Symlink      UnsafeKind = iota + 1 // the path is a symbolic link
+	NotRegular                         // a file was asked for
+	NotDir                             // a directory was asked for
+	TooOpen                            // group or others may read or write it
+	ParentNotDir                       // Path, the parent, is not a directory
+	ParentOpen                         // others may write Path, the parent, without the sticky bit
+	OtherOwner                         // another user owns it
+)
 
 func (e *UnsafeError) Error() string { return e.Path + " " + e.Problem }
 
@@ -38,5 +60,8 @@ func tooOpen(path string, mode fs.FileMode, want fs.FileMode) *UnsafeError {
 		Path:    path,
 		Problem: fmt.Sprintf("can be read or written by other users (mode %04o)", mode.Perm()),
 		Fix:     fmt.Sprintf("chmod %o %s", want, path),
+		Kind:    TooOpen,
+		Mode:    mode.Perm(),
+		Want:    want,
 	}
 }

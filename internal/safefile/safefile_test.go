@@ -21,6 +21,17 @@ func want(t *testing.T, err error, path, problem, fix string) {
 	if u.Path != path || !strings.Contains(u.Error(), path) || !strings.Contains(u.Problem, problem) || !strings.Contains(u.Hint(), fix) {
 		t.Fatalf("got %q (fix %q), want %s: %q, fix %q", u.Error(), u.Hint(), path, problem, fix)
 	}
+	// Each refusal says its kind too, for words in another language.
+	kinds := map[string]UnsafeKind{"symbolic link": Symlink, "not a regular file": NotRegular, "belongs to user": OtherOwner,
+		"can be read or written": TooOpen, "can be written by other users": ParentOpen}
+	for words, k := range kinds {
+		if strings.Contains(u.Problem, words) && u.Kind != k {
+			t.Fatalf("%q: kind %d, want %d", u.Problem, u.Kind, k)
+		}
+	}
+	if u.Kind == 0 || u.Kind == TooOpen && u.Mode == 0 || u.Kind == ParentOpen && u.Child == "" {
+		t.Fatalf("%q: kind %d, mode %v, child %q", u.Problem, u.Kind, u.Mode, u.Child)
+	}
 }
 
 func mode(t *testing.T, path string) os.FileMode {

@@ -81,7 +81,7 @@ func WriteFile(path string, data []byte) error {
 
 func symlink(path string) *UnsafeError {
 	return &UnsafeError{Path: path, Problem: "is a symbolic link",
-		Fix: "name the file or directory itself, not a link to it"}
+		Fix: "name the file or directory itself, not a link to it", Kind: Symlink}
 }
 
 func checkFile(path string, fi fs.FileInfo) error {
@@ -89,7 +89,7 @@ func checkFile(path string, fi fs.FileInfo) error {
 	case fi.Mode()&fs.ModeSymlink != 0:
 		return symlink(path)
 	case !fi.Mode().IsRegular():
-		return &UnsafeError{Path: path, Problem: "is not a regular file", Fix: "name a regular file"}
+		return &UnsafeError{Path: path, Problem: "is not a regular file", Fix: "name a regular file", Kind: NotRegular}
 	}
 	if err := checkOwner(path, fi, false); err != nil {
 		return err
@@ -105,7 +105,7 @@ func checkDir(path string, fi fs.FileInfo) error {
 	case fi.Mode()&fs.ModeSymlink != 0:
 		return symlink(path)
 	case !fi.IsDir():
-		return &UnsafeError{Path: path, Problem: "is not a directory", Fix: "name a directory"}
+		return &UnsafeError{Path: path, Problem: "is not a directory", Fix: "name a directory", Kind: NotDir}
 	}
 	if err := checkOwner(path, fi, false); err != nil {
 		return err
@@ -130,7 +130,7 @@ func checkParent(path string) error {
 		return err
 	}
 	if !fi.IsDir() {
-		return &UnsafeError{Path: parent, Problem: "is not a directory", Fix: "name a path inside a directory"}
+		return &UnsafeError{Path: parent, Problem: "is not a directory", Fix: "name a path inside a directory", Kind: ParentNotDir}
 	}
 	if err := checkOwner(parent, fi, true); err != nil {
 		return err
@@ -138,7 +138,8 @@ func checkParent(path string) error {
 	if fi.Mode().Perm()&0o022 != 0 && fi.Mode()&fs.ModeSticky == 0 {
 		return &UnsafeError{Path: parent,
 			Problem: fmt.Sprintf("can be written by other users (mode %04o), who could replace %s", fi.Mode().Perm(), filepath.Base(path)),
-			Fix:     "use a directory only you can write to, e.g. in your home directory"}
+			Fix:     "use a directory only you can write to, e.g. in your home directory",
+			Kind:    ParentOpen, Mode: fi.Mode().Perm(), Child: filepath.Base(path)}
 	}
 	return nil
 }
@@ -156,5 +157,6 @@ func checkOwner(path string, fi fs.FileInfo, rootOK bool) error {
 	}
 	return &UnsafeError{Path: path,
 		Problem: fmt.Sprintf("belongs to user %d, not to you (user %d)", st.Uid, me),
-		Fix:     "use a file or directory of your own, e.g. in your home directory"}
+		Fix:     "use a file or directory of your own, e.g. in your home directory",
+		Kind:    OtherOwner, Owner: int(st.Uid), Me: int(me)}
 }

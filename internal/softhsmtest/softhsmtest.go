@@ -1,5 +1,5 @@
-// Package softhsmtest gives tests a private SoftHSM2 token store (DESIGN.md,
-// HSM side). Its tests fail, not skip, without Debian's softhsm2: CI
+// Package softhsmtest gives tests a private SoftHSM2 token store
+// (docs/pkcs11.md). Its tests fail, not skip, without Debian's softhsm2: CI
 // installs it, and a skipped HSM test proves nothing.
 package softhsmtest
 

@@ -1,0 +1,115 @@
+package wizard
+
+import (
+	"context"
+	"time"
+
+	"github.com/hsmcards/hsmcards/audit"
+	"github.com/hsmcards/hsmcards/secmem"
+	"github.com/hsmcards/hsmcards/tcos"
+)
+
+// env is what every activity works with: the configuration, the clocks, the
+// audit trail, the on-screen PIN fields and the wizard's context (which ends
+// when the operator quits). One per wizard, shared by the activities it runs
+// one after the other.
+type env struct {
+	cfg   *Config // the model's: the reader chosen and the HSM opened in the wizard show here
+	ctx   context.Context
+	trail *trail
+	pins  *pinPool
+	// tick is the time of the last tick, for countdowns; events in the
+	// audit trail take cfg.Now when they happen.
+	tick   time.Time
+	nextID stepID
+	// hsmKey is the HSM's Backup Key as last reported, nil when it holds
+	// none or cannot say.
+	hsmKey *hsmInfoMsg
+	// opened are the cards a step connected that are not known to be
+	// released yet: quitting releases every one (Close is idempotent).
+	opened map[*openCard]bool
+}
+
+// stepID names one card step (or HSM command). Every command's result
+// carries the ID of the step that asked, as bubbles' timers carry theirs,
+// so a late answer cannot drive a newer step: it is discarded.
+type stepID uint64
+
+// newID is a fresh step ID.
+func (e *env) newID() stepID {
+	e.nextID++
+	return e.nextID
+}
+
+// now is the time an event happens.
+func (e *env) now() time.Time { return e.cfg.Now() }
+
+// stamp brings the countdowns' clock up to now, for a countdown that
+// starts: ticks run only while a countdown shows, so the last one may be
+// long ago.
+func (e *env) stamp() time.Time {
+	e.tick = e.now()
+	return e.tick
+}
+
+// record writes one event to the audit trail, at the time it happened.
+func (e *env) record(ev audit.Event) {
+	if ev.Time.IsZero() {
+		ev.Time = e.now()
+	}
+	e.trail.record(ev)
+}
+
+// pinPool holds the on-screen PIN fields: secmem Fields of fixed capacity,
+// outside the Go heap, allocated when the wizard starts (not in Update).
+// A card step borrows them while a PIN is typed and hands them to the
+// command that sends the PIN; the command's answer brings them back, and
+// they are cleared before anyone types into them again. A field never
+// grows, so no digit is left in an array it outgrew.
+type pinPool struct {
+	free []*secmem.Field
+	err  error // why a field could not be allocated
+}
+
+// pinFieldsAtStart is how many fields the pool starts with: a PIN change
+// types three at once, and a stalled command may still hold three.
+const pinFieldsAtStart = 6
+
+func newPinPool() *pinPool {
+	p := &pinPool{}
+	for range pinFieldsAtStart {
+		f, err := secmem.NewField(tcos.MaxPINLen)
+		if err != nil {
+			p.err = err
+			break
+		}
+		p.free = append(p.free, f)
+	}
+	return p
+}
+
+// get lends a cleared field; nil (with p.err set) only when none is free
+// and no new one can be allocated.
+func (p *pinPool) get() *secmem.Field {
+	if n := len(p.free); n > 0 {
+		f := p.free[n-1]
+		p.free = p.free[:n-1]
+		return f
+	}
+	f, err := secmem.NewField(tcos.MaxPINLen)
+	if err != nil {
+		p.err = err
+		return nil
+	}
+	return f
+}
+
+// put takes a field back, cleared.
+func (p *pinPool) put(fs ...*secmem.Field) {
+	for _, f := range fs {
+		if f != nil {
+			f.Clear()
+			p.free = append(p.free, f)
+		}
+	}
+}

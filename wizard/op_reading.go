@@ -1,0 +1,408 @@
+package wizard
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/hsmcards/hsmcards/audit"
+	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/quorum"
+	"github.com/hsmcards/hsmcards/tcos"
+)
+
+// keyReading is the Key Reading of the appliance manual: a quorum of share
+// cards is read, one card step each and in any order, the Backup Key rebuilt
+// from them and loaded into the HSM, which is asked first before another
+// key it holds is replaced. Install (after writing the cards) and Load
+// compose it.
+type keyReading struct {
+	f     *frame
+	state readState
+	step  *cardStep
+	fresh bool // the key was just written (Install): "Read New Key"
+	coll  *quorum.Collector
+	want  *quorum.KeySetID // the key set to read (Install), nil: the first card's
+	// written is the key Install generated: the key read back must be it.
+	written *quorum.Key
+	read    []tcos.Serial // serials read in this reading
+	set     *quorum.KeySet
+	key     *quorum.Key // the key rebuilt from the cards, until loaded
+	// agreed is the KCV of the HSM key the operator agreed to replace, when
+	// they did: a load replaces that key and no other without asking.
+	agreed  *[3]byte
+	other   hsm.KeyInfo // the different key the HSM holds (readReplace)
+	loadID  stepID
+	loaded  hsm.KeyInfo
+	already bool
+	// outcome is how the reading ended (readDone): ok, or refused when the
+	// operator kept the HSM's key.
+	outcome audit.Outcome
+}
+
+// readState is where a Key Reading stands.
+type readState int
+
+const (
+	readStart   readState = iota // "Read Key" / "Read New Key", press OK/Cancel
+	readCard                     // a card step for the next share
+	readLoading                  // the key goes into the HSM
+	readReplace                  // the HSM holds another key: replace it?
+	readRetry                    // the HSM did not take the key: try again?
+	readDone                     // loaded, or the operator kept the HSM's key
+)
+
+// readEvent is what a Key Reading tells its operation.
+type readEvent int
+
+const (
+	readGoing readEvent = iota
+	readLeave           // Cancel: the operator wants to leave
+	readEnded           // readDone: the notice says how
+)
+
+func newKeyReading(f *frame, want *quorum.KeySetID, written *quorum.Key, agreed *[3]byte) *keyReading {
+	return &keyReading{f: f, fresh: written != nil, want: want, written: written, agreed: agreed, coll: quorum.NewCollector(want)}
+}
+
+// cardNo is the number the pad shows in "Insert N. card".
+func (r *keyReading) cardNo() int { return r.coll.Have() + 1 }
+
+// hint says which card to present.
+func (r *keyReading) hint() string {
+	if n := r.coll.Need(); n > 0 {
+		return fmt.Sprintf("Insert card %d of the %d needed (any card of the set, in any order) and press OK.", r.cardNo(), n)
+	}
+	return "Insert any card of the set and press OK."
+}
+
+// insert waits for the next card.
+func (r *keyReading) insert() {
+	r.state = readCard
+	n := r.cardNo()
+	r.step = r.f.newStep(tcos.SlotBackupKey, fmt.Sprintf("Insert %d. card", n), fmt.Sprintf("insert card %d and press OK", n), r.hint())
+}
+
+func (r *keyReading) update(msg tea.Msg) (readEvent, tea.Cmd) {
+	if m, ok := msg.(loadedMsg); ok {
+		if r.state != readLoading || m.id != r.loadID {
+			return readGoing, nil
+		}
+		return r.loadedKey(m)
+	}
+	switch r.state {
+	case readStart, readReplace, readRetry:
+		k, ok := msg.(tea.KeyPressMsg)
+		if !ok {
+			return readGoing, r.f.env.discardIfResult(msg)
+		}
+		if key.Matches(k, keys.OK, keys.Cancel) {
+			return r.answer(key.Matches(k, keys.OK))
+		}
+	case readCard:
+		return r.cardUpdate(msg)
+	default:
+		return readGoing, r.f.env.discardIfResult(msg)
+	}
+	return readGoing, nil
+}
+
+// answer is OK (yes) or Cancel to the reading's question.
+func (r *keyReading) answer(yes bool) (readEvent, tea.Cmd) {
+	switch r.state {
+	case readStart:
+		if !yes {
+			return readLeave, nil
+		}
+		r.insert()
+		r.f.note = notice{level: lvInfo, next: r.hint()}
+	case readReplace:
+		if yes {
+			kcv := r.other.KCV
+			r.agreed = &kcv
+			return readGoing, r.load(true)
+		}
+		r.f.event(audit.StepLoadHSM, nil, audit.OutcomeRefused, "the operator kept the HSM's key")
+		r.state, r.outcome = readDone, audit.OutcomeRefused
+		r.f.note = notice{level: lvWarn, text: "Nothing was loaded: the HSM keeps its Backup Key " + kcvString(r.other.KCV) + "."}
+		return readEnded, r.wipe()
+	case readRetry:
+		if !yes {
+			return readLeave, nil
+		}
+		return readGoing, r.load(false)
+	}
+	return readGoing, nil
+}
+
+func (r *keyReading) cardUpdate(msg tea.Msg) (readEvent, tea.Cmd) {
+	s := r.step
+	ev, cmd := s.update(msg)
+	switch ev.kind {
+	case evLeave:
+		return readLeave, cmd
+	case evConnected:
+		return readGoing, r.identified()
+	case evWrongPIN, evShortPIN:
+		r.f.pinEvent(ev, s, "the Backup Key PIN of this card")
+	case evTyped:
+		return readGoing, s.send()
+	case evWorked:
+		return r.collect()
+	case evEnded:
+		r.f.stepEnded(ev, tcos.SlotBackupKey, r.hint(), r.heldWord())
+		if r.f.mode == frameOn {
+			r.insert()
+		}
+	}
+	return readGoing, cmd
+}
+
+// heldWord names the secret still in memory during the reading.
+func (r *keyReading) heldWord() string {
+	if r.written != nil {
+		return "key"
+	}
+	return ""
+}
+
+// identified refuses a card read already or blocked, else asks its PIN.
+func (r *keyReading) identified() tea.Cmd {
+	s := r.step
+	c := s.card
+	if indexOf(r.read, c.serial) >= 0 {
+		return r.refuseCard(fmt.Sprintf("Card %s was already read in this run; each share counts once.", c.serial), audit.OutcomeRefused)
+	}
+	if c.status.Blocked {
+		return r.refuseCard(blockedText(c.serial, tcos.SlotBackupKey), audit.OutcomeBlocked)
+	}
+	s.record(audit.StepIdentify, audit.OutcomeOK, "", audit.Tries(c.status.TriesLeft), r.f.env.now())
+	r.f.note = s.pinNotice("the Backup Key PIN of this card")
+	return s.askPIN(verifyEntry, readWork(r.f.env.cfg.PINTimeout, c.onPad))
+}
+
+// refuseCard ends the card's step with a refusal and waits for another card.
+func (r *keyReading) refuseCard(text string, out audit.Outcome) tea.Cmd {
+	s := r.step
+	s.record(audit.StepIdentify, out, text, audit.Tries(s.card.status.TriesLeft), r.f.env.now())
+	cmd := s.end()
+	r.insert()
+	r.f.note = notice{level: lvError, text: text, next: "Take this card out. " + r.hint()}
+	return cmd
+}
+
+// collect takes the record the card handed over into the quorum (the
+// collector keeps its own copy; the step wipes the card's at its end).
+func (r *keyReading) collect() (readEvent, tea.Cmd) {
+	s := r.step
+	serial := s.card.serial
+	rec, recErr := s.res.rec, s.res.recErr
+	refuse := func(text string) (readEvent, tea.Cmd) {
+		s.record(audit.StepReadCard, audit.OutcomeRefused, text, nil, r.f.env.now())
+		cmd := s.end()
+		r.insert()
+		r.f.note = notice{level: lvError, text: text, next: "Take this card out. " + r.hint()}
+		return readGoing, cmd
+	}
+	switch {
+	case errors.Is(recErr, quorum.ErrEmpty):
+		return refuse(fmt.Sprintf("Card %s holds no Backup Key share.", serial))
+	case errors.Is(recErr, quorum.ErrUnknownVersion):
+		return refuse(fmt.Sprintf("Card %s holds a share in a format this hsmcards does not know (made by a newer version?); it cannot be used here.", serial))
+	case recErr != nil:
+		return refuse(fmt.Sprintf("Card %s holds a damaged share record; it cannot be used.", serial))
+	}
+	if err := r.coll.Add(rec); err != nil {
+		switch {
+		case errors.Is(err, quorum.ErrOtherKeySet):
+			set, _ := r.coll.KeySet()
+			if r.want != nil { // the set being read back is the one just written
+				set = quorum.KeySet{Label: set.Label, KCV: set.KCV}
+				if r.written != nil {
+					set.KCV = r.written.KCV()
+				}
+			}
+			ev, cmd := refuse(fmt.Sprintf("Card %s holds a share of a different Backup Key (%q, KCV %s), not of %q (KCV %s).",
+				serial, rec.Label, kcvString(rec.KCV), set.Label, kcvString(set.KCV)))
+			if r.want == nil {
+				// The first card read chose the key set; it may have been the
+				// odd one out. Nothing is held yet, so starting over is free.
+				r.f.note.next += fmt.Sprintf(" If %q is the key to load, press Cancel (Esc) and start Load Backup Key again without the card(s) of %q.", rec.Label, set.Label)
+			}
+			return ev, cmd
+		case errors.Is(err, quorum.ErrDuplicateShare):
+			return refuse(fmt.Sprintf("Card %s holds a share that was already read (it is a copy of a card read before); each share counts once.", serial))
+		}
+		return refuse(fmt.Sprintf("Card %s holds a share record that does not fit the others read; it cannot be used.", serial))
+	}
+	r.read = append(r.read, serial)
+	set, _ := r.coll.KeySet()
+	r.set = &set
+	s.record(audit.StepReadCard, audit.OutcomeOK, "", nil, r.f.env.now())
+	cmd := s.end()
+	if r.coll.Have() < r.coll.Need() {
+		r.insert()
+		r.f.note = notice{level: lvGood, text: fmt.Sprintf("Card %s read: share %d of the %d needed.", serial, r.coll.Have(), r.coll.Need()),
+			next: "Take the card out. " + r.hint()}
+		return readGoing, cmd
+	}
+	return readGoing, tea.Batch(cmd, r.combine())
+}
+
+// combine rebuilds the key from the shares read.
+func (r *keyReading) combine() tea.Cmd {
+	key, err := r.coll.Combine()
+	if err == nil && r.written != nil && subtle.ConstantTimeCompare(key.Bytes(), r.written.Bytes()) != 1 {
+		key.Wipe()
+		err = errors.New("the key read back differs from the key written")
+	}
+	r.coll.Wipe() // the shares did their job, or failed to
+	if err != nil {
+		r.f.event(audit.StepReadCard, nil, audit.OutcomeError, "the key could not be rebuilt")
+		// Start the reading over; in an install the generated key is still here.
+		r.coll = quorum.NewCollector(r.want)
+		r.read, r.set = nil, nil
+		r.state = readStart
+		r.f.note = notice{level: lvError, text: "The Backup Key could not be rebuilt from these cards. Nothing was loaded.",
+			next: "Press OK to read the cards again."}
+		return nil
+	}
+	r.key = key
+	return r.load(false)
+}
+
+// load hands the rebuilt key to the HSM; replace only when the operator
+// agreed to replace the key the HSM was seen to hold.
+func (r *keyReading) load(replace bool) tea.Cmd {
+	r.state = readLoading
+	r.loadID = r.f.env.newID()
+	e := r.f.env
+	return loadCmd(e.ctx, r.loadID, e.cfg.HSM, r.key, r.keyInfo(), replace, e.now)
+}
+
+func (r *keyReading) keyInfo() hsm.KeyInfo {
+	return hsm.KeyInfo{KeySetID: r.set.ID, Label: r.set.Label, KCV: r.set.KCV}
+}
+
+func (r *keyReading) loadedKey(msg loadedMsg) (readEvent, tea.Cmd) {
+	var diff *hsm.DifferentKeyError
+	at := msg.at
+	switch {
+	case errors.As(msg.err, &diff) && r.agreed != nil && *r.agreed == diff.Loaded.KCV:
+		// The very key the operator agreed to replace: no second question.
+		return readGoing, r.load(true)
+	case errors.As(msg.err, &diff):
+		r.f.record(audit.Event{Time: at, Step: audit.StepLoadHSM, Outcome: audit.OutcomeRefused, Detail: "the HSM holds a different Backup Key"}, nil)
+		r.other = diff.Loaded
+		r.state = readReplace
+		r.f.note = notice{level: lvWarn, text: fmt.Sprintf("The HSM already holds a different Backup Key (KCV %s, %q). The cards hold KCV %s. Replacing it makes every backup made with the old key unreadable on this HSM.",
+			kcvString(diff.Loaded.KCV), diff.Loaded.Label, kcvString(r.set.KCV)),
+			next: "Press OK to replace it with the cards' key, or Cancel to keep the HSM's key."}
+		return readGoing, nil
+	case msg.err != nil:
+		p := classifyHSM(msg.err)
+		r.f.record(audit.Event{Time: at, Step: audit.StepLoadHSM, Outcome: p.outcome(), Detail: safeDetail(msg.err)}, nil)
+		r.state = readRetry
+		n := problemNotice(p, tcos.SlotBackupKey, "Fix the HSM, then press OK to try loading again, or Cancel to give up.")
+		n.text = "The HSM did not take the key; it is still in memory. " + n.text
+		r.f.note = n
+		return readGoing, nil
+	}
+	r.already = msg.already
+	r.loaded = r.keyInfo()
+	detail := ""
+	if msg.already {
+		detail = "already loaded"
+	}
+	r.f.record(audit.Event{Time: at, Step: audit.StepLoadHSM, Outcome: audit.OutcomeOK, Detail: detail}, nil)
+	name := r.f.env.cfg.HSM.Name()
+	text := fmt.Sprintf("Backup Key %q loaded into the %s. KCV %s, equal to the KCV on the cards.", r.set.Label, name, kcvString(r.set.KCV))
+	if msg.already {
+		text = fmt.Sprintf("The %s already holds this Backup Key %q: KCV %s, equal to the KCV on the cards.", name, r.set.Label, kcvString(r.set.KCV))
+	}
+	r.state, r.outcome = readDone, audit.OutcomeOK
+	r.f.note = notice{level: lvGood, text: text}
+	return readEnded, r.wipe()
+}
+
+// loadedOK says whether the key is in the HSM.
+func (r *keyReading) loadedOK() bool { return r.state == readDone && r.outcome == audit.OutcomeOK }
+
+// holds says whether the reading holds the rebuilt key.
+func (r *keyReading) holds() bool { return r.key != nil }
+
+// wipe wipes the rebuilt key, the shares collected and the card's step.
+func (r *keyReading) wipe() tea.Cmd {
+	if r.key != nil {
+		r.key.Wipe()
+		r.key = nil
+	}
+	r.coll.Wipe()
+	if r.step != nil {
+		return r.step.end()
+	}
+	return nil
+}
+
+// pad is the reading's display.
+func (r *keyReading) pad() [2]string {
+	const okCancel = "press OK/Cancel"
+	switch r.state {
+	case readStart:
+		if r.fresh {
+			return [2]string{"Read New Key", okCancel}
+		}
+		return [2]string{"Read Key", okCancel}
+	case readCard:
+		return r.step.pad()
+	case readLoading:
+		return [2]string{"Please wait...", ""}
+	case readReplace:
+		return [2]string{"Replace HSM key?", okCancel}
+	case readRetry:
+		return [2]string{"Load failed", okCancel}
+	}
+	if r.loadedOK() {
+		return [2]string{"Key loaded", "press OK"}
+	}
+	return [2]string{"Key not loaded", "press OK"}
+}
+
+// progress is the reading's lines of the side panel: the cards read, each
+// by the end of its serial, and the load.
+func (r *keyReading) progress(k int) []string {
+	need := r.coll.Need()
+	if k > 0 {
+		need = k
+	}
+	var items []string
+	for i := 0; i < max(need, len(r.read)); i++ {
+		var s *tcos.Serial
+		if i < len(r.read) {
+			s = &r.read[i]
+		}
+		items = append(items, progressItem(i+1, s, i == len(r.read) && r.state == readCard))
+	}
+	if need == 0 {
+		items = append(items, "k of n, from the first card")
+	}
+	load := "-"
+	switch {
+	case r.state == readLoading:
+		load = "now"
+	case r.loadedOK():
+		load = "done, KCV " + kcvString(r.loaded.KCV)
+		if r.already {
+			load += " (was already loaded)"
+		}
+	}
+	return []string{"Read  " + joinItems(items), "Load  " + load}
+}
+
+// busy says whether a command of the reading runs.
+func (r *keyReading) busy() bool {
+	return r.state == readLoading || (r.state == readCard && r.step.running())
+}
