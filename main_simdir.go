@@ -17,8 +17,8 @@ import (
 //
 //   - the deck, DIR/cards: the wizard on the simulated reader, `hsmcards
 //     vpcd` and `hsmcards inspect` on the simulated reader;
-//   - the simulated HSM, DIR itself (hsm.json, slot-users.json): the wizard
-//     with --hsm sim.
+//   - the simulated HSM, DIR itself (hsm.json, card-sets.json,
+//     slot-users.json): the wizard with --hsm sim.
 //
 // So `hsmcards vpcd 1` (the deck) runs beside `hsmcards --reader pcsc` (the
 // HSM), as training on the real PC/SC stack needs, while a second wizard on

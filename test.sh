@@ -35,5 +35,5 @@ go test -run '^$' -bench BenchmarkIdle -benchtime 1x ./wizard | grep -E '^Benchm
 # The memory scans once more in a build where secmem.Do erases through
 # runtime/secret (docs/security.md, "Secrets in memory"); `go run .` cannot
 # set GOEXPERIMENT, so the default build above is the one that must hold.
-GOEXPERIMENT=runtimesecret go test -count=1 -run 'Cop(y|ies)|Erases|FromEnv' ./secmem/ ./kcv/ ./quorum/ ./tcos/
+GOEXPERIMENT=runtimesecret go test -count=1 -run 'Cop(y|ies)|Erases|FromEnv' ./secmem/ ./kcv/ ./quorum/ ./tcos/ ./cardset/
 .ci/fuzz   # every fuzz target for a few seconds (FUZZTIME, default 8s): about 2 minutes

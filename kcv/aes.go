@@ -50,8 +50,10 @@ func encryptBlock(key []byte, in, out *[blockSize]byte) error {
 	state := mem[schedLen : schedLen+blockSize]           // column-major: state[r+4c]
 	tmp := mem[schedLen+blockSize : schedLen+2*blockSize] // ShiftRows' copy
 
-	// Key expansion (FIPS 197 §5.2).
-	copy(w, key)
+	// Key expansion (FIPS 197 §5.2). The key goes in through general
+	// registers (secmem.Copy): the built-in copy would leave it in vector
+	// registers during all the rounds below.
+	secmem.Copy(w, key)
 	rcon := byte(1)
 	for i := nk; i < 4*(rounds+1); i++ {
 		t := w[4*i : 4*i+4]

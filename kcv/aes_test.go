@@ -66,7 +66,7 @@ func TestEncryptBlockMatchesCryptoAES(t *testing.T) {
 	}
 }
 
-// TestAESLeavesNoKeyCopy: a KCV computed in a goroutine of its own (as a
+// TestAESLeavesNoKeyCopy: a KCV and a key check computed in a goroutine of its own (as a
 // tea.Cmd would), then the key wiped and the garbage collected: no copy of
 // the key is left in memory, the key schedule's included.
 func TestAESLeavesNoKeyCopy(t *testing.T) {
@@ -89,6 +89,10 @@ func TestAESLeavesNoKeyCopy(t *testing.T) {
 	go func() {
 		for range 3 {
 			if _, err := AES(key); err != nil {
+				done <- err
+				return
+			}
+			if _, err := Check(key); err != nil {
 				done <- err
 				return
 			}

@@ -58,3 +58,41 @@ func TestAESDiffers(t *testing.T) {
 		t.Fatalf("different keys gave the same KCV %X", ka)
 	}
 }
+
+// TestCheck compares the key check with crypto/aes and pins the value for
+// the key 00 01 … 1f, the worked example of quorum/FORMAT.md.
+func TestCheck(t *testing.T) {
+	key := make([]byte, 32)
+	for i := range key {
+		key[i] = byte(i)
+	}
+	c, err := aes.NewCipher(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]byte, 16)
+	c.Encrypt(want, []byte("hsmcards:chk\x00\x00\x00\x00"))
+	got, err := Check(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got[:], want) {
+		t.Fatalf("Check = %X, want %X", got, want)
+	}
+	if hex.EncodeToString(got[:]) != exampleCheck {
+		t.Fatalf("Check(00..1f) = %x, FORMAT.md says %s", got, exampleCheck)
+	}
+	// Not the block of the KCV: the first 3 bytes differ from it.
+	kv, _ := AES(key)
+	if bytes.Equal(got[:3], kv[:]) {
+		t.Fatal("the key check starts with the KCV")
+	}
+	for _, n := range []int{0, 31, 33} {
+		if _, err := Check(make([]byte, n)); err == nil {
+			t.Errorf("Check of a %d-byte key: no error", n)
+		}
+	}
+}
+
+// exampleCheck is Check(00 01 … 1f), as quorum/FORMAT.md shows it.
+const exampleCheck = "f35df877c282206be118e619f85dbda1"

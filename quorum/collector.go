@@ -41,14 +41,14 @@ func (c *Collector) Add(r *Record) error {
 		return ErrOtherKeySet
 	}
 	if c.set == nil {
-		c.set = &KeySet{ID: r.KeySetID, Label: r.Label, Created: r.Created, Scheme: r.Scheme, KCV: r.KCV}
+		set := r.KeySet()
+		c.set = &set
 	} else {
 		if r.KeySetID != c.set.ID {
 			return ErrOtherKeySet
 		}
 		// Same ID, different facts: one of the records is damaged or forged.
-		if r.Scheme != c.set.Scheme || r.Label != c.set.Label || r.KCV != c.set.KCV ||
-			!r.Created.Equal(c.set.Created) {
+		if !r.KeySet().Same(*c.set) {
 			return corrupt("records of one key set disagree")
 		}
 	}
@@ -61,7 +61,7 @@ func (c *Collector) Add(r *Record) error {
 			return ErrDuplicateShare
 		}
 	}
-	c.shares = append(c.shares, bytes.Clone(r.Share))
+	c.shares = append(c.shares, cloneSecret(r.Share))
 	return nil
 }
 
@@ -86,26 +86,42 @@ func (c *Collector) KeySet() (ks KeySet, ok bool) {
 }
 
 // Combine reconstructs the key when enough shares were added, and verifies its
-// KCV against the records'. It never returns a wrong key without an error:
-// on ErrKCV the rebuilt bytes are wiped, not returned.
+// KCV (and in format 2 its key check) against the records'. It never returns
+// a wrong key without an error: on ErrKCV the rebuilt bytes are wiped, not
+// returned.
 func (c *Collector) Combine() (*Key, error) {
 	if c.set == nil || len(c.shares) < c.set.Scheme.K {
+		return nil, ErrTooFew
+	}
+	// Exactly k shares: what the quorum promises; more add nothing.
+	return Combine(*c.set, c.shares[:c.set.Scheme.K])
+}
+
+// Combine rebuilds the key of set from exactly set.Scheme.K of its shares
+// (each ShareSize bytes, distinct x) straight into the Key's memory, and
+// checks it against set's KCV and, in format 2, its key check: ErrKCV when
+// either differs (the bytes are then wiped, not returned). Shamir's scheme
+// itself returns some other key for a wrong or foreign share without an
+// error; these checks are what catch it (FORMAT.md, "What catches what").
+func Combine(set KeySet, shares [][]byte) (*Key, error) {
+	if len(shares) != set.Scheme.K {
 		return nil, ErrTooFew
 	}
 	key, err := newKey()
 	if err != nil {
 		return nil, err
 	}
-	// Exactly k shares: what the quorum promises; more add nothing. The key
-	// is rebuilt straight into its own memory.
-	if err := combine(c.shares[:c.set.Scheme.K], key.Bytes()); err != nil {
-		// Add already refused duplicate x and wrong lengths, so this is
-		// unexpected.
+	if err := combine(shares, key.Bytes()); err != nil {
 		key.Wipe()
 		return nil, corrupt("shares do not combine")
 	}
-	got, want := key.KCV(), c.set.KCV
-	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+	got, want := key.KCV(), set.KCV
+	ok := subtle.ConstantTimeCompare(got[:], want[:])
+	if set.Format == Format2 {
+		gc, wc := key.Check(), set.KeyCheck
+		ok &= subtle.ConstantTimeCompare(gc[:], wc[:])
+	}
+	if ok != 1 {
 		key.Wipe()
 		return nil, ErrKCV
 	}

@@ -125,3 +125,45 @@ func useAndWipe(key *Key, recs []*Record) error {
 	}
 	return nil
 }
+
+// TestReshareLeavesNoCopy: a key split anew (as a re-issue does), its
+// records marshalled, parsed and combined, then the Shares destroyed and the
+// key wiped: no copy of the key or of a new share is left.
+func TestReshareLeavesNoCopy(t *testing.T) {
+	key, recs, err := Generate("memory scan", TwoOfThree, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		r.Wipe()
+	}
+	sh, err := Reshare(key, "memory scan 2", ThreeOfFive, 2, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	needles := secretNeedles("key", key.Bytes())
+	for i, r := range sh.Records {
+		needles = append(needles, memscan.Windows(fmt.Sprintf("new share %d", i+1), r.Share[:KeySize], 8)...)
+	}
+	if _, err := memscan.Scan(needles...); errors.Is(err, errors.ErrUnsupported) {
+		t.Skip(err)
+	}
+	done := make(chan error)
+	go func() {
+		defer sh.Destroy()
+		done <- useAndWipe(key, sh.Records)
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.GC()
+	hits, err := memscan.Scan(needles...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 0 {
+		t.Errorf("%d copies of secrets left after Destroy, Wipe and GC:\n%s", len(hits), memscan.Report(hits))
+	}
+	runtime.KeepAlive(key)
+}

@@ -36,8 +36,25 @@ const MaxLabelLen = 32
 const MaxShares = 9
 
 // KCV is a key check value: the first 3 bytes of AES-256-ECB(key, 16 zero
-// bytes) (FORMAT.md).
+// bytes) (FORMAT.md). It is what the appliance shows.
 type KCV [3]byte
+
+// KeyCheck is the key check of record format 2: AES-256-ECB(key, the block
+// "hsmcards:chk" 00 00 00 00), all 16 bytes (FORMAT.md, "The key check"). It
+// is the same for every card set (generation) of one key.
+type KeyCheck [16]byte
+
+// Record formats (FORMAT.md). Format 1 has no generation and no key check;
+// format 2 adds both.
+const (
+	Format1 = 1
+	Format2 = 2
+)
+
+// Generation counts the card sets of one Backup Key: the install writes
+// generation 1, every re-issue the next (docs/lifecycle.md). A format 1
+// record is generation 1: it was written before re-issuing existed.
+type Generation uint32
 
 // KeySetID identifies one generated Backup Key; every share of it carries it.
 type KeySetID [16]byte
@@ -53,22 +70,44 @@ var (
 
 // Record is one share card's content (EF 4B01), documented in FORMAT.md.
 type Record struct {
-	KeySetID KeySetID
-	Label    string
-	Created  time.Time
-	Scheme   Scheme
-	Share    []byte // Vault's format: y-bytes then x; secret
-	KCV      KCV
+	// Format is the record format, Format1 or Format2: Parse sets it and
+	// Marshal writes it, so a record read and written again (a copied card)
+	// keeps its format byte for byte.
+	Format     int
+	KeySetID   KeySetID
+	Generation Generation // 1 for a format 1 record
+	Label      string
+	Created    time.Time
+	Scheme     Scheme
+	Share      []byte // Vault's format: y-bytes then x; secret
+	KCV        KCV
+	KeyCheck   KeyCheck // format 2; zero in format 1
 }
 
-// KeySet describes one Backup Key as its records tell it: everything the
-// wizard may show, nothing secret.
+// KeySet describes one card set of a Backup Key as its records tell it:
+// everything the wizard may show, nothing secret. Every record of one set
+// says the same.
 type KeySet struct {
-	ID      KeySetID
-	Label   string
-	Created time.Time
-	Scheme  Scheme
-	KCV     KCV
+	ID         KeySetID
+	Format     int
+	Generation Generation
+	Label      string
+	Created    time.Time
+	Scheme     Scheme
+	KCV        KCV
+	KeyCheck   KeyCheck // zero for a format 1 set
+}
+
+// KeySet is what the record says about its card set, without the share.
+func (r *Record) KeySet() KeySet {
+	return KeySet{ID: r.KeySetID, Format: r.Format, Generation: r.Generation, Label: r.Label,
+		Created: r.Created, Scheme: r.Scheme, KCV: r.KCV, KeyCheck: r.KeyCheck}
+}
+
+// Same reports whether two descriptions of a card set agree in every field.
+func (s KeySet) Same(o KeySet) bool {
+	return s.ID == o.ID && s.Format == o.Format && s.Generation == o.Generation && s.Label == o.Label &&
+		s.Created.Equal(o.Created) && s.Scheme == o.Scheme && s.KCV == o.KCV && s.KeyCheck == o.KeyCheck
 }
 
 // Errors of parsing and collecting records, for errors.Is.

@@ -428,3 +428,140 @@ func BenchmarkGenerateCombine(b *testing.B) {
 
 // hexOf is used by the record tests to look for share bytes in errors.
 func hexOf(b []byte) string { return hex.EncodeToString(b) }
+
+func TestEachSubset(t *testing.T) {
+	for _, tc := range []struct{ n, k, want int }{{3, 2, 3}, {5, 3, 10}, {9, 9, 1}, {6, 1, 6}, {4, 5, 0}, {4, 0, 0}} {
+		seen := map[string]bool{}
+		prev := ""
+		err := EachSubset(tc.n, tc.k, func(idx []int) error {
+			for i := range idx {
+				if idx[i] < 0 || idx[i] >= tc.n || i > 0 && idx[i] <= idx[i-1] {
+					t.Fatalf("C(%d,%d): bad subset %v", tc.n, tc.k, idx)
+				}
+			}
+			key := fmt.Sprint(idx)
+			if seen[key] || key <= prev && prev != "" && len(key) == len(prev) {
+				t.Fatalf("C(%d,%d): %v repeated or out of order", tc.n, tc.k, idx)
+			}
+			seen[key], prev = true, key
+			return nil
+		})
+		if err != nil || len(seen) != tc.want {
+			t.Errorf("C(%d,%d): %d subsets, %v; want %d", tc.n, tc.k, len(seen), err, tc.want)
+		}
+	}
+	stop := errors.New("stop")
+	calls := 0
+	if err := EachSubset(5, 2, func([]int) error { calls++; return stop }); err != stop || calls != 1 {
+		t.Fatalf("EachSubset did not stop at the first error: %v after %d calls", err, calls)
+	}
+}
+
+// TestReshare: the same key split anew is a new card set (ID, generation,
+// scheme, label) whose every k-subset rebuilds the key, with the same KCV
+// and key check as the old set, and whose shares do not mix with the old.
+func TestReshare(t *testing.T) {
+	key, old, err := Generate("Cluster Berlin", TwoOfThree, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer key.Wipe()
+	later := testNow.Add(400 * 24 * time.Hour)
+	for _, s := range []Scheme{TwoOfThree, ThreeOfFive} {
+		t.Run(s.String(), func(t *testing.T) {
+			sh, err := Reshare(key, "Cluster Berlin 2", s, 2, later)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs := sh.Records
+			if len(recs) != s.N {
+				t.Fatalf("%d records", len(recs))
+			}
+			set := recs[0].KeySet()
+			if set.ID == old[0].KeySetID || set.Generation != 2 || set.Format != Format2 || set.Scheme != s ||
+				set.Label != "Cluster Berlin 2" || !set.Created.Equal(later.UTC().Truncate(time.Second)) {
+				t.Fatalf("new set %+v", set)
+			}
+			if set.KCV != old[0].KCV || set.KeyCheck != old[0].KeyCheck || set.KeyCheck != key.Check() {
+				t.Fatal("the same key has another KCV or key check")
+			}
+			n := 0
+			err = EachSubset(s.N, s.K, func(idx []int) error {
+				n++
+				var sub [][]byte
+				for _, i := range idx {
+					sub = append(sub, viaCard(t, recs[i]).Share)
+				}
+				back, err := Combine(set, sub)
+				if err != nil {
+					return err
+				}
+				defer back.Wipe()
+				if !bytes.Equal(back.Bytes(), key.Bytes()) {
+					return fmt.Errorf("%v rebuilt another key", idx)
+				}
+				// One old share in place of a new one: refused, never a key.
+				sub[0] = old[0].Share
+				if k, err := Combine(set, sub); !errors.Is(err, ErrKCV) && !errors.Is(err, ErrCorrupt) || k != nil {
+					return fmt.Errorf("%v with an old share: %v", idx, err)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sh.Destroy()
+			for _, r := range recs {
+				if r.Share != nil {
+					t.Fatal("Destroy left a share")
+				}
+			}
+		})
+	}
+	for name, f := range map[string]func() (*Shares, error){
+		"generation 0": func() (*Shares, error) { return Reshare(key, "x", TwoOfThree, 0, later) },
+		"empty label":  func() (*Shares, error) { return Reshare(key, "", TwoOfThree, 2, later) },
+		"1 of 3":       func() (*Shares, error) { return Reshare(key, "x", Scheme{1, 3}, 2, later) },
+		"before 1970":  func() (*Shares, error) { return Reshare(key, "x", TwoOfThree, 2, time.Unix(-5, 0)) },
+	} {
+		if sh, err := f(); err == nil || sh != nil {
+			t.Errorf("%s: Reshare = %v, %v; want an error", name, sh, err)
+		}
+	}
+}
+
+// TestKeyCheckIsChecked: format 2 records that agree on a KCV the key has
+// but on a key check it has not are refused; the KCV alone would pass them.
+func TestKeyCheckIsChecked(t *testing.T) {
+	_, recs, err := Generate("check", TwoOfThree, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCollector(nil)
+	for _, r := range recs[:2] {
+		f := viaCard(t, r)
+		f.KeyCheck[15] ^= 1
+		if err := c.Add(viaCard(t, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if k, err := c.Combine(); !errors.Is(err, ErrKCV) || k != nil {
+		t.Fatalf("Combine = %v, %v; want ErrKCV", k, err)
+	}
+	// A format 1 set has no key check: its KCV decides.
+	one := exampleRecord(t, 0).KeySet()
+	k, err := Combine(one, [][]byte{exampleShares[0], exampleShares[1]})
+	if err != nil || !bytes.Equal(k.Bytes(), exampleKey) {
+		t.Fatalf("format 1: %v", err)
+	}
+	// Records of one set in two formats disagree.
+	c = NewCollector(nil)
+	if err := c.Add(exampleRecord(t, 0)); err != nil {
+		t.Fatal(err)
+	}
+	mixed := exampleRecord(t, 1)
+	mixed.Format, mixed.KeyCheck = Format2, k.Check()
+	if err := c.Add(mixed); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("format 2 record in a format 1 set: %v", err)
+	}
+}

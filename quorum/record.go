@@ -2,33 +2,38 @@ package quorum
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"fmt"
 	"time"
 
 	"github.com/hsmcards/hsmcards/secmem"
 )
 
-// The record's BER-TLV layout; FORMAT.md is the reference and the golden test
-// keeps the two in step.
+// The record's BER-TLV layout; FORMAT.md is the reference and the golden
+// tests keep the two in step.
 const (
-	// Version is the record format this package writes.
-	Version = 1
+	// Version is the record format this package writes: format 2. Format
+	// 1 records are read, and written again only as they are (a copy).
+	Version = Format2
 
-	tagRecord   = 0xE1 // private class, constructed, number 1: the whole record
-	tagVersion  = 0x80 // context primitive tags, in this order
-	tagKeySetID = 0x81
-	tagLabel    = 0x82
-	tagCreated  = 0x83
-	tagScheme   = 0x84
-	tagShare    = 0x85
-	tagKCV      = 0x86
+	tagRecord     = 0xE1 // private class, constructed, number 1: the whole record
+	tagVersion    = 0x80 // context primitive tags, in this order
+	tagKeySetID   = 0x81
+	tagLabel      = 0x82
+	tagCreated    = 0x83
+	tagScheme     = 0x84
+	tagShare      = 0x85
+	tagKCV        = 0x86
+	tagGeneration = 0x87 // format 2
+	tagKeyCheck   = 0x88 // format 2
 	// tagChecksum is the last element of every version, so that a damaged
 	// record is told apart from one of a newer version.
 	tagChecksum = 0x9E
 
 	checksumSize = 8
 	checksumTLV  = 2 + checksumSize
+
+	// generationSize is the generation's length: unsigned 32-bit big-endian.
+	generationSize = 4
 
 	// The creation time is unix seconds, 8 bytes big-endian, within years
 	// 1970..9999 (the range a screen can print).
@@ -42,9 +47,15 @@ func corrupt(reason string) error { return fmt.Errorf("%w (%s)", ErrCorrupt, rea
 
 // checksum is the first 8 bytes of SHA-256 over b. It catches accidental
 // damage; it is no MAC (anyone can recompute it), the KCV check after
-// combining is what catches a consistent but wrong share.
+// combining is what catches a consistent but wrong share. It is our own
+// SHA-256 (sha256.go): b holds the share.
 func checksum(b []byte) [checksumSize]byte {
-	h := sha256.Sum256(b)
+	h, err := sum256(b)
+	if err != nil {
+		// Only when no memory can be mapped at all (Key.KCV panics
+		// then too).
+		panic("quorum: no memory for the record checksum")
+	}
 	var c [checksumSize]byte
 	copy(c[:], h[:checksumSize])
 	secmem.Wipe(h[:])
@@ -54,6 +65,16 @@ func checksum(b []byte) [checksumSize]byte {
 // validate checks what Marshal writes and Parse accepts. Its errors carry no
 // prefix: callers wrap them.
 func (r *Record) validate() string {
+	switch {
+	case r.Format != Format1 && r.Format != Format2:
+		return "unknown record format"
+	case r.Generation < 1:
+		return "generation 0"
+	case r.Format == Format1 && r.Generation != 1:
+		return "a format 1 record is generation 1"
+	case r.Format == Format1 && r.KeyCheck != (KeyCheck{}):
+		return "a format 1 record has no key check"
+	}
 	if err := ValidateLabel(r.Label); err != nil {
 		return "invalid label"
 	}
@@ -73,18 +94,32 @@ func (r *Record) validate() string {
 }
 
 // appendTLV appends tag, a minimal definite length and v. v is at most 255
-// bytes here, so the length is one byte or 81 xx.
+// bytes here, so the length is one byte or 81 xx. The value goes in through
+// secmem.Copy (it may be the share). Marshal gives b room for the largest
+// record, so b never grows there: a reallocation would leave a copy of what
+// b held already.
 func appendTLV(b []byte, tag byte, v []byte) []byte {
 	b = append(b, tag)
 	if len(v) >= 0x80 {
 		b = append(b, 0x81)
 	}
 	b = append(b, byte(len(v)))
-	return append(b, v...)
+	n := len(b)
+	b = append(b, make([]byte, len(v))...)
+	secmem.Copy(b[n:], v)
+	return b
 }
 
-// Marshal encodes a record for the card (≤ 255 bytes, with checksum). The
-// creation time is stored in whole seconds. The result holds the share:
+// cloneSecret returns a copy of a secret in a fresh slice, made through
+// secmem.Copy.
+func cloneSecret(b []byte) []byte {
+	out := make([]byte, len(b))
+	secmem.Copy(out, b)
+	return out
+}
+
+// Marshal encodes a record for the card (≤ 255 bytes, with checksum) in its
+// Format. The creation time is stored in whole seconds. The result holds the share:
 // clear it after writing it to the card.
 func (r *Record) Marshal() ([]byte, error) {
 	if reason := r.validate(); reason != "" {
@@ -96,26 +131,47 @@ func (r *Record) Marshal() ([]byte, error) {
 		created[i] = byte(u >> (56 - 8*i))
 	}
 
-	// The content is built in a buffer sized for the largest record so that
-	// no reallocation leaves a stray copy of the share behind.
-	content := make([]byte, 0, MaxRecordSize)
-	content = appendTLV(content, tagVersion, []byte{Version})
-	content = appendTLV(content, tagKeySetID, r.KeySetID[:])
-	content = appendTLV(content, tagLabel, []byte(r.Label))
-	content = appendTLV(content, tagCreated, created[:])
-	content = appendTLV(content, tagScheme, []byte{byte(r.Scheme.K), byte(r.Scheme.N)})
-	content = appendTLV(content, tagShare, r.Share)
-	content = appendTLV(content, tagKCV, r.KCV[:])
-	defer secmem.Wipe(content)
-
-	n := len(content) + checksumTLV
+	// The record is built straight into the result, sized for the largest
+	// record so that no reallocation leaves a stray copy of the share, and
+	// with no buffer of its own for the content: one that does not escape
+	// lives on the goroutine's stack, and a stack that grows meanwhile is
+	// copied and the old one freed, share and all, where no wipe reaches.
+	var gen [generationSize]byte
+	g := uint32(r.Generation)
+	gen[0], gen[1], gen[2], gen[3] = byte(g>>24), byte(g>>16), byte(g>>8), byte(g)
+	elems := []struct {
+		tag byte
+		v   []byte
+	}{
+		{tagVersion, []byte{byte(r.Format)}},
+		{tagKeySetID, r.KeySetID[:]},
+		{tagLabel, []byte(r.Label)},
+		{tagCreated, created[:]},
+		{tagScheme, []byte{byte(r.Scheme.K), byte(r.Scheme.N)}},
+		{tagShare, r.Share},
+		{tagKCV, r.KCV[:]},
+		{tagGeneration, gen[:]},
+		{tagKeyCheck, r.KeyCheck[:]},
+	}
+	if r.Format == Format1 {
+		elems = elems[:7]
+	}
+	n := checksumTLV
+	for _, e := range elems {
+		n += 2 + len(e.v)
+		if len(e.v) >= 0x80 {
+			n++
+		}
+	}
 	out := make([]byte, 0, MaxRecordSize+3)
 	out = append(out, tagRecord)
 	if n >= 0x80 {
 		out = append(out, 0x81)
 	}
 	out = append(out, byte(n))
-	out = append(out, content...)
+	for _, e := range elems {
+		out = appendTLV(out, e.tag, e.v)
+	}
 	sum := checksum(out)
 	out = appendTLV(out, tagChecksum, sum[:])
 	if len(out) > MaxRecordSize {
@@ -172,9 +228,9 @@ func readTLV(b []byte) (tag byte, v, rest []byte, reason string) {
 	return tag, b[hdr : hdr+n], b[hdr+n:], ""
 }
 
-// Parse decodes EF 4B01 contents. Empty contents (no bytes, all zeros or all
-// FF) yield ErrEmpty, a failed checksum or malformed TLV ErrCorrupt, an
-// intact record of a newer format ErrUnknownVersion. Zero padding after the
+// Parse decodes EF 4B01 contents in format 1 or 2. Empty contents (no bytes,
+// all zeros or all FF) yield ErrEmpty, a failed checksum or malformed TLV
+// ErrCorrupt, an intact record of another format ErrUnknownVersion. Zero padding after the
 // record is allowed, anything else is not. The returned Share is a fresh
 // copy: wipe it when done.
 func Parse(b []byte) (*Record, error) {
@@ -218,12 +274,13 @@ func Parse(b []byte) (*Record, error) {
 	if reason != "" || tag != tagVersion || len(v) != 1 {
 		return nil, corrupt("no format version")
 	}
-	if v[0] != Version {
-		return nil, fmt.Errorf("%w (version %d)", ErrUnknownVersion, v[0])
+	format := int(v[0])
+	if format != Format1 && format != Format2 {
+		return nil, fmt.Errorf("%w (version %d)", ErrUnknownVersion, format)
 	}
 
-	// Version 1: every field once, in this order, with these lengths (-1:
-	// checked below).
+	// Every field once, in this order, with these lengths (-1: checked
+	// below); format 2 adds the last two.
 	fields := []struct {
 		tag  byte
 		size int
@@ -235,8 +292,13 @@ func Parse(b []byte) (*Record, error) {
 		{tagScheme, 2, "scheme"},
 		{tagShare, ShareSize, "share"},
 		{tagKCV, len(KCV{}), "KCV"},
+		{tagGeneration, generationSize, "generation"},
+		{tagKeyCheck, len(KeyCheck{}), "key check"},
 	}
-	var vals [6][]byte
+	if format == Format1 {
+		fields = fields[:6]
+	}
+	var vals [8][]byte
 	for i, f := range fields {
 		tag, v, body, reason = readTLV(body)
 		if reason != "" {
@@ -251,10 +313,10 @@ func Parse(b []byte) (*Record, error) {
 		vals[i] = v
 	}
 	if len(body) != 0 {
-		return nil, corrupt("unexpected element after the KCV")
+		return nil, corrupt("unexpected element after the " + fields[len(fields)-1].name)
 	}
 
-	r := &Record{Label: string(vals[1])}
+	r := &Record{Format: format, Label: string(vals[1]), Generation: 1}
 	copy(r.KeySetID[:], vals[0])
 	var u uint64
 	for _, c := range vals[2] {
@@ -266,7 +328,15 @@ func Parse(b []byte) (*Record, error) {
 	r.Created = time.Unix(int64(u), 0).UTC()
 	r.Scheme = Scheme{int(vals[3][0]), int(vals[3][1])}
 	copy(r.KCV[:], vals[5])
-	r.Share = bytes.Clone(vals[4])
+	if format == Format2 {
+		var g uint32
+		for _, c := range vals[6] {
+			g = g<<8 | uint32(c)
+		}
+		r.Generation = Generation(g)
+		copy(r.KeyCheck[:], vals[7])
+	}
+	r.Share = cloneSecret(vals[4])
 	if reason := r.validate(); reason != "" {
 		r.Wipe()
 		return nil, corrupt(reason)

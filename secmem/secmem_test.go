@@ -128,3 +128,26 @@ func checkLockError(t *testing.T, err error) {
 		t.Errorf("lock error text %q", s)
 	}
 }
+
+func TestCopy(t *testing.T) {
+	src := []byte("0123456789abcdef0123456789abcdef!")
+	for _, n := range []int{0, 1, 16, 33, 40} {
+		dst := make([]byte, n)
+		got := Copy(dst, src)
+		want := copy(make([]byte, n), src)
+		if got != want || string(dst[:got]) != string(src[:got]) {
+			t.Errorf("Copy into %d bytes: %d, %q", n, got, dst)
+		}
+	}
+	// Wipe still zeroes, and leaves what it scrubs with untouched.
+	b := []byte{1, 2, 3}
+	Wipe(b)
+	if b[0]|b[1]|b[2] != 0 {
+		t.Fatal("Wipe left bytes")
+	}
+	for _, c := range scrubZeros {
+		if c != 0 {
+			t.Fatal("scrubVectors' source is not zeros")
+		}
+	}
+}

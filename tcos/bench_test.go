@@ -61,6 +61,32 @@ func TestAPDUBudget(t *testing.T) {
 	if !bytes.Equal(got[:len(rec)], rec) {
 		t.Error("read back a different record")
 	}
+	n, err = eraseStep(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n > maxWriteAPDUs {
+		t.Errorf("erasing a card took %d APDUs, budget %d", n, maxWriteAPDUs)
+	}
+	if _, got, err = readStep(ctx, r); err != nil || !bytes.Equal(got, make([]byte, tcos.ShareEFSize)) {
+		t.Errorf("after the erase the slot reads % X…, %v", got[:8], err)
+	}
+}
+
+// eraseStep is the erase of a card as the wizard runs it: the record read
+// first (to say what it held), then erased.
+func eraseStep(ctx context.Context, r *cardio.SimReader) (int, error) {
+	c, err := r.Connect(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	s := tcos.Open(c, tcos.Options{})
+	if _, err := readCard(ctx, s, factoryPIN); err != nil {
+		return s.APDUs(), err
+	}
+	err = s.EraseShareRecord(ctx)
+	return s.APDUs(), err
 }
 
 func BenchmarkWriteCard(b *testing.B) {

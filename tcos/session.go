@@ -54,11 +54,15 @@ func (s Serial) String() string { return strings.ToUpper(hex.EncodeToString(s[:]
 //	                  00 24 01 81 Lc new, both completed by the PIN pad
 //	ReadShareRecord   [SELECT] 00 B0 00 00 FF (EF 4B01, 255 bytes)
 //	WriteShareRecord  [SELECT] 00 D6 00 00 FF record||00…, then 00 B0 00 00 FF
-//	                  and a constant-time compare
+//	                  and a constant-time compare (WriteShareRecordReadBack
+//	                  the same, handing back what was read)
+//	EraseShareRecord  [SELECT] 00 D6 00 00 FF 00…, then 00 B0 00 00 FF and
+//	                  a constant-time compare
 //
 // Writing a share card is Identify (1) + PINStatus (2) + VerifyPIN (1) +
 // ReadShareRecord (1, to show what the card holds before overwriting) +
-// WriteShareRecord (2) = 7 APDUs; reading one is 1 + 2 + 1 + 1 = 5.
+// WriteShareRecord (2) = 7 APDUs; erasing one the same with
+// EraseShareRecord; reading one is 1 + 2 + 1 + 1 = 5.
 type Session struct {
 	card cardio.Card
 	t    *Transport
@@ -248,31 +252,50 @@ func (s *Session) ReadShareRecord(ctx context.Context) ([]byte, error) {
 // The record is padded with 00 to the EF's 255 bytes, so no byte of an older,
 // longer record survives.
 func (s *Session) WriteShareRecord(ctx context.Context, rec []byte) error {
+	back, err := s.WriteShareRecordReadBack(ctx, rec)
+	secmem.Wipe(back)
+	return err
+}
+
+// WriteShareRecordReadBack is WriteShareRecord that also returns what the
+// card read back (EF 4B01, 255 bytes), the same APDUs: on success it is rec
+// padded with zeros, byte for byte. A re-issue hands it to package cardset,
+// which parses it itself before the new card set counts
+// (docs/lifecycle.md). The caller wipes it.
+func (s *Session) WriteShareRecordReadBack(ctx context.Context, rec []byte) ([]byte, error) {
 	if len(rec) > ShareEFSize {
-		return ErrRecordTooLong
+		return nil, ErrRecordTooLong
 	}
 	if err := s.enterShareEF(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	buf := make([]byte, ShareEFSize)
 	defer secmem.Wipe(buf)
 	copy(buf, rec)
 	resp, err := s.t.Transmit(ctx, Command{CLA: 0x00, INS: insUpdate, Data: buf, SecretData: true})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := resp.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	got, err := s.ReadShareRecord(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer secmem.Wipe(got)
 	if subtle.ConstantTimeCompare(got, buf) != 1 {
-		return ErrShareMismatch
+		secmem.Wipe(got)
+		return nil, ErrShareMismatch
 	}
-	return nil
+	return got, nil
+}
+
+// EraseShareRecord clears the Backup Key share slot: EF 4B01 becomes 255
+// zero bytes, an empty slot (quorum/FORMAT.md), read back to check (needs
+// the slot PIN; docs/lifecycle.md, "Erase a card"). The card keeps its PIN
+// and its tries.
+func (s *Session) EraseShareRecord(ctx context.Context) error {
+	return s.WriteShareRecord(ctx, nil)
 }
 
 // APDUs counts the command APDUs this session has sent (for benchmarks).

@@ -124,6 +124,68 @@ func TestWriteAndReadSequences(t *testing.T) {
 
 }
 
+// TestWriteReadBackAndErase: WriteShareRecordReadBack hands back the padded
+// record in the same APDUs as WriteShareRecord; EraseShareRecord leaves an
+// empty slot (255 zero bytes), with the PIN and its tries as they were.
+func TestWriteReadBackAndErase(t *testing.T) {
+	ctx := context.Background()
+	r := readerWith(t, simcard.New(testSerial))
+	rec := bytes.Repeat([]byte{0xA5}, 100)
+	masked255 := strings.TrimSuffix(strings.Repeat("** ", 255), " ")
+
+	var log bytes.Buffer
+	s, card := open(t, r, &log)
+	if err := s.VerifyPIN(ctx, tcos.SlotBackupKey, factoryPIN); err != nil {
+		t.Fatal(err)
+	}
+	log.Reset()
+	back, err := s.WriteShareRecordReadBack(ctx, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]byte, tcos.ShareEFSize)
+	copy(want, rec)
+	if !bytes.Equal(back, want) {
+		t.Fatalf("read back % X", back)
+	}
+	wantCmds := []string{"> 00 D6 00 00 FF " + masked255, "> 00 B0 00 00 FF"}
+	if got := commandLines(log.String()); strings.Join(got, "\n") != strings.Join(wantCmds, "\n") {
+		t.Fatalf("write sequence:\n%s", strings.Join(got, "\n"))
+	}
+	if _, err := s.WriteShareRecordReadBack(ctx, make([]byte, tcos.ShareEFSize+1)); !errors.Is(err, tcos.ErrRecordTooLong) {
+		t.Fatalf("a record too long: %v", err)
+	}
+
+	log.Reset()
+	if err := s.EraseShareRecord(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := commandLines(log.String()); strings.Join(got, "\n") != strings.Join(wantCmds, "\n") {
+		t.Fatalf("erase sequence:\n%s", strings.Join(got, "\n"))
+	}
+	if strings.Contains(log.String(), "A5") {
+		t.Fatal("share bytes in the APDU log")
+	}
+	got, err := s.ReadShareRecord(ctx)
+	if err != nil || !bytes.Equal(got, make([]byte, tcos.ShareEFSize)) {
+		t.Fatalf("after the erase: % X, %v", got, err)
+	}
+	if st, err := s.PINStatus(ctx, tcos.SlotBackupKey); err != nil || !st.Verified {
+		t.Fatalf("PIN status after the erase: %+v, %v", st, err)
+	}
+
+	// Without the PIN nothing is erased.
+	card.Close()
+	c, err := r.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := tcos.Open(c, tcos.Options{}).EraseShareRecord(ctx); !errors.Is(err, tcos.ErrSecurityStatus) {
+		t.Fatalf("erase without the PIN: %v", err)
+	}
+}
+
 func TestReadBack(t *testing.T) {
 	ctx := context.Background()
 	r := readerWith(t, simcard.New(testSerial))
