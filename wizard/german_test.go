@@ -343,7 +343,7 @@ func TestGermanSlotUserScreens(t *testing.T) {
 	g.card(1, "654321")
 	g.expect("Falsche PIN", "2 PIN-Versuche übrig")
 	g.press("123456", "enter")
-	g.expect("Slot aktiv", "ist AKTIV")
+	g.expect("Slot aktiv", "ist AKTIV", "Audit-Trail: Zeile")
 	g.press("enter")
 	g.menu(menuList)
 	g.expect("Benutzerkarten", "2 registriert", "Inhaber 1")
@@ -378,14 +378,18 @@ func TestHelpLinesKeepEveryKey(t *testing.T) {
 		k := newKeys(p)
 		ins := with(k.Insert, "F1–F9", k.Insert.Help().Desc)
 		for name, line := range map[string][]key.Binding{
-			"menu":  {k.Up, k.OK, k.Pick, k.Quit},
-			"setup": {k.Choose, k.Label, k.OK, k.Cancel},
-			"pad":   {ins, k.Remove, k.Instructor, k.Quit},
-			"login": {k.Type, k.Delete, k.Other, k.OK, k.QuitNow},
+			"menu":    {k.Up, k.OK, k.Pick, k.Quit},
+			"setup":   {k.Choose, k.Label, k.OK, k.Cancel},
+			"pad":     {ins, k.Remove, k.Instructor, k.Quit},
+			"login":   {k.Type, k.Delete, k.Other, k.OK, k.QuitNow},
+			"readers": {k.Up, k.OK, k.QuitNow},
 		} {
 			if s := ansi.Strip(helpLine(line...)); strings.Contains(s, "…") || ansi.StringWidth(s) > helpWidth {
 				t.Errorf("%s: %q", name, s)
 			}
+		}
+		if s := ansi.Strip(instructorHelp(p, "F1–F9")); strings.Contains(s, "…") || ansi.StringWidth(s) > helpWidth {
+			t.Errorf("instructor: %q", s)
 		}
 	})
 }

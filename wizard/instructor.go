@@ -141,6 +141,13 @@ func (m *Model) instructorKey(k tea.KeyPressMsg) (cmd tea.Cmd, ok bool) {
 	return nil, true // the menu is modal: nothing reaches the ceremony
 }
 
+// instructorHelp is the instructor's menu's help line in p's language;
+// sim names the deck's F-keys.
+func instructorHelp(p *i18n.Printer, sim string) string {
+	return helpLine(with(keys.Insert, sim+"/F12", p.T(i18n.KeyHelpInstructorInsert)),
+		with(keys.Cancel, p.T(i18n.KeyNameInstructorClose), p.T(i18n.KeyHelpInstructorClose)))
+}
+
 // instructorMenu is the open menu, or "".
 func (m *Model) instructorMenu() string {
 	if !m.instr.open || m.cfg.Instructor == nil {
@@ -152,8 +159,7 @@ func (m *Model) instructorMenu() string {
 	for _, k := range m.instr.keys {
 		fmt.Fprintf(&b, "  %s  %s\n", k, m.instr.help[k])
 	}
-	b.WriteString("\n" + helpLine(with(keys.Insert, m.simKeysHelp()+"/F12", t(i18n.KeyHelpInstructorInsert)),
-		with(keys.Cancel, t(i18n.KeyNameInstructorClose), t(i18n.KeyHelpInstructorClose))))
+	b.WriteString("\n" + instructorHelp(m.env.p, m.simKeysHelp()))
 	if st := m.instructorStatus(); len(st) > 0 {
 		b.WriteString("\n\n" + strings.Join(st, "\n"))
 	}
