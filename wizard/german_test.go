@@ -394,6 +394,19 @@ func TestHelpLinesKeepEveryKey(t *testing.T) {
 	})
 }
 
+// The training header line says a swapped card in full in every language:
+// it is cut at the console's width.
+func TestTrainingHeaderFits(t *testing.T) {
+	i18ntest.ForEachLang(t, func(t *testing.T, p *i18n.Printer) {
+		for _, what := range []i18n.ID{i18n.InstrForeignProp, i18n.InstrBlockedProp, i18n.InstrOtherSetProp, i18n.InstrProp} {
+			s := p.T(i18n.WizTrainingFaults{List: p.T(i18n.InstrSwapped{Card: 9, What: p.T(what)})})
+			if w := ansi.StringWidth(s); w > 78 {
+				t.Errorf("%q is %d cells wide", s, w)
+			}
+		}
+	})
+}
+
 // Plurals and dates in the German form.
 func TestGermanPluralsAndDates(t *testing.T) {
 	de := i18n.For(i18n.German)
