@@ -17,6 +17,8 @@ const (
 	padInner  = 16 // the reader's display is 2x16 characters
 	padOuter  = padInner + 2
 	sideWidth = 80 - padOuter - 3
+	// menuColumn is the width of the main menu's left column.
+	menuColumn = 38
 )
 
 var (
@@ -150,19 +152,33 @@ func (m *Model) menuView() string {
 		b.WriteString(styleLevel[lvWarn].Render(wrap("Attention: "+w, 78)) + "\n")
 	}
 	items := menuItems()
+	var cols [2][]string
 	group := "-"
 	for i, it := range items {
+		col := 1
+		if menuLeft[it.group] {
+			col = 0
+		}
 		if it.group != group {
 			group = it.group
 			if group != "" {
-				b.WriteString(styleDim.Render(group) + "\n")
+				cols[col] = append(cols[col], styleDim.Render(group))
 			}
 		}
 		cur := "  "
 		if i == m.menu.cursor {
 			cur = "> "
 		}
-		fmt.Fprintf(&b, "%s%s  %s\n", cur, menuShortcut(i, len(items)), it.title)
+		cols[col] = append(cols[col], fmt.Sprintf("%s%s  %s", cur, menuShortcut(i, len(items)), it.title))
+	}
+	for i := range cols[0] {
+		cols[0][i] = fitWidth(cols[0][i], menuColumn)
+	}
+	b.WriteString(lipgloss.JoinHorizontal(lipgloss.Top, strings.Join(cols[0], "\n"), "  ", strings.Join(cols[1], "\n")) + "\n")
+	if line := cardSetLine(m.env.cardSets.reg, m.hsmLoaded()); line != "" {
+		b.WriteString("\n" + wrap(line, 78) + "\n")
+	} else if m.env.cardSets.regErr != nil {
+		b.WriteString("\n" + styleLevel[lvWarn].Render(wrap("Attention: the HSM's record of the card sets cannot be read: "+classify(m.env.cardSets.regErr).says(0), 78)) + "\n")
 	}
 	// What the chosen entry does, on one line: the menu fills an 80x24
 	// console.
