@@ -385,11 +385,15 @@ func (o *eraseOp) view() panel {
 	var body []string
 	if o.plan != nil {
 		body = append(body, "Card "+o.plan.Serial.String())
+		holds := "holds"
+		if o.erased {
+			holds = "held"
+		}
 		switch {
 		case o.plan.Kind == cardset.Share:
-			body = append(body, fitWidth(fmt.Sprintf("held share %d, %s, %s", o.plan.X, generationWord(*o.plan.Set), o.plan.Standing), sideWidth))
+			body = append(body, fitWidth(fmt.Sprintf("%s share %d, %s, %s set", holds, o.plan.X, generationWord(*o.plan.Set), o.plan.Standing), sideWidth))
 		default:
-			body = append(body, "held "+o.plan.Kind.String())
+			body = append(body, holds+" "+o.plan.Kind.String())
 		}
 	}
 	reg := o.reg

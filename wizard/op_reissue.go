@@ -725,7 +725,7 @@ func (o *reissueOp) view() panel {
 // quorum read, the new set and its cards, what is left to collect.
 func (o *reissueOp) body() []string {
 	var lines []string
-	if old := o.old; old != nil || o.set() != nil {
+	if old := o.old; (old != nil || o.set() != nil) && o.done == nil {
 		if old == nil {
 			old = o.set()
 		}

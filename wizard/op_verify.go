@@ -477,13 +477,13 @@ func (o *verifyOp) table() []string {
 	if o.report != nil {
 		cards = o.report.Cards
 	}
-	lines := []string{styleDim.Render(fmt.Sprintf("%-7s %2s %-16s %5s %s", "Card", "x", "Label", "Tries", "Verdict"))}
+	lines := []string{styleDim.Render(fmt.Sprintf("%-7s %3s %-16s %5s %s", "Card", "x", "Label", "Tries", "Verdict"))}
 	for _, c := range cards {
 		x, label := "-", "-"
 		if c.Set != nil {
 			x, label = fmt.Sprint(c.X), safetext.Clean(c.Set.Label)
 		}
-		line := fmt.Sprintf("%-7s %2s %s %5d %s", shortSerial(c.Serial), x, fitWidth(label, 16), c.TriesLeft, verdictWord(c))
+		line := fmt.Sprintf("%-7s %3s %s %5d %s", shortSerial(c.Serial), x, fitWidth(label, 16), c.TriesLeft, verdictWord(c))
 		lv := lvInfo
 		switch c.Verdict {
 		case cardset.Good:

@@ -2,6 +2,7 @@ package wizard
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -249,7 +250,18 @@ func (n notice) lines() []string {
 	return out
 }
 
-func wrap(s string, w int) string { return lipgloss.NewStyle().Width(w).Render(s) }
+// wrap wraps s to w cells. The wrapper breaks lines at every hyphen, so a
+// hyphen between digits (a date: 2026-01-12) is kept from it.
+func wrap(s string, w int) string {
+	s = digitHyphen.ReplaceAllString(s, "$1"+keptHyphen+"$2")
+	return strings.ReplaceAll(lipgloss.NewStyle().Width(w).Render(s), keptHyphen, "-")
+}
+
+// digitHyphen is a hyphen between digits; keptHyphen stands in for it while
+// wrapping (a non-breaking hyphen, one cell wide, never on screen).
+var digitHyphen = regexp.MustCompile(`([0-9])-([0-9])`)
+
+const keptHyphen = "\u2011"
 
 // fitWidth cuts (with an ellipsis) or pads s to exactly w terminal cells:
 // a CJK character takes two.
