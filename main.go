@@ -331,6 +331,7 @@ func prepareWizard(o *options) (*session, error) {
 		PINTimeout:    o.pinTimeout.d(),
 		Tick:          wizard.DefaultTick,
 		Watch:         true,
+		Printer:       o.p,
 	}}
 	switch {
 	case o.reader == "sim":

@@ -285,3 +285,19 @@ func TestVerifyAndInspectInGerman(t *testing.T) {
 		t.Errorf("inspect's JSON is not the English one:\n%s", out)
 	}
 }
+
+// The wizard speaks the language main chose: prepareWizard hands it the
+// printer (and with it the PIN pad's wLangId).
+func TestWizardGetsTheLanguage(t *testing.T) {
+	for _, l := range i18n.Langs() {
+		o := &options{reader: "sim", hsm: "sim", simDir: filepath.Join(t.TempDir(), "sim"), simCards: 1, p: i18n.For(l)}
+		s, err := prepareWizard(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.close()
+		if got := s.cfg.Printer.Lang(); got != l {
+			t.Errorf("the wizard speaks %s, want %s", got, l)
+		}
+	}
+}

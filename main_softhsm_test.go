@@ -26,6 +26,11 @@ func checkOpened(t *testing.T, h hsm.HSM, so bool) {
 	if _, _, err := h.BackupKey(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	if reg, ok := hsm.CardSetsOf(h); !ok {
+		t.Fatal("no card-set register")
+	} else if _, err := reg.CardSets(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	_, err := slot.Change(context.Background(), slotUserPIN, hsm.CardChange{})
 	if !so {
 		if !errors.Is(err, hsm.ErrSOPINNeeded) {

@@ -86,6 +86,58 @@ type CardSetRegister interface {
 	UpdateCardSets(ctx context.Context, prev uint64, next CardSets) error
 }
 
+// CardSetsNoter is a CardSetRegister that also says what it found beside
+// the register and did not count (a PKCS#11 token's objects; the simulated
+// HSM has nothing to say). The wizard shows the notes where it shows the
+// register, and writes them to the audit trail.
+type CardSetsNoter interface {
+	CardSetRegister
+	// CardSetsWithNotes reads the register as CardSets does, and the notes
+	// of that same read.
+	CardSetsWithNotes(ctx context.Context) (CardSets, []CardSetsNote, error)
+}
+
+// CardSetsNote is one thing a register's backend found and did not count
+// (docs/lifecycle.md, "Where the generation lives").
+type CardSetsNote struct {
+	Kind CardSetsNoteKind
+	// Objects is how many objects the note is about (NotePublic,
+	// NoteLeftover).
+	Objects int
+	// KCV is the register's key, HSMKCV the Backup Key the HSM holds
+	// (NoteOtherKey).
+	KCV, HSMKCV [kcv.Size]byte
+}
+
+// CardSetsNoteKind says what a CardSetsNote is about.
+type CardSetsNoteKind int
+
+const (
+	// NotePublic: objects under the register's name that anyone may
+	// write without a PIN; never read, removed by the next update.
+	NotePublic CardSetsNoteKind = iota + 1
+	// NoteLeftover: earlier revisions an interrupted update left behind;
+	// the newest counts, the next update removes them.
+	NoteLeftover
+	// NoteOtherKey: the register is the history of another Backup Key
+	// than the HSM holds (it was replaced). It still refuses that key's
+	// superseded cards; cardset starts a new history for the HSM's key at
+	// its next load or re-issue.
+	NoteOtherKey
+)
+
+func (n CardSetsNote) String() string {
+	switch n.Kind {
+	case NotePublic:
+		return fmt.Sprintf("%d public object(s) under the name of the card-set register, which anyone can write: ignored", n.Objects)
+	case NoteLeftover:
+		return fmt.Sprintf("%d earlier revision(s) of the card-set register left by an interrupted update: the newest counts", n.Objects)
+	case NoteOtherKey:
+		return fmt.Sprintf("the card-set register is about the Backup Key with KCV %X, the HSM holds KCV %X", n.KCV, n.HSMKCV)
+	}
+	return fmt.Sprintf("card-set register note %d", int(n.Kind))
+}
+
 // Errors of the register, for errors.Is.
 var (
 	// ErrCardSetsChanged: the register changed since it was read (another

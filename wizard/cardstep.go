@@ -178,7 +178,7 @@ func (s *cardStep) key(k tea.KeyPressMsg) (stepEvent, tea.Cmd) {
 			s.state, s.busy = stepConnecting, "reading the card"
 			s.expect(stepTimeout, "the card must answer")
 			e := s.f.env
-			return stepEvent{}, connectCmd(e.ctx, s.id, e.cfg.Reader, s.slot, s.probe, e.cfg.APDULog, e.cfg.PINTimeout, e.now)
+			return stepEvent{}, connectCmd(e.ctx, s.id, e.cfg.Reader, s.slot, s.probe, e.sessionOptions(), e.now)
 		case key.Matches(k, keys.Cancel):
 			return stepEvent{kind: evLeave}, nil
 		}

@@ -3,7 +3,6 @@ package wizard
 import (
 	"context"
 	"errors"
-	"io"
 	"runtime"
 	"time"
 
@@ -201,9 +200,10 @@ type tickMsg time.Time
 
 // connectCmd connects to the card in the reader, identifies it and asks the
 // PIN state of slot without spending a try (a probe asks both slots' and
-// keeps the ATR). On success the card stays open for the step; on failure it
+// keeps the ATR); the session works with opts (the APDU log, the PIN pad's
+// timeout and language). On success the card stays open for the step; on failure it
 // is closed, except a probed foreign card (Inspect shows its ATR).
-func connectCmd(ctx context.Context, id stepID, r cardio.Reader, slot tcos.Slot, probe bool, apduLog io.Writer, pinTimeout time.Duration, now func() time.Time) tea.Cmd {
+func connectCmd(ctx context.Context, id stepID, r cardio.Reader, slot tcos.Slot, probe bool, opts tcos.Options, now func() time.Time) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, stepTimeout)
 		defer cancel()
@@ -212,7 +212,7 @@ func connectCmd(ctx context.Context, id stepID, r cardio.Reader, slot tcos.Slot,
 			return connectedMsg{id: id, at: now(), err: err}
 		}
 		pad := c.PINPad()
-		oc := &openCard{card: c, sess: tcos.Open(c, tcos.Options{APDULog: apduLog, PINTimeout: pinTimeout}),
+		oc := &openCard{card: c, sess: tcos.Open(c, opts),
 			onPad: pad != nil, modify: pad != nil && pad.CanModify(), atr: c.ATR()}
 		if oc.serial, err = oc.sess.Identify(ctx); err != nil {
 			if probe && errors.Is(err, tcos.ErrForeignCard) {

@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/tcos"
 	"github.com/hsmcards/hsmcards/tcos/simcard"
 )
@@ -511,12 +512,14 @@ type fakePad struct {
 	newPIN   string
 	verifies int
 	modifies int
+	langIDs  []uint16 // the wLangId of every PIN entry asked
 }
 
 func (f *fakePad) VerifyPIN(ctx context.Context, req cardio.PINVerify) ([]byte, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.verifies++
+	f.langIDs = append(f.langIDs, req.LangID)
 	apdu := append(req.APDU[:], byte(len(f.pin)))
 	return f.card.Transmit(ctx, append(apdu, f.pin...))
 }
@@ -525,6 +528,7 @@ func (f *fakePad) ModifyPIN(ctx context.Context, req cardio.PINModify) ([]byte, 
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.modifies++
+	f.langIDs = append(f.langIDs, req.LangID)
 	data := f.pin + f.newPIN
 	if req.NewOnly { // the current PIN was verified first
 		data = f.newPIN
@@ -535,10 +539,13 @@ func (f *fakePad) ModifyPIN(ctx context.Context, req cardio.PINModify) ([]byte, 
 
 func (f *fakePad) CanModify() bool { return f.modify }
 
-func newPadRig(t *testing.T, pad *fakePad) *rig {
+func newPadRig(t *testing.T, pad *fakePad) *rig { return newPadRigIn(t, pad, nil) }
+
+// newPadRigIn is newPadRig with the wizard speaking p's language.
+func newPadRigIn(t *testing.T, pad *fakePad, p *i18n.Printer) *rig {
 	r := newRig(t, 2)
 	pr := &padReader{SimReader: r.sim, pad: pad}
-	r.m = New(Config{Reader: pr, Sim: r.sim, HSM: r.hsm, APDULog: r.log, Now: func() time.Time { return r.clock }})
+	r.m = New(Config{Reader: pr, Sim: r.sim, HSM: r.hsm, APDULog: r.log, Now: func() time.Time { return r.clock }, Printer: p})
 	r.seen = newSecretsSeen()
 	r.run(r.m.Init())
 	return r
@@ -578,6 +585,39 @@ func TestChangePINOnReaderPad(t *testing.T) {
 		t.Fatalf("%d pad verifies and %d changes after wrong PINs, want ≥ 4 and 1", pad.verifies, pad.modifies)
 	}
 	r.see("Three wrong PINs", "now blocked")
+}
+
+// A PIN-pad reader shows its own prompts in the wizard's language: every
+// PIN_VERIFY and PIN_MODIFY carries its USB language ID as wLangId (PC/SC
+// part 10; docs/i18n.md, "The PIN pad's language").
+func TestPINPadSpeaksTheWizardsLanguage(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		p    *i18n.Printer
+		want uint16
+	}{
+		{"no printer", nil, 0x0409},
+		{"English", i18n.For(i18n.English), 0x0409},
+		{"German", i18n.For(i18n.German), 0x0407},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pad := &fakePad{modify: true, pin: "123456", newPIN: "11223344"}
+			r := newPadRigIn(t, pad, tc.p)
+			r.press("5", "enter") // Inspect a card: the Backup Key PIN on the pad
+			r.press("f1", "enter", "enter")
+			r.press("enter")
+			r.press("4", "enter") // Change the Backup Key share PIN: all on the pad
+			r.press("f1", "enter")
+			if pad.verifies == 0 || pad.modifies == 0 {
+				t.Fatalf("%d verifies and %d changes on the pad", pad.verifies, pad.modifies)
+			}
+			for i, id := range pad.langIDs {
+				if id != tc.want {
+					t.Errorf("PIN entry %d: wLangId %#04x, want %#04x", i+1, id, tc.want)
+				}
+			}
+		})
+	}
 }
 
 func TestChangePINPadWithoutModify(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/secmem"
 	"github.com/hsmcards/hsmcards/tcos"
 )
@@ -15,7 +16,10 @@ import (
 // when the operator quits). One per wizard, shared by the activities it runs
 // one after the other.
 type env struct {
-	cfg   *Config // the model's: the reader chosen and the HSM opened in the wizard show here
+	cfg *Config // the model's: the reader chosen and the HSM opened in the wizard show here
+	// p says the wizard's words (Config.Printer; nil: English). Every
+	// operation and screen reaches it through its frame's env.
+	p     *i18n.Printer
 	ctx   context.Context
 	trail *trail
 	pins  *pinPool
@@ -60,6 +64,17 @@ func (e *env) admitReg() hsm.CardSets {
 		return hsm.CardSets{}
 	}
 	return e.cardSets.reg
+}
+
+// t says m in the operator's language.
+func (e *env) t(m i18n.Message) string { return e.p.T(m) }
+
+// sessionOptions are the options of every card session the wizard opens:
+// the masked APDU log, the PIN pad's timeout, and the language of the
+// prompts a PIN-pad reader shows on its own display, the operator's (PC/SC
+// part 10 wLangId, docs/i18n.md).
+func (e *env) sessionOptions() tcos.Options {
+	return tcos.Options{APDULog: e.cfg.APDULog, PINTimeout: e.cfg.PINTimeout, PadLangID: e.p.Lang().LangID()}
 }
 
 // now is the time an event happens.

@@ -20,6 +20,7 @@ import (
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/i18n"
 )
 
 // Default timeouts of card insertion and PIN entry (docs/cli.md; the
@@ -85,6 +86,11 @@ type Config struct {
 	Now func() time.Time
 	// Audit, if set, receives the audit trail (--audit).
 	Audit *audit.Log
+	// Printer says everything the wizard shows in the operator's language
+	// (--lang or the locale, docs/i18n.md); nil says it in English. Its
+	// language also chooses the prompts a PIN-pad reader shows on its own
+	// display (wLangId). The audit trail stays English either way.
+	Printer *i18n.Printer
 }
 
 // SimDeck is the simulated reader's deck of cards (*cardio.SimReader). Len
@@ -163,7 +169,7 @@ func New(cfg Config) *Model {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Model{cfg: cfg, cancel: cancel, width: 80, height: 24, instr: newInstructor(cfg.Instructor)}
-	m.env = &env{cfg: &m.cfg, ctx: ctx, trail: newTrail(cfg.Audit), pins: newPinPool(), tick: cfg.Now(),
+	m.env = &env{cfg: &m.cfg, p: cfg.Printer, ctx: ctx, trail: newTrail(cfg.Audit), pins: newPinPool(), tick: cfg.Now(),
 		opened: map[*openCard]bool{}}
 	if cfg.Sim != nil {
 		m.deckSize = cfg.Sim.Len()

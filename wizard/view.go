@@ -9,6 +9,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/internal/safetext"
 )
 
@@ -148,7 +149,7 @@ func (m *Model) readerLine() string {
 
 func (m *Model) menuView() string {
 	var b strings.Builder
-	b.WriteString(styleTitle.Render("Main menu") + "\n")
+	b.WriteString(styleTitle.Render(m.env.t(i18n.MenuTitle)) + "\n")
 	for _, w := range m.cfg.Warnings {
 		b.WriteString(styleLevel[lvWarn].Render(wrap("Attention: "+w, 78)) + "\n")
 	}

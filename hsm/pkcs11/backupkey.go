@@ -321,7 +321,7 @@ func (p *HSM) LoadBackupKey(ctx context.Context, key []byte, info hsm.KeyInfo, r
 	if err := p.usable(); err != nil {
 		return false, err
 	}
-	unlock, err := p.lockLoads(ctx)
+	unlock, err := p.lockLoads(ctx, "loaded")
 	if err != nil {
 		return false, err
 	}

@@ -66,6 +66,11 @@ type loadHooks struct {
 	lockBusy func()
 	// lockWait, when not zero, replaces the const lockWait.
 	lockWait time.Duration
+	// beforeRegisterCreate runs with the locks held, after the card-set
+	// register was read and before its next revision is created;
+	// afterRegisterCreate once that revision was read back, before the
+	// older ones are removed (cardsets_token.go).
+	beforeRegisterCreate, afterRegisterCreate func()
 }
 
 func (loadHooks) run(f func()) {
@@ -74,18 +79,22 @@ func (loadHooks) run(f func()) {
 	}
 }
 
-// BusyError says another process is loading a Backup Key into the token.
+// BusyError says another process holds the token's load lock: it is loading
+// a Backup Key or recording card sets.
 type BusyError struct {
 	Token  Token
 	Holder string // "process 4711 on host, since 10:01:02", cleaned
+	// Undone says what this process did not do: "loaded", "recorded".
+	Undone string
 }
 
 func (e *BusyError) Error() string {
-	return fmt.Sprintf("pkcs11: another hsmcards (%s) is loading a Backup Key into token %s; nothing was loaded: try again when it has finished", e.Holder, e.Token)
+	return fmt.Sprintf("pkcs11: another hsmcards (%s) is loading a Backup Key into token %s or recording its card sets; nothing was %s: try again when it has finished", e.Holder, e.Token, e.Undone)
 }
 
 // lockLoads takes the host's lock, then the token's; unlock gives both back.
-func (p *HSM) lockLoads(ctx context.Context) (unlock func() error, err error) {
+// undone says, should it give up, what was not done ("loaded").
+func (p *HSM) lockLoads(ctx context.Context, undone string) (unlock func() error, err error) {
 	wait := lockWait
 	if p.hooks.lockWait != 0 {
 		wait = p.hooks.lockWait
@@ -97,13 +106,22 @@ func (p *HSM) lockLoads(ctx context.Context) (unlock func() error, err error) {
 	}
 	releaseHost, err := p.lockHost(ctx, deadline, busy)
 	if err != nil {
-		return nil, err
+		return nil, busyUndone(err, undone)
 	}
 	unlockToken, err := p.lockToken(ctx, deadline, busy)
 	if err != nil {
-		return nil, errors.Join(err, releaseHost())
+		return nil, errors.Join(busyUndone(err, undone), releaseHost())
 	}
 	return func() error { return errors.Join(unlockToken(), releaseHost()) }, nil
+}
+
+// busyUndone puts undone into a *BusyError.
+func busyUndone(err error, undone string) error {
+	var busy *BusyError
+	if errors.As(err, &busy) {
+		busy.Undone = undone
+	}
+	return err
 }
 
 // lockHost takes an exclusive flock on the module's file (internal/pidlock,
@@ -281,10 +299,14 @@ func (p *HSM) createLock(r lockRecord) (p11.ObjectHandle, error) {
 	return h, nil
 }
 
-// otherLocks lists the token's lock objects but the one with ourNonce.
+// otherLocks lists the token's lock objects but the one with ourNonce. Only
+// private ones count: a process without the user PIN can create public
+// objects, and would otherwise hold every load off for good by planting a
+// fresh lock now and then.
 func (p *HSM) otherLocks(ourNonce string) ([]lockObject, error) {
 	handles, err := p.findObjects([]*p11.Attribute{
 		p11.NewAttribute(p11.CKA_CLASS, p11.CKO_DATA),
+		p11.NewAttribute(p11.CKA_PRIVATE, true),
 		p11.NewAttribute(p11.CKA_APPLICATION, lockApp),
 	})
 	if err != nil {

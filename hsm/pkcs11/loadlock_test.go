@@ -155,14 +155,14 @@ func TestConcurrentLoads(t *testing.T) {
 }
 
 // plantLock leaves a load lock as a process that died, or another that is
-// still loading, would.
-func plantLock(t *testing.T, p *HSM, rec lockRecord) {
+// still loading, would; a public one as anyone without a PIN can.
+func plantLock(t *testing.T, p *HSM, rec lockRecord, public bool) {
 	t.Helper()
 	v, _ := json.Marshal(rec)
 	if _, err := p.mod.ctx.CreateObject(p.session, []*p11.Attribute{
 		p11.NewAttribute(p11.CKA_CLASS, p11.CKO_DATA),
 		p11.NewAttribute(p11.CKA_TOKEN, true),
-		p11.NewAttribute(p11.CKA_PRIVATE, true),
+		p11.NewAttribute(p11.CKA_PRIVATE, !public),
 		p11.NewAttribute(p11.CKA_APPLICATION, lockApp),
 		p11.NewAttribute(p11.CKA_VALUE, v),
 	}); err != nil {
@@ -177,20 +177,23 @@ func TestLoadLockLeftBehind(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		name string
-		rec  lockRecord
-		busy bool
+		name   string
+		rec    lockRecord
+		public bool
+		busy   bool
 	}{
-		{"dead process", lockRecord{Nonce: "a", PID: dead.Process.Pid, Host: host, Since: time.Now()}, false},
-		{"old lock", lockRecord{Nonce: "b", PID: os.Getppid(), Host: "elsewhere", Since: time.Now().Add(-lockStale - time.Minute)}, false},
-		{"live process", lockRecord{Nonce: "c", PID: os.Getppid(), Host: host, Since: time.Now()}, true},
-		{"another host", lockRecord{Nonce: "d", PID: 1, Host: "elsewhere\x1b[2J", Since: time.Now()}, true},
+		{"dead process", lockRecord{Nonce: "a", PID: dead.Process.Pid, Host: host, Since: time.Now()}, false, false},
+		{"old lock", lockRecord{Nonce: "b", PID: os.Getppid(), Host: "elsewhere", Since: time.Now().Add(-lockStale - time.Minute)}, false, false},
+		{"live process", lockRecord{Nonce: "c", PID: os.Getppid(), Host: host, Since: time.Now()}, false, true},
+		{"another host", lockRecord{Nonce: "d", PID: 1, Host: "elsewhere\x1b[2J", Since: time.Now()}, false, true},
+		// Anyone can create a public object; no hsmcards makes a public lock.
+		{"public lock", lockRecord{Nonce: "e", PID: 1, Host: "elsewhere", Since: time.Now()}, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newSoftHSM(t, "appliance").open(t, "appliance")
 			p.hooks.lockWait = 300 * time.Millisecond
-			plantLock(t, p, tt.rec)
+			plantLock(t, p, tt.rec, tt.public)
 			key, info := testKey(t, "x")
 			_, err := p.LoadBackupKey(context.Background(), key, info, false)
 			var busy *BusyError

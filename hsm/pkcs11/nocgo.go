@@ -15,7 +15,10 @@ var errNoCGO = hsm.NewError("pkcs11: this hsmcards was built without cgo (CGO_EN
 // HSM is the PKCS#11 backend; without cgo it cannot be opened.
 type HSM struct{}
 
-var _ hsm.HSM = (*HSM)(nil)
+var (
+	_ hsm.HSM           = (*HSM)(nil)
+	_ hsm.CardSetsNoter = (*HSM)(nil)
+)
 
 // Open fails with an error matching hsm.ErrModule: no cgo, no modules.
 func Open(modulePath string, sel TokenSelector, pin []byte) (*HSM, error) {
@@ -41,6 +44,19 @@ func (p *HSM) BackupKey(ctx context.Context) (hsm.KeyInfo, bool, error) {
 // LoadBackupKey fails: without cgo there is no token.
 func (p *HSM) LoadBackupKey(ctx context.Context, key []byte, info hsm.KeyInfo, replace bool) (bool, error) {
 	return false, errNoCGO
+}
+
+// CardSets fails: without cgo there is no token.
+func (p *HSM) CardSets(ctx context.Context) (hsm.CardSets, error) { return hsm.CardSets{}, errNoCGO }
+
+// CardSetsWithNotes fails: without cgo there is no token.
+func (p *HSM) CardSetsWithNotes(ctx context.Context) (hsm.CardSets, []hsm.CardSetsNote, error) {
+	return hsm.CardSets{}, nil, errNoCGO
+}
+
+// UpdateCardSets fails: without cgo there is no token.
+func (p *HSM) UpdateCardSets(ctx context.Context, prev uint64, next hsm.CardSets) error {
+	return errNoCGO
 }
 
 // Close does nothing.
