@@ -15,6 +15,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardset"
 	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/internal/safetext"
@@ -30,9 +31,20 @@ type cardSetsMsg struct {
 	key     *hsm.KeyInfo // nil: the HSM holds none
 	reg     hsm.CardSets
 	hasReg  bool // the HSM keeps a register
+	notes   []hsm.CardSetsNote
 	err     error
 	verify  *cardset.Verify
 	reissue *cardset.Reissue
+}
+
+// readRegister reads the register, with the notes of that read when its
+// backend has any to give (hsm.CardSetsNoter: a PKCS#11 token).
+func readRegister(ctx context.Context, r hsm.CardSetRegister) (hsm.CardSets, []hsm.CardSetsNote, error) {
+	if n, ok := r.(hsm.CardSetsNoter); ok {
+		return n.CardSetsWithNotes(ctx)
+	}
+	reg, err := r.CardSets(ctx)
+	return reg, nil, err
 }
 
 // cardSetsWant is the cardset value a cardSetsCmd makes.
@@ -60,7 +72,7 @@ func cardSetsCmd(ctx context.Context, id stepID, h hsm.HSM, want cardSetsWant) t
 		}
 		if reg, has := hsm.CardSetsOf(h); has {
 			msg.hasReg = true
-			if msg.reg, err = reg.CardSets(ctx); err != nil {
+			if msg.reg, msg.notes, err = readRegister(ctx, reg); err != nil {
 				msg.err = err
 				return msg
 			}
@@ -257,4 +269,41 @@ func cardSetLine(reg hsm.CardSets, key *hsmInfoMsg) string {
 		line += fmt.Sprintf(" %d superseded cards to collect and erase.", collect)
 	}
 	return line
+}
+
+// noteWords says a note of the register's backend on screen and in the
+// audit trail (docs/lifecycle.md, "Where the generation lives").
+func noteWords(n hsm.CardSetsNote) string {
+	switch n.Kind {
+	case hsm.NotePublic:
+		if n.Objects == 1 {
+			return "The HSM's token holds 1 public object under the name of the card-set register, which anyone can write; it is ignored and the next update removes it."
+		}
+		return fmt.Sprintf("The HSM's token holds %d public objects under the name of the card-set register, which anyone can write; they are ignored and the next update removes them.", n.Objects)
+	case hsm.NoteLeftover:
+		if n.Objects == 1 {
+			return "An interrupted update left 1 older revision of the card-set register; the newest counts and the next update removes it."
+		}
+		return fmt.Sprintf("An interrupted update left %d older revisions of the card-set register; the newest counts and the next update removes them.", n.Objects)
+	case hsm.NoteOtherKey:
+		return fmt.Sprintf("The card-set register is about another Backup Key (KCV %X) than the HSM holds (KCV %X); the next load or re-issue starts a new one.", n.KCV, n.HSMKCV)
+	}
+	return fmt.Sprintf("The card-set register has a note of kind %d.", int(n.Kind))
+}
+
+// registerNotes writes the register's notes to the audit trail, one event
+// each, when an operation of the card set's life starts.
+func (f *frame) registerNotes(notes []hsm.CardSetsNote) {
+	for _, n := range notes {
+		f.event(audit.StepRegister, nil, audit.OutcomeOK, "note: "+noteWords(n))
+	}
+}
+
+// notesLines shows the register's notes, each wrapped to w cells.
+func notesLines(notes []hsm.CardSetsNote, w int) []string {
+	var out []string
+	for _, n := range notes {
+		out = append(out, wrap(noteWords(n), w))
+	}
+	return out
 }

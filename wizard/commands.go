@@ -176,6 +176,7 @@ type hsmInfoMsg struct {
 	reg    hsm.CardSets
 	hasReg bool
 	regErr error
+	notes  []hsm.CardSetsNote // what the register's backend found and did not count
 }
 
 // simMsg reports a simulated card insertion or removal.
@@ -503,7 +504,7 @@ func hsmInfoCmd(h hsm.HSM) tea.Cmd {
 		msg := hsmInfoMsg{info: info, ok: ok, err: err}
 		if reg, has := hsm.CardSetsOf(h); has {
 			msg.hasReg = true
-			msg.reg, msg.regErr = reg.CardSets(ctx)
+			msg.reg, msg.notes, msg.regErr = readRegister(ctx, reg)
 		}
 		return msg
 	}

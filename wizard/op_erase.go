@@ -125,6 +125,7 @@ func (o *eraseOp) update(msg tea.Msg) tea.Cmd {
 }
 
 func (o *eraseOp) opened(m cardSetsMsg) tea.Cmd {
+	o.f.registerNotes(m.notes)
 	if m.err != nil {
 		p := classifyHSM(m.err)
 		o.f.event(audit.StepStart, nil, p.outcome(), safeDetail(m.err))

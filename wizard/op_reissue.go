@@ -227,6 +227,7 @@ func (o *reissueOp) update(msg tea.Msg) tea.Cmd {
 }
 
 func (o *reissueOp) opened(m cardSetsMsg) tea.Cmd {
+	o.f.registerNotes(m.notes)
 	switch {
 	case m.err != nil:
 		p := classifyHSM(m.err)

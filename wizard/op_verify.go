@@ -131,6 +131,7 @@ func (o *verifyOp) update(msg tea.Msg) tea.Cmd {
 
 // opened starts with the first card, once the HSM said what it holds.
 func (o *verifyOp) opened(m cardSetsMsg) tea.Cmd {
+	o.f.registerNotes(m.notes)
 	if m.err != nil {
 		p := classifyHSM(m.err)
 		o.f.event(audit.StepStart, nil, p.outcome(), safeDetail(m.err))

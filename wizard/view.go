@@ -182,6 +182,9 @@ func (m *Model) menuView() string {
 	} else if m.env.cardSets.regErr != nil {
 		b.WriteString("\n" + styleLevel[lvWarn].Render(wrap("Attention: the HSM's record of the card sets cannot be read: "+classify(m.env.cardSets.regErr).says(0), 78)) + "\n")
 	}
+	if notes := m.env.cardSets.notes; len(notes) > 0 {
+		b.WriteString(styleLevel[lvWarn].Render(strings.Join(notesLines(notes, 78), "\n")) + "\n")
+	}
 	// What the chosen entry does, on one line: the menu fills an 80x24
 	// console.
 	b.WriteString("\n" + styleDim.Render(fitWidth(items[m.menu.cursor].help, 78)) + "\n")
