@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/hsmcards/hsmcards/audit"
-	"github.com/hsmcards/hsmcards/cardset"
 	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/tcos"
@@ -170,52 +169,6 @@ func (r *rig) alter(i int) {
 	}
 }
 
-// seedSet writes a new key set (generation 1) to the cards, loads its key
-// into the simulated HSM and records the set in the register, as an
-// install does, without the wizard; it returns the set.
-func (r *rig) seedSet(label string, s quorum.Scheme, cards ...int) quorum.KeySet {
-	r.t.Helper()
-	key, recs, err := quorum.Generate(label, s, r.clock)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	defer key.Wipe()
-	var serials []tcos.Serial
-	for j, i := range cards {
-		b, err := recs[j].Marshal()
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		r.writeRaw(i, b)
-		serials = append(serials, r.cards[i-1].Serial())
-	}
-	for _, rec := range recs {
-		rec.Wipe()
-	}
-	set := recs[0].KeySet()
-	if _, err := r.hsm.LoadBackupKey(t0ctx(), key.Bytes(), hsm.KeyInfo{KeySetID: set.ID, Label: set.Label, KCV: set.KCV}, true); err != nil {
-		r.t.Fatal(err)
-	}
-	if _, err := cardset.Adopt(t0ctx(), r.hsm, set, key.Check(), serials, r.clock); err != nil {
-		r.t.Fatal(err)
-	}
-	r.run(hsmInfoCmd(r.hsm)) // the wizard learns what the HSM holds
-	return set
-}
-
-// writeRaw writes a share record to card i with the factory PIN.
-func (r *rig) writeRaw(i int, b []byte) {
-	r.t.Helper()
-	s, done := r.session(i)
-	defer done()
-	if err := s.VerifyPIN(t0ctx(), tcos.SlotBackupKey, []byte("123456")); err != nil {
-		r.t.Fatal(err)
-	}
-	if err := s.WriteShareRecord(t0ctx(), b); err != nil {
-		r.t.Fatal(err)
-	}
-}
-
 // rawCard is card i's share EF as ReadShareRecord returns it.
 func (r *rig) rawCard(i int) []byte {
 	r.t.Helper()
@@ -229,61 +182,6 @@ func (r *rig) rawCard(i int) []byte {
 		r.t.Fatal(err)
 	}
 	return raw
-}
-
-// seedReissue re-issues the register's current set from the cards from
-// onto the cards onto (the same quorum and label) with package cardset, as
-// the wizard's re-issue does, without the wizard.
-func (r *rig) seedReissue(from, onto []int) *cardset.Committed {
-	r.t.Helper()
-	reg := r.register()
-	info, _, err := r.hsm.BackupKey(t0ctx())
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	ri, err := cardset.NewReissue(reg, &info)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	defer ri.Wipe()
-	card := func(i int) cardset.Card {
-		return cardset.Card{Serial: r.cards[i-1].Serial(), TriesLeft: tcos.MaxTries, Raw: r.rawCard(i)}
-	}
-	for _, i := range from {
-		if _, err := ri.AddSource(card(i)); err != nil {
-			r.t.Fatalf("card %d: %v", i, err)
-		}
-	}
-	if _, err := ri.Rebuild(); err != nil {
-		r.t.Fatal(err)
-	}
-	if _, err := ri.Plan(t0ctx(), r.hsm, cardset.Params{Now: r.clock}); err != nil {
-		r.t.Fatal(err)
-	}
-	for _, i := range onto {
-		w, err := ri.Target(card(i))
-		if err != nil {
-			r.t.Fatalf("card %d: %v", i, err)
-		}
-		s, done := r.session(i)
-		if err := s.VerifyPIN(t0ctx(), tcos.SlotBackupKey, []byte("123456")); err != nil {
-			r.t.Fatal(err)
-		}
-		back, err := s.WriteShareRecordReadBack(t0ctx(), w.Record())
-		done()
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		if err := ri.Written(w, back); err != nil {
-			r.t.Fatal(err)
-		}
-	}
-	c, err := ri.Commit(t0ctx(), r.hsm, r.clock)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.run(hsmInfoCmd(r.hsm))
-	return c
 }
 
 // notingHSM is the simulated HSM with a backend's notes beside its
