@@ -53,10 +53,11 @@ func TestCardSetLifeInRealProgram(t *testing.T) {
 	menu(menuReissue)
 	waitFor("Insert card 1 of the 2 needed")
 	card("f1")
-	waitFor("1 of the 2 needed")
+	waitFor("1 of the 2 needed.")
 	card("f2")
 	waitFor("New card set")
 	keys("enter")
+	waitFor("New card 1 of 3")
 	card("f3")
 	waitFor("Overwrite card?")
 	waitFor("It is a card of the set being re-issued")
@@ -72,7 +73,9 @@ func TestCardSetLifeInRealProgram(t *testing.T) {
 	waitFor(`Card set: "life", generation 2, 2 of 3, 3 cards known. 2 superseded cards to collect and erase.`)
 
 	menu("Load Backup Key")
+	waitFor("Read Key")
 	keys("enter")
+	waitFor("Insert 1. card")
 	card("f1")
 	waitFor("by generation 2: collect and erase this card.")
 	card("f3")
@@ -86,6 +89,7 @@ func TestCardSetLifeInRealProgram(t *testing.T) {
 	verify := func() {
 		t.Helper()
 		menu(menuVerify)
+		waitFor("Insert 1. card")
 		for _, f := range []string{"f3", "f4", "f5"} {
 			card(f)
 			waitFor(fmt.Sprintf("Card %s read", setup.cards[f[1]-'1'].Serial()))
