@@ -7,6 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/audit"
+	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/internal/safetext"
 	"github.com/hsmcards/hsmcards/secmem"
@@ -33,6 +34,13 @@ type env struct {
 	// hsmKey is the HSM's Backup Key as last reported, nil when it holds
 	// none or cannot say.
 	hsmKey *hsmInfoMsg
+	// cardSets is the HSM's card-set register as last reported (with
+	// hasReg and regErr), for Load and Copy to admit cards by
+	// (docs/lifecycle.md, "For the wizard"); the changes go to the HSM's
+	// own register (register), which compares revisions.
+	cardSets hsmInfoMsg
+	// deckSize is the simulated deck's cards (0: a real reader), read once.
+	deckSize int
 	// opened are the cards a step connected that are not known to be
 	// released yet: quitting releases every one (Close is idempotent).
 	opened map[*openCard]bool
@@ -50,6 +58,19 @@ type stepID uint64
 func (e *env) newID() stepID {
 	e.nextID++
 	return e.nextID
+}
+
+// register is the HSM's card-set register, if it keeps one.
+func (e *env) register() (hsm.CardSetRegister, bool) { return hsm.CardSetsOf(e.cfg.HSM) }
+
+// admitReg is the register to admit cards by: the one last read (empty
+// when the HSM keeps none or it could not be read: every set is then
+// taken, and the update afterwards says why the register was not written).
+func (e *env) admitReg() hsm.CardSets {
+	if !e.cardSets.hasReg || e.cardSets.regErr != nil {
+		return hsm.CardSets{}
+	}
+	return e.cardSets.reg
 }
 
 // t says m in the operator's language.
@@ -90,6 +111,11 @@ type said struct{ screen, trail string }
 // say is m on screen and in the trail.
 func (e *env) say(m i18n.Message) said {
 	return said{screen: e.t(m), trail: i18n.For(i18n.English).T(m)}
+}
+
+// and is s with m's sentence after it, in both languages.
+func (s said) and(e *env, m i18n.Message) said {
+	return said{screen: sentences(s.screen, e.t(m)), trail: sentences(s.trail, i18n.For(i18n.English).T(m))}
 }
 
 // blocked says a slot is blocked and that nothing was sent to it.

@@ -12,11 +12,14 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
+	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/cardset"
 	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/i18n/i18ntest"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/scenario"
+	"github.com/hsmcards/hsmcards/tcos"
 )
 
 // The wizard in German (docs/i18n.md): every screen from the German
@@ -502,4 +505,125 @@ func TestGoldenFlows(t *testing.T) {
 // setFor is a 2-of-3 key set named label, created at t.
 func setFor(label string, t time.Time) quorum.KeySet {
 	return quorum.KeySet{Label: label, Created: t, Scheme: quorum.TwoOfThree}
+}
+
+// The card set's life in German (docs/lifecycle.md): Re-issue, then Load
+// refusing a superseded card, Verify, Erase with and without its question,
+// and the register's note on the menu; each screen after every key fits
+// 80x24, its pad lines 16 characters, and says nothing in English.
+func TestGermanCardSetScreens(t *testing.T) {
+	de := i18n.For(i18n.German)
+	r := newRigIn(t, 6, de)
+	g := &germanWalk{rig: r, en: newEnglish(t)}
+	g.menu("Install Backup Key")
+	g.press("leben", "enter", "enter")
+	for i := 1; i <= 3; i++ {
+		g.card(i, "123456")
+	}
+	g.press("enter")
+	g.card(1, "123456")
+	g.card(2, "123456")
+	g.expect("Key geladen", "Das HSM führt den Kartensatz als gültigen: Generation 1, 3 Karten bekannt")
+	g.press("enter")
+	g.expect("Kartensatz: „leben“, Generation 1, 2 von 3, 3 Karten bekannt.")
+
+	// Re-issue from cards 1 and 2 onto 3 (of the old set: asks), 4, 5.
+	g.menu(menuReissue)
+	g.expect("Kartensatz neu ausgeben", "derselbe Schlüssel")
+	g.card(1, "123456")
+	g.expect("von „leben“, Generation 1", "1 der 2 nötigen")
+	g.card(1, "")
+	g.expect("schon gelesen")
+	g.card(2, "123456")
+	g.expect("Neuer Kartensatz: Generation 2", "Bezeichnung: leben", "Quorum (↑/↓)")
+	g.press("enter")
+	g.expect("als noch nicht gültig eingetragen")
+	g.card(3, "123456")
+	g.expect("Überschreiben?", "eine Karte des Satzes, der neu ausgegeben wird", "Anteil 1 des neuen Satzes")
+	g.press("enter")
+	g.expect("Anteil 1 des neuen Satzes auf Karte")
+	g.card(4, "123456")
+	g.card(5, "123456")
+	g.expect("Neu ausgegeben", "Generation 2 (2 von 3, „leben“) ist jetzt der gültige Kartensatz",
+		"Generation 1 ist abgelöst", "Generation 1 (abgelöst am 28.11.2026): 2 Karten einzusammeln und zu löschen:", "Audit-Trail: Zeile")
+	g.press("enter")
+	g.expect("Kartensatz: „leben“, Generation 2, 2 von 3, 3 Karten bekannt. 2 abgelöste Karten einzusammeln und zu löschen.")
+
+	// Load refuses card 1: superseded, with the German day.
+	g.menu("Load Backup Key")
+	g.press("enter")
+	g.card(1, "123456")
+	g.expect("Diese Karte hält Generation 1, am 28.11.2026 durch Generation 2 abgelöst")
+	g.press("esc")
+
+	// Verify 3, 4, 5: all good; then 1, 3, 4: card 1 not checked.
+	g.menu(menuVerify)
+	g.expect("Kartensatz prüfen", "Jeder Inhaber")
+	for _, i := range []int{3, 4, 5} {
+		g.card(i, "123456")
+	}
+	g.expect("3 Karten vorgelegt", "Karte", "Urteil", "gelesen")
+	g.press("esc")
+	g.expect("Satz geprüft", "Alle 3 Karten des Satzes sind gut", "Es ist der Backup Key des HSM", "gut", "Audit-Trail: Zeile")
+	g.press("enter")
+	g.menu(menuVerify)
+	for _, i := range []int{1, 3, 4} {
+		g.card(i, "123456")
+	}
+	g.press("esc")
+	g.expect("abgelöst, Gen. 1", "1 Karte eines nicht gültigen Kartensatzes wurde nicht geprüft")
+	g.press("enter")
+
+	// Erase card 1 (superseded: no question), then card 5 (current: asks).
+	g.menu(menuErase)
+	g.expect("Karte löschen", "Die zu löschende Karte stecken")
+	g.card(1, "123456")
+	g.expect("Karte gelöscht", "am 28.11.2026 durch Generation 2 abgelöst", "Ihre PIN ist unverändert", "hielt Anteil", "Audit-Trail: Zeile")
+	g.press("enter")
+	g.menu(menuErase)
+	g.card(5, "123456")
+	g.expect("Karte löschen?", "der GÜLTIGE Kartensatz", "Das HSM kennt 3 Karten dieses Satzes", "OK löscht sie endgültig")
+	g.press("esc")
+	g.expect("Nicht gelöscht", "Die Karte wurde nicht gelöscht")
+	g.press("enter")
+
+	// A note of the register's backend on the German menu; with two, what
+	// does not fit 80x24 is cut.
+	g.relaunch(func(c *Config) {
+		c.HSM = notingHSM{Sim: r.hsm, notes: []hsm.CardSetsNote{{Kind: hsm.NotePublic, Objects: 2}}}
+	})
+	g.check("the menu with a note")
+	g.expect("Der Token des HSM hält 2 öffentliche Objekte unter dem Namen des", "und die nächste Änderung entfernt sie.")
+	g.relaunch(func(c *Config) {
+		c.HSM = notingHSM{Sim: r.hsm, notes: []hsm.CardSetsNote{{Kind: hsm.NotePublic, Objects: 2}, {Kind: hsm.NoteLeftover, Objects: 1}}}
+	})
+	g.check("the menu with two notes")
+	g.expect("2 öffentliche Objekte", "…")
+	if g.checked < 60 {
+		t.Fatalf("only %d screens checked", g.checked)
+	}
+}
+
+// Every verdict of Verify's table fits its column in every language.
+func TestVerdictWordsFit(t *testing.T) {
+	var copyOf tcos.Serial
+	refused := &cardset.NotCurrentError{Generation: 999}
+	cases := []cardset.CardResult{
+		{Verdict: cardset.Pending}, {Verdict: cardset.Good}, {Verdict: cardset.Good, CopyOf: &copyOf},
+		{Verdict: cardset.Bad, Reason: cardset.Disagrees}, {Verdict: cardset.Bad}, {Verdict: cardset.Undecided},
+		{Verdict: cardset.NotChecked, Reason: cardset.Unreadable, Err: tcos.ErrBlocked},
+		{Verdict: cardset.NotChecked, Reason: cardset.Unreadable, Err: cardio.ErrCardRemoved},
+		{Verdict: cardset.NotChecked, Reason: cardset.EmptySlot}, {Verdict: cardset.NotChecked, Reason: cardset.Damaged},
+		{Verdict: cardset.NotChecked, Reason: cardset.UnknownFormat}, {Verdict: cardset.NotChecked, Reason: cardset.OtherSet},
+	}
+	for _, s := range []cardset.Standing{cardset.Superseded, cardset.Stale, cardset.Uncommitted} {
+		cases = append(cases, cardset.CardResult{Verdict: cardset.NotChecked, Reason: cardset.NotCurrent, Standing: s, Refused: refused})
+	}
+	i18ntest.ForEachLang(t, func(t *testing.T, p *i18n.Printer) {
+		for _, c := range cases {
+			if w := verdictWord(p, c); ansi.StringWidth(w) > verdictWidth {
+				t.Errorf("%+v: %q is wider than %d", c, w, verdictWidth)
+			}
+		}
+	})
 }

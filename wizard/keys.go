@@ -46,7 +46,7 @@ func newKeys(p *i18n.Printer) keyMap {
 		Down:       key.NewBinding(key.WithKeys("down", "j")),
 		Next:       key.NewBinding(key.WithKeys("tab")),
 		Quit:       key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp(t(i18n.KeyNameQuit), t(i18n.KeyHelpQuit))),
-		Pick:       key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "q"), key.WithHelp("1–9, 0, q", t(i18n.KeyHelpPick))),
+		Pick:       key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "a", "b", "c", "q"), key.WithHelp("1–9, 0, a–c, q", t(i18n.KeyHelpPick))),
 		Choose:     key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", t(i18n.KeyHelpChooseQuorum))),
 		Revoke:     key.NewBinding(key.WithKeys("enter", "r"), key.WithHelp(enter, t(i18n.KeyHelpRevoke))),
 		Other:      key.NewBinding(key.WithKeys("tab", "up", "down"), key.WithHelp("Tab", t(i18n.KeyHelpOtherField))),

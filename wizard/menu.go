@@ -26,13 +26,19 @@ type menu struct {
 	cursor int
 }
 
-// Menu groups: the appliance manual's two card functions, and what works on
-// any card.
+// Menu groups: the appliance manual's two card functions, the card set's
+// life (docs/lifecycle.md), and what works on any card. The menu has two
+// columns (an 80x24 console holds no more lines): the Backup Key and its
+// card set on the left, the rest on the right.
 const (
 	groupBackupKey = i18n.MenuGroupBackupKey
+	groupCardSet   = i18n.MenuGroupCardSet
 	groupCard      = i18n.MenuGroupCard
 	groupPKCS11    = i18n.MenuGroupPKCS11
 )
+
+// menuLeft are the groups of the menu's left column.
+var menuLeft = map[i18n.ID]bool{groupBackupKey: true, groupCardSet: true}
 
 func menuItems() []menuItem {
 	return []menuItem{
@@ -44,6 +50,12 @@ func menuItems() []menuItem {
 			func(m *Model) tea.Cmd { return m.start(newCopy(m.env), nil) }},
 		{groupBackupKey, i18n.MenuChangeSharePIN, i18n.MenuChangeSharePINHelp,
 			func(m *Model) tea.Cmd { return m.start(newPINChange(m.env, tcos.SlotBackupKey), nil) }},
+		{groupCardSet, i18n.MenuVerify, i18n.MenuVerifyHelp,
+			func(m *Model) tea.Cmd { return m.start(newVerify(m.env)) }},
+		{groupCardSet, i18n.MenuReissue, i18n.MenuReissueHelp,
+			func(m *Model) tea.Cmd { return m.start(newReissue(m.env)) }},
+		{groupCardSet, i18n.MenuErase, i18n.MenuEraseHelp,
+			func(m *Model) tea.Cmd { return m.start(newErase(m.env)) }},
 		{groupCard, i18n.MenuInspect, i18n.MenuInspectHelp,
 			func(m *Model) tea.Cmd { return m.start(newInspect(m.env), nil) }},
 		{groupPKCS11, i18n.MenuEnroll, i18n.MenuEnrollHelp,
@@ -60,7 +72,8 @@ func menuItems() []menuItem {
 	}
 }
 
-// menuShortcut is the key that picks item i: 1–9, then 0, and q for Quit.
+// menuShortcut is the key that picks item i: 1–9, 0, then a, b, c…, and q
+// for Quit (j and k move the cursor, so letters stop before them).
 func menuShortcut(i, n int) string {
 	switch {
 	case i == n-1:
@@ -69,6 +82,8 @@ func menuShortcut(i, n int) string {
 		return string(rune('1' + i))
 	case i == 9:
 		return "0"
+	case i-10 < int('j'-'a'):
+		return string(rune('a' + i - 10))
 	}
 	return " "
 }

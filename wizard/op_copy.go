@@ -1,12 +1,15 @@
 package wizard
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/audit"
+	"github.com/hsmcards/hsmcards/cardset"
+	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/tcos"
@@ -27,17 +30,20 @@ type copyOp struct {
 	srcSerial tcos.Serial
 	target    targetContent
 	copied    tcos.Serial
+	regID     stepID
+	done      notice // the result, once the register is updated
 }
 
 // copyState is where a copy stands.
 type copyState int
 
 const (
-	copySource  copyState = iota // the source card's step: insert, PIN, its record read
-	copyTarget                   // the target card's step: insert, PIN, its content read
-	copyConfirm                  // the target is held: write the copy over what it holds?
-	copyWriting                  // the copy is written and read back
-	copyDone                     // the result
+	copySource    copyState = iota // the source card's step: insert, PIN, its record read
+	copyTarget                     // the target card's step: insert, PIN, its content read
+	copyConfirm                    // the target is held: write the copy over what it holds?
+	copyWriting                    // the copy is written and read back
+	copyRecording                  // the HSM's card-set register learns the new card
+	copyDone                       // the result
 )
 
 // targetContent is what the target card held before the copy, without its
@@ -99,7 +105,12 @@ func (o *copyOp) update(msg tea.Msg) tea.Cmd {
 	case frameLeave:
 		return o.end()
 	}
-	if o.state == copyDone {
+	if o.state == copyRecording {
+		if m, ok := msg.(registeredMsg); ok && m.id == o.regID {
+			return o.recorded(m)
+		}
+	}
+	if o.state == copyDone || o.state == copyRecording {
 		return o.f.env.discardIfResult(msg)
 	}
 	s := o.step
@@ -171,14 +182,14 @@ func (o *copyOp) identified() tea.Cmd {
 func (o *copyOp) sourceRead() tea.Cmd {
 	s := o.step
 	serial := s.card.serial
-	refuse := func(why i18n.Message) tea.Cmd {
-		w := o.f.env.say(why)
+	refuseSaid := func(w said) tea.Cmd {
 		s.record(audit.StepReadCard, audit.OutcomeRefused, w.trail, nil, o.f.env.now())
 		cmd := s.end()
 		o.insert()
 		o.f.note = notice{level: lvError, text: w.screen, next: sentences(o.f.t(i18n.WizTakeThisCardOut), o.f.t(o.hint()))}
 		return cmd
 	}
+	refuse := func(why i18n.Message) tea.Cmd { return refuseSaid(o.f.env.say(why)) }
 	switch ser, recErr := serial.String(), s.res.recErr; {
 	case errors.Is(recErr, quorum.ErrEmpty):
 		return refuse(i18n.WizCopyNoShare{Serial: ser})
@@ -186,6 +197,14 @@ func (o *copyOp) sourceRead() tea.Cmd {
 		return refuse(i18n.WizCopyUnknownFormat{Serial: ser})
 	case recErr != nil:
 		return refuse(i18n.WizCopyDamaged{Serial: ser})
+	}
+	// A card of a set that is not current is not copied: that would make
+	// more cards to collect (docs/lifecycle.md, "Copy"). A newer set's card
+	// may be: the register does not change for it.
+	if err := cardset.Admit(o.f.env.admitReg(), s.res.rec.KeySet()); err != nil {
+		if p := classify(err); p.cause != causeNewer {
+			return refuseSaid(o.f.env.sayProblem(p, 0))
+		}
 	}
 	o.src, o.srcSerial = s.takeRecord(), serial
 	s.record(audit.StepReadCard, audit.OutcomeOK, "copy source", nil, o.f.env.now())
@@ -288,18 +307,56 @@ func (o *copyOp) written() tea.Cmd {
 	cmd := s.end()
 	src := setOf(o.src)
 	o.copied = serial
-	o.f.summary(audit.OutcomeOK, "copy of the source card written", func(sm *audit.Summary) {
-		sm.CardsRead, sm.CardsWritten = []string{o.srcSerial.String()}, []string{serial.String()}
-	})
 	o.wipe()
-	o.state = copyDone
 	t := o.f.t
 	text := t(i18n.WizCopyWritten{Serial: serial.String(), Source: o.srcSerial.String(), Set: describeSet(o.f.env.p, src)})
 	if o.target.kind == targetSibling {
 		text = sentences(text, t(i18n.WizCopyFormerGone{Count: src.Scheme.N - 1}))
 	}
-	o.f.finish(notice{level: lvGood, text: text, next: t(i18n.WizCopyDoneNext)})
-	return cmd
+	o.done = notice{level: lvGood, text: text,
+		next: t(i18n.WizCopyDoneNext)}
+	reg, ok := o.f.env.register()
+	if !ok {
+		o.finishCopy(o.done)
+		return cmd
+	}
+	// The HSM's register learns the new card of the set (nothing, for a
+	// set it does not record).
+	o.state = copyRecording
+	o.regID = o.f.env.newID()
+	return tea.Batch(cmd, registerCmd(o.f.env.ctx, o.regID, o.f.env.now, func(ctx context.Context) (hsm.CardSets, error) {
+		return cardset.Copied(ctx, reg, src, serial)
+	}))
+}
+
+// recorded shows the result once the register knows the new card.
+func (o *copyOp) recorded(m registeredMsg) tea.Cmd {
+	n := o.done
+	if m.err != nil {
+		p := classifyHSM(m.err)
+		o.f.record(audit.Event{Time: m.at, Step: audit.StepRegister, Outcome: p.outcome(), Detail: safeDetail(m.err)}, &o.copied)
+		n.level = lvWarn
+		n.text = sentences(n.text, o.f.t(i18n.WizRegisterNoNewCard{Cause: p.says(o.f.env.p, 0)}))
+		n.details = p.details()
+	} else {
+		o.f.record(audit.Event{Time: m.at, Step: audit.StepRegister, Outcome: audit.OutcomeOK}, &o.copied)
+	}
+	o.finishCopy(n)
+	return nil
+}
+
+// finishCopy closes the copy that was written, with the result n.
+func (o *copyOp) finishCopy(n notice) {
+	o.state = copyDone
+	o.summaryWritten()
+	o.f.finish(n)
+}
+
+// summaryWritten closes the copy in the audit trail as written.
+func (o *copyOp) summaryWritten() {
+	o.f.summary(audit.OutcomeOK, "copy of the source card written", func(sm *audit.Summary) {
+		sm.CardsRead, sm.CardsWritten = []string{o.srcSerial.String()}, []string{o.copied.String()}
+	})
 }
 
 // writeFailed says that the copy did not complete; the share is still in
@@ -325,6 +382,9 @@ func (o *copyOp) wipe() {
 }
 
 func (o *copyOp) end() tea.Cmd {
+	if o.copied != (tcos.Serial{}) {
+		o.summaryWritten() // quit while the register learned the new card
+	}
 	o.f.summary(audit.OutcomeCancelled, "left by the operator", nil)
 	o.f.left = true
 	o.wipe()
@@ -332,8 +392,8 @@ func (o *copyOp) end() tea.Cmd {
 }
 
 func (o *copyOp) status() actStatus {
-	st := actStatus{done: o.f.left, busy: o.step.running()}
-	if o.state != copyDone {
+	st := actStatus{done: o.f.left, busy: o.step.running() || o.state == copyRecording}
+	if o.state != copyDone && o.state != copyRecording {
 		st = o.f.withCountdown(st, o.step)
 	}
 	if o.src != nil {
@@ -347,7 +407,10 @@ func (o *copyOp) view() panel {
 	pad, ok := o.f.pad()
 	if !ok {
 		pad = o.step.pad()
-		if o.state == copyDone {
+		switch o.state {
+		case copyRecording:
+			pad = [2]string{o.f.t(i18n.PadWait), ""}
+		case copyDone:
 			pad = [2]string{o.f.t(i18n.PadCardCopied), o.f.t(i18n.PadOK)}
 		}
 	}
@@ -363,7 +426,7 @@ func (o *copyOp) view() panel {
 		dst = t(i18n.WizCopyTargetNow)
 	}
 	var s *cardStep
-	if o.state != copyDone {
+	if o.state != copyDone && o.state != copyRecording {
 		s = o.step
 	}
 	return panel{pad: pad, side: o.f.side([]string{src, dst}, s)}

@@ -3,6 +3,7 @@ package wizard
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -257,6 +258,7 @@ func (o *installOp) written1() tea.Cmd {
 	}
 	id := o.records[0].KeySetID
 	o.reading = newKeyReading(&o.f, &id, o.key, o.agreed)
+	o.reading.known = slices.Clone(o.written) // the HSM's register learns every card written
 	o.state = instRead
 	o.f.note = notice{level: lvGood, text: o.f.t(i18n.WizAllWritten{N: o.scheme.N}),
 		next: o.f.t(i18n.WizReadBackNext{K: o.scheme.K, N: o.scheme.N})}

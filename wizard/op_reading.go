@@ -1,13 +1,16 @@
 package wizard
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
+	"slices"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/audit"
+	"github.com/hsmcards/hsmcards/cardset"
 	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/internal/safetext"
@@ -42,18 +45,28 @@ type keyReading struct {
 	// outcome is how the reading ended (readDone): ok, or refused when the
 	// operator kept the HSM's key.
 	outcome audit.Outcome
+	// The card-set register (docs/lifecycle.md): a newer generation the
+	// operator agreed to load, the rebuilt key's key check (for Adopt, once
+	// the key is in the HSM), the cards Install wrote (known to hold the
+	// set), and the update of the register after the load.
+	newer   *quorum.KeySetID
+	check   quorum.KeyCheck
+	known   []tcos.Serial
+	regID   stepID
+	regNote string
 }
 
 // readState is where a Key Reading stands.
 type readState int
 
 const (
-	readStart   readState = iota // "Read Key" / "Read New Key", press OK/Cancel
-	readCard                     // a card step for the next share
-	readLoading                  // the key goes into the HSM
-	readReplace                  // the HSM holds another key: replace it?
-	readRetry                    // the HSM did not take the key: try again?
-	readDone                     // loaded, or the operator kept the HSM's key
+	readStart     readState = iota // "Read Key" / "Read New Key", press OK/Cancel
+	readCard                       // a card step for the next share
+	readLoading                    // the key goes into the HSM
+	readReplace                    // the HSM holds another key: replace it?
+	readRetry                      // the HSM did not take the key: try again?
+	readRecording                  // the HSM's card-set register records the set
+	readDone                       // loaded, or the operator kept the HSM's key
 )
 
 // readEvent is what a Key Reading tells its operation.
@@ -95,6 +108,12 @@ func (r *keyReading) update(msg tea.Msg) (readEvent, tea.Cmd) {
 			return readGoing, nil
 		}
 		return r.loadedKey(m)
+	}
+	if m, ok := msg.(registeredMsg); ok {
+		if r.state != readRecording || m.id != r.regID {
+			return readGoing, nil
+		}
+		return r.recorded(m)
 	}
 	switch r.state {
 	case readStart, readReplace, readRetry:
@@ -155,6 +174,17 @@ func (r *keyReading) cardUpdate(msg tea.Msg) (readEvent, tea.Cmd) {
 		return readGoing, s.send()
 	case evWorked:
 		return r.collect()
+	case evAnswer:
+		if !ev.yes {
+			s.record(audit.StepReadCard, audit.OutcomeRefused, "the operator kept out a newer card set", nil, r.f.env.now())
+			cmd := s.end()
+			r.insert()
+			r.f.note = notice{level: lvInfo, text: r.f.t(i18n.WizCardNotUsed), next: sentences(r.f.t(i18n.WizTakeItOut), r.hint())}
+			return readGoing, cmd
+		}
+		set := s.res.rec.KeySet()
+		r.newer = &set.ID
+		return r.collect()
 	case evEnded:
 		r.f.stepEnded(ev, tcos.SlotBackupKey, r.hint(), r.heldWord())
 		if r.f.mode == frameOn {
@@ -203,14 +233,14 @@ func (r *keyReading) collect() (readEvent, tea.Cmd) {
 	s := r.step
 	serial := s.card.serial
 	rec, recErr := s.res.rec, s.res.recErr
-	refuse := func(why i18n.Message) (readEvent, tea.Cmd) {
-		w := r.f.env.say(why)
+	refuseSaid := func(w said) (readEvent, tea.Cmd) {
 		s.record(audit.StepReadCard, audit.OutcomeRefused, w.trail, nil, r.f.env.now())
 		cmd := s.end()
 		r.insert()
 		r.f.note = notice{level: lvError, text: w.screen, next: sentences(r.f.t(i18n.WizTakeThisCardOut), r.hint())}
 		return readGoing, cmd
 	}
+	refuse := func(why i18n.Message) (readEvent, tea.Cmd) { return refuseSaid(r.f.env.say(why)) }
 	ser := serial.String()
 	switch {
 	case errors.Is(recErr, quorum.ErrEmpty):
@@ -219,6 +249,22 @@ func (r *keyReading) collect() (readEvent, tea.Cmd) {
 		return refuse(i18n.WizUnknownFormatRead{Serial: ser})
 	case recErr != nil:
 		return refuse(i18n.WizDamagedRead{Serial: ser})
+	}
+	// The HSM's register says which card set counts: a card of another
+	// generation is refused, a newer one (a re-issue elsewhere) only after
+	// asking (docs/lifecycle.md, "Generations").
+	if err := cardset.Admit(r.f.env.admitReg(), rec.KeySet()); err != nil {
+		p := classify(err)
+		switch {
+		case p.cause == causeNewer && r.newer != nil && *r.newer == rec.KeySetID:
+		case p.cause == causeNewer && r.newer == nil && r.coll.Have() == 0:
+			s.hold([2]string{r.f.t(i18n.PadTakeNewerSet), r.f.t(i18n.PadOKCancel)})
+			r.f.note = notice{level: lvWarn, text: sentences(p.says(r.f.env.p, 0), r.f.t(i18n.WizNewerSetOnlyIf)),
+				next: r.f.t(i18n.WizNewerSetNext)}
+			return readGoing, nil
+		default:
+			return refuseSaid(r.f.env.sayProblem(p, 0))
+		}
 	}
 	if err := r.coll.Add(rec); err != nil {
 		switch {
@@ -273,6 +319,22 @@ func (r *keyReading) combine() tea.Cmd {
 		r.f.note = notice{level: lvError, text: r.f.t(i18n.WizRebuildFailed), next: r.f.t(i18n.WizReadAgain)}
 		return nil
 	}
+	set := *r.set
+	if err := cardset.AdmitRebuilt(r.f.env.admitReg(), set, key.Check()); err != nil &&
+		!(r.newer != nil && *r.newer == set.ID && classify(err).cause == causeNewer) {
+		// A format 1 set of the HSM's key that the register does not list:
+		// only the rebuilt key tells.
+		key.Wipe()
+		p := classify(err)
+		r.f.event(audit.StepReadCard, nil, p.outcome(), safeDetail(err))
+		r.coll = quorum.NewCollector(r.want)
+		r.read, r.set = nil, nil
+		r.state = readStart
+		r.f.note = notice{level: lvError, text: sentences(r.f.t(i18n.WizNotCurrentSet), p.says(r.f.env.p, 0), r.f.t(i18n.WizNothingLoaded)),
+			next: r.f.t(i18n.WizReadCurrentSet)}
+		return nil
+	}
+	r.check = key.Check()
 	r.key = key
 	return r.load(false)
 }
@@ -325,9 +387,44 @@ func (r *keyReading) loadedKey(msg loadedMsg) (readEvent, tea.Cmd) {
 	if msg.already {
 		text = r.f.t(i18n.WizKeyAlreadyLoaded{HSM: name, Label: r.set.Label, KCV: kcv})
 	}
-	r.state, r.outcome = readDone, audit.OutcomeOK
-	r.f.note = notice{level: lvGood, text: text}
-	return readEnded, r.wipe()
+	r.outcome = audit.OutcomeOK
+	wipe := r.wipe()
+	reg, ok := r.f.env.register()
+	if !ok {
+		r.state = readDone
+		r.f.note = notice{level: lvGood, text: text}
+		return readEnded, wipe
+	}
+	r.regNote = text
+	r.f.note = notice{level: lvInfo, text: r.f.t(i18n.WizRecordingSet)}
+	// The key is in the HSM: its register records the set as current
+	// (a Newer one the operator agreed to supersedes the old).
+	r.state = readRecording
+	r.regID = r.f.env.newID()
+	set, check, now := *r.set, r.check, r.f.env.now()
+	serials := append(slices.Clone(r.known), r.read...)
+	return readGoing, tea.Batch(wipe, registerCmd(r.f.env.ctx, r.regID, r.f.env.now, func(ctx context.Context) (hsm.CardSets, error) {
+		return cardset.Adopt(ctx, reg, set, check, serials, now)
+	}))
+}
+
+// recorded ends the reading once the register recorded the set.
+func (r *keyReading) recorded(m registeredMsg) (readEvent, tea.Cmd) {
+	r.state = readDone
+	r.f.note = notice{level: lvGood, text: r.regNote}
+	if m.err != nil {
+		p := classifyHSM(m.err)
+		r.f.record(audit.Event{Time: m.at, Step: audit.StepRegister, Outcome: p.outcome(), Detail: safeDetail(m.err)}, nil)
+		r.f.note.level = lvWarn
+		r.f.note.text = sentences(r.f.note.text, r.f.t(i18n.WizRegisterNotUpdated{Cause: p.says(r.f.env.p, 0)}))
+		r.f.note.details = p.details()
+		return readEnded, nil
+	}
+	r.f.record(audit.Event{Time: m.at, Step: audit.StepRegister, Outcome: audit.OutcomeOK}, nil)
+	if cur := m.reg.Current; cur != nil {
+		r.f.note.text = sentences(r.f.note.text, r.f.t(i18n.WizSetRecorded{Generation: int(cur.Generation), Cards: len(cur.Serials)}))
+	}
+	return readEnded, nil
 }
 
 // loadedOK says whether the key is in the HSM.
@@ -367,6 +464,8 @@ func (r *keyReading) pad() [2]string {
 		return [2]string{t(i18n.PadReplaceKey), okCancel}
 	case readRetry:
 		return [2]string{t(i18n.PadLoadFailed), okCancel}
+	case readRecording:
+		return [2]string{t(i18n.PadWait), ""}
 	}
 	if r.loadedOK() {
 		return [2]string{t(i18n.PadKeyLoaded), t(i18n.PadOK)}
@@ -397,9 +496,9 @@ func (r *keyReading) progress(k int) []string {
 	switch {
 	case r.state == readLoading:
 		load = p.T(i18n.WizProgressNow)
-	case r.loadedOK() && r.already:
+	case r.outcome == audit.OutcomeOK && (r.state == readDone || r.state == readRecording) && r.already:
 		load = p.T(i18n.WizLoadDoneAlready{KCV: kcvString(r.loaded.KCV)})
-	case r.loadedOK():
+	case r.outcome == audit.OutcomeOK && (r.state == readDone || r.state == readRecording):
 		load = p.T(i18n.WizLoadDone{KCV: kcvString(r.loaded.KCV)})
 	}
 	return []string{p.T(i18n.WizProgressRead{Items: joinItems(items)}), p.T(i18n.WizProgressLoad{State: load})}
@@ -407,5 +506,5 @@ func (r *keyReading) progress(k int) []string {
 
 // busy says whether a command of the reading runs.
 func (r *keyReading) busy() bool {
-	return r.state == readLoading || (r.state == readCard && r.step.running())
+	return r.state == readLoading || r.state == readRecording || (r.state == readCard && r.step.running())
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/cardset"
 	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/internal/safetext"
@@ -74,6 +75,28 @@ const (
 	causeUserRecord
 	// the quorum
 	causeRebuild // the shares do not rebuild the key
+	// a card's share record (quorum's errors, as a card step meets them)
+	causeEmptySlot     // the card holds no share
+	causeDamagedRecord // the record does not parse, or disagrees with the others read
+	causeUnknownFormat // an intact record of a format this program does not know
+	causeOtherSet      // a share of another card set than the cards read before
+	causeDuplicate     // a share read already (a copy of a card read before)
+	// the card set's life (package cardset, docs/lifecycle.md)
+	causeSuperseded      // a card of a superseded generation
+	causeStale           // a card of an older generation the register does not list
+	causeUncommitted     // a card of a re-issue that never committed
+	causeNewer           // a card of a newer generation, made elsewhere
+	causeSameCard        // a card presented twice in one check
+	causeTooManyCards    // more cards than one check takes
+	causeNoKeyInHSM      // a re-issue needs the key in the HSM
+	causeNotHSMKey       // the cards hold another key than the HSM's
+	causeNoRegister      // the HSM keeps no card-set register
+	causeRegisterChanged // the register changed meanwhile
+	causeRegisterDamaged // the stored register does not parse
+	causeCommitUnknown   // whether the new set counts cannot be told
+	causeQuorumCard      // a card of the re-issue's quorum offered as a new card
+	causeAlreadyWritten  // a card already holding a share of the new set
+	causeReadBack        // the card did not read back the record written
 	// the operator stopped the step
 	causeStopped
 	// anything else
@@ -95,6 +118,11 @@ type problem struct {
 	cause cause
 	tries int    // tries left (causeWrongPIN)
 	path  string // the file the simulated card could not save (causeStorage)
+	// set is the card set that is not current (causeSuperseded, causeStale,
+	// causeUncommitted, causeNewer); share the new share a card already
+	// holds (causeAlreadyWritten, 0-based).
+	set   *cardset.NotCurrentError
+	share int
 	err   error
 }
 
@@ -105,9 +133,20 @@ func classify(err error) problem {
 	var wrong *tcos.WrongPINError
 	var pad *cardio.PINPadError
 	var storage *cardio.StorageError
+	var notCurrent *cardset.NotCurrentError
+	var written *cardset.AlreadyWrittenError
 	switch {
 	case err == nil:
 		p.cause = causeNone
+	case errors.As(err, &notCurrent):
+		p.set = notCurrent
+		p.cause = map[cardset.Standing]cause{cardset.Superseded: causeSuperseded, cardset.Stale: causeStale,
+			cardset.Uncommitted: causeUncommitted, cardset.Newer: causeNewer}[notCurrent.Standing]
+		if p.cause == causeNone {
+			p.cause = causeUnknown
+		}
+	case errors.As(err, &written):
+		p.cause, p.share = causeAlreadyWritten, written.Share
 	case errors.As(err, &wrong) && wrong.TriesLeft > 0:
 		p.cause, p.tries = causeWrongPIN, wrong.TriesLeft
 	case errors.As(err, &wrong), errors.Is(err, tcos.ErrBlocked):
@@ -184,8 +223,37 @@ func classify(err error) problem {
 		p.cause = causeNoUserPIN
 	case errors.Is(err, hsm.ErrUserCardRecord):
 		p.cause = causeUserRecord
-	case errors.Is(err, quorum.ErrTooFew), errors.Is(err, quorum.ErrKCV), errors.Is(err, quorum.ErrDuplicateShare),
-		errors.Is(err, quorum.ErrOtherKeySet), errors.Is(err, quorum.ErrCorrupt):
+	case errors.Is(err, cardset.ErrSameCard):
+		p.cause = causeSameCard
+	case errors.Is(err, cardset.ErrTooManyCards):
+		p.cause = causeTooManyCards
+	case errors.Is(err, cardset.ErrNoKeyInHSM):
+		p.cause = causeNoKeyInHSM
+	case errors.Is(err, cardset.ErrNotHSMKey):
+		p.cause = causeNotHSMKey
+	case errors.Is(err, cardset.ErrNoRegister):
+		p.cause = causeNoRegister
+	case errors.Is(err, cardset.ErrCommitUnknown): // before the register's own errors, which it may join
+		p.cause = causeCommitUnknown
+	case errors.Is(err, cardset.ErrRegisterChanged), errors.Is(err, hsm.ErrCardSetsChanged):
+		p.cause = causeRegisterChanged
+	case errors.Is(err, hsm.ErrCardSetsDamaged):
+		p.cause = causeRegisterDamaged
+	case errors.Is(err, cardset.ErrQuorumCard):
+		p.cause = causeQuorumCard
+	case errors.Is(err, cardset.ErrReadBack):
+		p.cause = causeReadBack
+	case errors.Is(err, quorum.ErrEmpty):
+		p.cause = causeEmptySlot
+	case errors.Is(err, quorum.ErrUnknownVersion):
+		p.cause = causeUnknownFormat
+	case errors.Is(err, quorum.ErrOtherKeySet):
+		p.cause = causeOtherSet
+	case errors.Is(err, quorum.ErrDuplicateShare):
+		p.cause = causeDuplicate
+	case errors.Is(err, quorum.ErrCorrupt):
+		p.cause = causeDamagedRecord
+	case errors.Is(err, quorum.ErrTooFew), errors.Is(err, quorum.ErrKCV):
 		p.cause = causeRebuild
 	default:
 		p.cause = causeUnknown
@@ -259,6 +327,26 @@ var causeWords = map[cause]words{
 	causeNoUserPIN:        {i18n.CauseNoUserPIN, i18n.CauseNoUserPINAdvice},
 	causeUserRecord:       {i18n.CauseUserRecord, i18n.CauseUserRecordAdvice},
 	causeRebuild:          {i18n.CauseRebuild, nil},
+	causeEmptySlot:        {i18n.CauseEmptySlot, i18n.WizTakeThisCardOut},
+	causeDamagedRecord:    {i18n.CauseDamagedRecord, i18n.WizTakeThisCardOut},
+	causeUnknownFormat:    {i18n.CauseUnknownFormat, i18n.WizTakeThisCardOut},
+	causeOtherSet:         {i18n.CauseOtherSet, i18n.WizTakeThisCardOut},
+	causeDuplicate:        {i18n.CauseDuplicate, i18n.WizTakeThisCardOut},
+	causeSuperseded:       {nil, i18n.WizTakeThisCardOut},
+	causeStale:            {nil, i18n.WizTakeThisCardOut},
+	causeUncommitted:      {nil, i18n.WizTakeThisCardOut},
+	causeNewer:            {nil, i18n.WizTakeThisCardOut},
+	causeSameCard:         {i18n.CauseSameCard, i18n.WizTakeThisCardOut},
+	causeTooManyCards:     {i18n.CauseTooManyCards{Max: cardset.MaxCards}, nil},
+	causeNoKeyInHSM:       {i18n.CauseNoKeyInHSM, i18n.CauseNoKeyInHSMAdvice},
+	causeNotHSMKey:        {i18n.CauseNotHSMKey, i18n.WizTakeThisCardOut},
+	causeNoRegister:       {i18n.CauseNoRegister, i18n.CauseNoRegisterAdvice},
+	causeRegisterChanged:  {i18n.CauseRegisterChanged, i18n.CauseStartAgainAdvice},
+	causeRegisterDamaged:  {i18n.CauseRegisterDamaged, i18n.CauseRegisterDamagedAdvice},
+	causeCommitUnknown:    {i18n.CauseCommitUnknown, i18n.CauseCommitUnknownAdvice},
+	causeQuorumCard:       {i18n.CauseQuorumCard, i18n.WizTakeThisCardOut},
+	causeAlreadyWritten:   {nil, i18n.WizTakeThisCardOut},
+	causeReadBack:         {i18n.CauseReadBack, nil},
 	causeStopped:          {i18n.CauseStopped, nil},
 	causeUnknown:          {i18n.CauseUnknown, i18n.CauseUnknownAdvice},
 }
@@ -271,6 +359,16 @@ func (p problem) says(pr *i18n.Printer, slot tcos.Slot) string {
 		return pr.T(i18n.CauseBlocked{Slot: slotName(pr, slot)})
 	case causeStorage:
 		return pr.T(i18n.CauseStorage{Path: p.path})
+	case causeSuperseded:
+		return pr.T(i18n.CauseSuperseded{Generation: int(p.set.Generation), On: dayString(pr, p.set.On), By: int(p.set.By)})
+	case causeUncommitted:
+		return pr.T(i18n.CauseUncommitted{Generation: int(p.set.Generation), On: dayString(pr, p.set.On)})
+	case causeStale:
+		return pr.T(i18n.CauseStale{Generation: int(p.set.Generation), By: int(p.set.By)})
+	case causeNewer:
+		return pr.T(i18n.CauseNewer{Generation: int(p.set.Generation), By: int(p.set.By)})
+	case causeAlreadyWritten:
+		return pr.T(i18n.CauseAlreadyWritten{Share: p.share + 1})
 	}
 	if w := causeWords[p.cause].says; w != nil {
 		return pr.T(w)
@@ -293,7 +391,8 @@ func (p problem) details() string {
 		return ""
 	}
 	switch p.cause {
-	case causeUnknown, causeHSMFailed, causeTemplate, causeUserRecord, causeModule, causeStorage, causeRecordRefused:
+	case causeUnknown, causeHSMFailed, causeTemplate, causeUserRecord, causeModule, causeStorage, causeRecordRefused,
+		causeRegisterDamaged, causeCommitUnknown:
 		return safetext.Clean(p.err.Error())
 	}
 	return ""
@@ -313,7 +412,10 @@ func (p problem) outcome() audit.Outcome {
 	case causeUnplugged, causeNoService:
 		return audit.OutcomeNoReader
 	case causeForeign, causePINFormat, causePadMismatch, causePadLength, causePadNoChange,
-		causeAlreadyEnrolled, causeNotEnrolled, causeSlotFull, causeSOPINNeeded, causeRecordRefused, causeDuplicateRecords:
+		causeAlreadyEnrolled, causeNotEnrolled, causeSlotFull, causeSOPINNeeded, causeRecordRefused, causeDuplicateRecords,
+		causeEmptySlot, causeDamagedRecord, causeUnknownFormat, causeOtherSet, causeDuplicate,
+		causeSuperseded, causeStale, causeUncommitted, causeNewer, causeSameCard, causeTooManyCards,
+		causeNoKeyInHSM, causeNotHSMKey, causeNoRegister, causeQuorumCard, causeAlreadyWritten:
 		return audit.OutcomeRefused
 	case causePadTimeout, causeMute:
 		return audit.OutcomeTimeout
@@ -330,7 +432,9 @@ func (p problem) retry() retry {
 		return retryNone
 	case causeWrongPIN, causePINFormat:
 		return retryPIN
-	case causeBlocked, causeForeign:
+	case causeBlocked, causeForeign, causeEmptySlot, causeDamagedRecord, causeUnknownFormat, causeOtherSet,
+		causeDuplicate, causeSuperseded, causeStale, causeUncommitted, causeNewer, causeSameCard,
+		causeNotHSMKey, causeQuorumCard, causeAlreadyWritten:
 		return retryOther
 	}
 	return retryCard
@@ -344,4 +448,10 @@ func (p problem) answerLost() bool {
 		return true
 	}
 	return false
+}
+
+// sayProblem is what happened, on screen in the operator's language and in
+// the audit trail in English.
+func (e *env) sayProblem(p problem, slot tcos.Slot) said {
+	return said{screen: p.says(e.p, slot), trail: p.says(nil, slot)}
 }

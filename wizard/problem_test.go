@@ -12,6 +12,7 @@ import (
 
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/cardset"
 	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/i18n/i18ntest"
@@ -81,7 +82,7 @@ func TestProblemWordsAreOurs(t *testing.T) {
 func TestEveryCauseHasWords(t *testing.T) {
 	i18ntest.ForEachLang(t, func(t *testing.T, pr *i18n.Printer) {
 		for c := causeWrongPIN; c <= causeUnknown; c++ {
-			p := problem{cause: c, path: "/deck/card-01.json"}
+			p := problem{cause: c, path: "/deck/card-01.json", set: &cardset.NotCurrentError{Generation: 1, By: 2, On: time.Date(2026, 1, 12, 5, 0, 0, 0, time.UTC)}}
 			if p.says(pr, tcos.SlotPKCS11) == "" {
 				t.Errorf("cause %d has no words", c)
 			}

@@ -2,6 +2,7 @@ package wizard
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -18,6 +19,10 @@ const (
 	padInner  = 16 // the reader's display is 2x16 characters
 	padOuter  = padInner + 2
 	sideWidth = 80 - padOuter - 3
+	// menuColumn is the width of the main menu's left column.
+	menuColumn = 38
+	// consoleRows is the console's height.
+	consoleRows = 24
 )
 
 var (
@@ -157,26 +162,74 @@ func (m *Model) menuView() string {
 		b.WriteString(styleLevel[lvWarn].Render(wrap(t(i18n.WizTagAttention{Text: w}), 78)) + "\n")
 	}
 	items := menuItems()
+	var cols [2][]string
 	group := i18n.ID("-")
 	for i, it := range items {
+		col := 1
+		if menuLeft[it.group] {
+			col = 0
+		}
 		if it.group != group {
 			group = it.group
 			if group != "" {
-				b.WriteString(styleDim.Render(t(group)) + "\n")
+				cols[col] = append(cols[col], styleDim.Render(t(group)))
 			}
 		}
 		cur := "  "
 		if i == m.menu.cursor {
 			cur = "> "
 		}
-		fmt.Fprintf(&b, "%s%s  %s\n", cur, menuShortcut(i, len(items)), t(it.title))
+		cols[col] = append(cols[col], fmt.Sprintf("%s%s  %s", cur, menuShortcut(i, len(items)), t(it.title)))
 	}
-	// What the chosen entry does, on one line: the menu fills an 80x24
-	// console.
-	b.WriteString("\n" + styleDim.Render(fitWidth(t(items[m.menu.cursor].help), 78)) + "\n")
+	for i := range cols[0] {
+		cols[0][i] = fitWidth(cols[0][i], menuColumn)
+	}
+	b.WriteString(lipgloss.JoinHorizontal(lipgloss.Top, strings.Join(cols[0], "\n"), "  ", strings.Join(cols[1], "\n")) + "\n")
+	// The card set and the register's notes, below the entries.
+	type styled struct {
+		text  string
+		style lipgloss.Style
+	}
+	var extra []styled
+	add := func(text string, st lipgloss.Style) {
+		for _, l := range strings.Split(wrap(text, 78), "\n") {
+			extra = append(extra, styled{strings.TrimRight(l, " "), st})
+		}
+	}
+	if line := cardSetLine(m.env.p, m.env.cardSets.reg, m.hsmLoaded()); line != "" {
+		add("", styleLevel[lvInfo])
+		add(line, styleLevel[lvInfo])
+	} else if m.env.cardSets.regErr != nil {
+		add("", styleLevel[lvInfo])
+		add(t(i18n.WizTagAttention{Text: t(i18n.WizRegisterUnreadable{Cause: classify(m.env.cardSets.regErr).says(m.env.p, 0)})}), styleLevel[lvWarn])
+	}
+	for _, n := range m.env.cardSets.notes {
+		add(noteWords(m.env.p, n), styleLevel[lvWarn])
+	}
+	// What the chosen entry does, on one line, and the keys.
 	k := m.env.keys
-	b.WriteString("\n" + helpLine(k.Up, k.OK, k.Pick, k.Quit))
+	bottom := "\n" + styleDim.Render(fitWidth(t(items[m.menu.cursor].help), 78)) + "\n\n" + helpLine(k.Up, k.OK, k.Pick, k.Quit)
+	// The menu fills an 80x24 console: what does not fit of the card set's
+	// lines is cut (the notes are in the audit trail in full when an
+	// operation of the card set's life starts).
+	room := consoleRows - lineCount(m.header()) - 1 - lineCount(b.String()) - lineCount(bottom)
+	if len(extra) > room {
+		extra = extra[:max(room, 0)]
+		if n := len(extra); n > 0 {
+			extra[n-1].text = ansi.Truncate(extra[n-1].text, 77, "") + "…"
+		}
+	}
+	for _, l := range extra {
+		b.WriteString(l.style.Render(l.text) + "\n")
+	}
+	b.WriteString(bottom)
 	return b.String()
+}
+
+// lineCount is how many lines s takes on screen: a string ending in a
+// newline ends its last line.
+func lineCount(s string) int {
+	return strings.Count(strings.TrimSuffix(s, "\n"), "\n") + 1
 }
 
 func (m *Model) setupView() string {
@@ -272,7 +325,18 @@ func sentences(s ...string) string {
 	return strings.Join(out, " ")
 }
 
-func wrap(s string, w int) string { return lipgloss.NewStyle().Width(w).Render(s) }
+// wrap wraps s to w cells. The wrapper breaks lines at every hyphen, so a
+// hyphen between digits (a date: 2026-01-12) is kept from it.
+func wrap(s string, w int) string {
+	s = digitHyphen.ReplaceAllString(s, "$1"+keptHyphen+"$2")
+	return strings.ReplaceAll(lipgloss.NewStyle().Width(w).Render(s), keptHyphen, "-")
+}
+
+// digitHyphen is a hyphen between digits; keptHyphen stands in for it while
+// wrapping (a non-breaking hyphen, one cell wide, never on screen).
+var digitHyphen = regexp.MustCompile(`([0-9])-([0-9])`)
+
+const keptHyphen = "\u2011"
 
 // fitWidth cuts (with an ellipsis) or pads s to exactly w terminal cells:
 // a CJK character takes two.

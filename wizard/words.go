@@ -3,6 +3,7 @@ package wizard
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -18,14 +19,17 @@ import (
 func kcvString(k [3]byte) string { return fmt.Sprintf("%X", k[:]) }
 
 // setOf is what a record says about its key set, without the share.
-func setOf(r *quorum.Record) quorum.KeySet {
-	return quorum.KeySet{ID: r.KeySetID, Label: r.Label, Created: r.Created, Scheme: r.Scheme, KCV: r.KCV}
-}
+func setOf(r *quorum.Record) quorum.KeySet { return r.KeySet() }
 
-// describeSet names a key set the way the cards are known: label, creation
-// time (UTC), quorum and KCV.
+// describeSet names a key set the way the cards are known: label,
+// generation (format 2 records carry it), creation time (UTC), quorum and
+// KCV.
 func describeSet(p *i18n.Printer, s quorum.KeySet) string {
-	return p.T(i18n.WizKeySet{Label: s.Label, Created: p.DateTimeMinutes(s.Created.UTC()), K: s.Scheme.K, N: s.Scheme.N, KCV: kcvString(s.KCV)})
+	created := p.DateTimeMinutes(s.Created.UTC())
+	if s.Format == quorum.Format2 {
+		return p.T(i18n.WizKeySetGen{Label: s.Label, Generation: int(s.Generation), Created: created, K: s.Scheme.K, N: s.Scheme.N, KCV: kcvString(s.KCV)})
+	}
+	return p.T(i18n.WizKeySet{Label: s.Label, Created: created, K: s.Scheme.K, N: s.Scheme.N, KCV: kcvString(s.KCV)})
 }
 
 // quorumWords is a quorum in words ("2 of 3").
@@ -84,3 +88,7 @@ func (e *env) discardIfResult(msg tea.Msg) tea.Cmd {
 	}
 	return nil
 }
+
+// dayString is the day of t, in UTC, as p's language writes it (English:
+// ISO 8601, as the appliance's console and the audit trail do).
+func dayString(p *i18n.Printer, t time.Time) string { return p.Date(t.UTC()) }
