@@ -45,6 +45,10 @@ const (
 	OpSession   Operation = "session"    // the program itself: start and end
 	// OpRevoke is revoking a PKCS#11 slot user card.
 	OpRevoke Operation = "revoke"
+	// The card set's life (docs/lifecycle.md).
+	OpVerify  Operation = "verify"  // check every card of a card set presented, writing nothing
+	OpReissue Operation = "reissue" // split the same Backup Key anew onto a new card set
+	OpErase   Operation = "erase"   // clear a card's Backup Key share slot
 )
 
 // Step is one step of an operation.
@@ -64,6 +68,13 @@ const (
 	StepEnd       Step = "end"        // the operation ended without a summary
 	// StepAnchor is the trail's first line (OpSession), which starts the chain.
 	StepAnchor Step = "anchor"
+	// The card set's life (docs/lifecycle.md).
+	StepVerdict  Step = "verdict"    // a verify's finding about one card (Detail: the verdict)
+	StepRebuild  Step = "rebuild"    // a re-issue rebuilt the key from its quorum
+	StepPlan     Step = "plan"       // a re-issue's new card set was recorded as uncommitted
+	StepCommit   Step = "commit"     // a re-issue's new card set became current
+	StepErase    Step = "erase_card" // a card's Backup Key share slot was cleared
+	StepRegister Step = "register"   // the HSM's card-set register was updated
 )
 
 // Slot names a card slot (docs/tcos.md, the card profile: DF 4B00 and
@@ -128,7 +139,9 @@ type Event struct {
 	// ShareX is the share's x coordinate (1–255), when the card's record was
 	// read or written. It is no secret: a share's x says nothing of the key.
 	ShareX int `json:"share_x,omitempty"`
-	// Generation is the PKCS#11 slot user PIN's generation (enroll, revoke).
+	// Generation is the PKCS#11 slot user PIN's generation (enroll,
+	// revoke), or the generation of the card set an event of the card
+	// set's life is about (verify, reissue, erase; docs/lifecycle.md).
 	Generation uint64 `json:"generation,omitempty"`
 	// Reader is the card reader's name.
 	Reader string `json:"reader,omitempty"`

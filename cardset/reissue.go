@@ -662,3 +662,16 @@ func (r *Reissue) Wipe() {
 		r.phase = ended
 	}
 }
+
+// Holds reports whether the re-issue still holds a secret (the quorum's
+// shares, the rebuilt key, the new shares and records, the shares read
+// back): false once Commit or Wipe has run. The wizard's tests check it
+// after every operation (docs/wizard.md, "Tests").
+func (r *Reissue) Holds() bool {
+	return r.store.buf.Len() > 0 || r.key != nil || r.shares != nil || r.records.Len() > 0 ||
+		(r.back != nil && r.back.buf.Len() > 0)
+}
+
+// HoldsKey reports whether the re-issue holds the rebuilt Backup Key: from
+// Rebuild until Commit or Wipe.
+func (r *Reissue) HoldsKey() bool { return r.key != nil }

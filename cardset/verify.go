@@ -541,3 +541,7 @@ func (v *Verify) Wipe() {
 	v.done = true
 	v.store.destroy()
 }
+
+// Holds reports whether the verify still holds shares: false once Finish or
+// Wipe has run.
+func (v *Verify) Holds() bool { return v.store.buf.Len() > 0 }

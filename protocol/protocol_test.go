@@ -54,7 +54,7 @@ func TestBuild(t *testing.T) {
 		audit.Event{Operation: audit.OpInspect, Step: audit.StepIdentify, CardSerial: cardA, Outcome: audit.OutcomeOK},
 		audit.Event{Operation: audit.OpInspect, Step: audit.StepIdentify, CardSerial: cardB, Outcome: audit.OutcomeOK},
 		audit.Event{Operation: audit.OpEnroll, Step: audit.StepSummary, CardSerial: cardA, Outcome: audit.OutcomeOK, Generation: 4},
-		audit.Event{Operation: "erase", Step: audit.StepSummary, CardSerial: cardA, Outcome: audit.OutcomeOK},
+		audit.Event{Operation: "split_key", Step: audit.StepSummary, CardSerial: cardA, Outcome: audit.OutcomeOK},
 	)
 	p := Build(tr, "audit.jsonl")
 	if len(p.Sessions) != 1 {
@@ -68,7 +68,7 @@ func TestBuild(t *testing.T) {
 	for _, c := range s.Ceremonies {
 		ops = append(ops, Title(nil, c.Operation))
 	}
-	if got := strings.Join(ops, "|"); got != "Load Backup Key|Inspect cards|Enroll PKCS#11 slot user card|Erase" {
+	if got := strings.Join(ops, "|"); got != "Load Backup Key|Inspect cards|Enroll PKCS#11 slot user card|Split key" {
 		t.Fatalf("ceremonies %s", got)
 	}
 	load := s.Ceremonies[0]

@@ -26,9 +26,15 @@ func Title(p *i18n.Printer, op audit.Operation) string {
 		return p.T(i18n.OpActivate)
 	case audit.OpRevoke:
 		return p.T(i18n.OpRevoke)
+	case audit.OpVerify:
+		return p.T(i18n.OpVerify)
+	case audit.OpReissue:
+		return p.T(i18n.OpReissue)
+	case audit.OpErase:
+		return p.T(i18n.OpErase)
 	}
-	// An operation of a newer program (verify, re-issue, erase...): its
-	// own name from the trail, readable.
+	// An operation of a newer program: its own name from the trail,
+	// readable.
 	s := strings.ReplaceAll(string(op), "_", " ")
 	if s == "" {
 		return p.T(i18n.OpUnnamed)
@@ -59,6 +65,18 @@ func stepWord(p *i18n.Printer, s audit.Step) string {
 		return p.T(i18n.StepSummary)
 	case audit.StepEnd:
 		return p.T(i18n.StepEnd)
+	case audit.StepVerdict:
+		return p.T(i18n.StepVerdict)
+	case audit.StepRebuild:
+		return p.T(i18n.StepRebuild)
+	case audit.StepPlan:
+		return p.T(i18n.StepPlan)
+	case audit.StepCommit:
+		return p.T(i18n.StepCommit)
+	case audit.StepErase:
+		return p.T(i18n.StepErase)
+	case audit.StepRegister:
+		return p.T(i18n.StepRegister)
 	}
 	return strings.ReplaceAll(string(s), "_", " ") // a newer program's step, by its name
 }

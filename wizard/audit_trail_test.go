@@ -35,7 +35,7 @@ func TestCardToolsWriteTheAuditTrail(t *testing.T) {
 			story = append(story, string(e.Operation)+"/"+string(e.Step)+":"+string(e.Outcome))
 		}
 	}
-	want := "copy/identify:ok copy/verify_pin:ok copy/read_card:ok copy/identify:ok copy/verify_pin:ok copy/write_card:ok copy/summary:ok " +
+	want := "copy/identify:ok copy/verify_pin:ok copy/read_card:ok copy/identify:ok copy/verify_pin:ok copy/write_card:ok copy/register:ok copy/summary:ok " +
 		"change_pin/identify:ok change_pin/verify_pin:wrong_pin change_pin/change_pin:ok change_pin/summary:ok"
 	if got := strings.Join(story, " "); got != want {
 		t.Fatalf("audit story\n got %s\nwant %s", got, want)

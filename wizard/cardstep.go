@@ -352,9 +352,7 @@ func (s *cardStep) start(w cardWork, pins []*secmem.Field, countdown time.Durati
 func (s *cardStep) worked(msg workedMsg) (stepEvent, tea.Cmd) {
 	s.f.env.pins.put(msg.pins...)
 	if s.state != stepRunning {
-		if msg.res.rec != nil {
-			msg.res.rec.Wipe()
-		}
+		msg.res.wipe()
 		return stepEvent{}, nil
 	}
 	s.busy, s.cancel = "", nil
@@ -368,9 +366,7 @@ func (s *cardStep) worked(msg workedMsg) (stepEvent, tea.Cmd) {
 		s.state = stepOpen
 		return stepEvent{kind: evWorked, at: msg.at}, nil
 	}
-	if msg.res.rec != nil {
-		msg.res.rec.Wipe()
-	}
+	msg.res.wipe()
 	p := classify(msg.err)
 	if !msg.res.pinOK && s.work.pinStep != "" {
 		var tries *int
@@ -403,10 +399,16 @@ func (s *cardStep) takeRecord() *quorum.Record {
 	return r
 }
 
+// takeRaw hands the raw record over to the operation, which destroys it
+// from then on (a re-issue writes its new record through it).
+func (s *cardStep) takeRaw() *secmem.Buffer {
+	b := s.res.raw
+	s.res.raw = nil
+	return b
+}
+
 func (s *cardStep) wipeResult() {
-	if s.res.rec != nil {
-		s.res.rec.Wipe()
-	}
+	s.res.wipe()
 	s.res = cardResult{}
 }
 

@@ -66,6 +66,12 @@ type cardResult struct {
 	pinOK  bool           // the slot PIN was verified
 	rec    *quorum.Record // a share record read; its share is the step's to wipe
 	recErr error          // why no record: quorum.ErrEmpty, ErrCorrupt, ErrUnknownVersion…
+	// raw is EF 4B01 as the card holds it (rawLen bytes of a buffer of
+	// tcos.ShareEFSize), for package cardset, which parses it itself: read
+	// after the PIN (rawReadWork) or read back after a write (recordWork).
+	// Outside the Go heap; the step's to destroy.
+	raw    *secmem.Buffer
+	rawLen int
 	// An enrollment's plan for the security officer to confirm; what an
 	// activation found of the slot's other records (auditErr: it could not
 	// check them).
@@ -125,19 +131,52 @@ func (e *env) discard(msg tea.Msg) tea.Cmd {
 			return closeCardCmd(msg.card)
 		}
 	case workedMsg:
-		if msg.res.rec != nil {
-			msg.res.rec.Wipe()
-		}
+		msg.res.wipe()
 		e.pins.put(msg.pins...)
+	case cardSetsMsg:
+		if msg.verify != nil {
+			msg.verify.Wipe()
+		}
+		if msg.reissue != nil {
+			msg.reissue.Wipe()
+		}
+	case planMsg:
+		msg.guard.abandon(msg.r)
+	case commitMsg:
+		msg.guard.abandon(msg.r)
 	}
 	return nil
 }
 
-// hsmInfoMsg reports the HSM's current Backup Key.
+// wipe wipes the share record and the raw record a card command handed
+// over.
+func (r *cardResult) wipe() {
+	if r.rec != nil {
+		r.rec.Wipe()
+	}
+	r.raw.Destroy()
+	r.raw = nil
+}
+
+// rawBytes is the raw record, nil when there is none.
+func (r *cardResult) rawBytes() []byte {
+	if r.raw == nil {
+		return nil
+	}
+	return r.raw.Bytes()[:r.rawLen]
+}
+
+// hsmInfoMsg reports the HSM's current Backup Key and its card-set
+// register (docs/lifecycle.md): hasReg when the HSM keeps one, regErr when
+// reading it failed.
 type hsmInfoMsg struct {
-	info hsm.KeyInfo
-	ok   bool
-	err  error
+	info   hsm.KeyInfo
+	ok     bool
+	err    error
+	reg    hsm.CardSets
+	hasReg bool
+	regErr error
+	notes  []hsm.CardSetsNote // what the register's backend found and did not count
 }
 
 // simMsg reports a simulated card insertion or removal.
@@ -236,6 +275,11 @@ func workCmd(ctx context.Context, cancel context.CancelFunc, id stepID, c *openC
 		for _, f := range pins {
 			f.Clear() // sent: wiped before it travels back
 		}
+		if ctx.Err() != nil {
+			// Stopped or quitting: nobody takes the answer, so what it
+			// brings back is wiped here (the program may end first).
+			res.wipe()
+		}
 		return workedMsg{id: id, at: now(), res: res, err: err, pins: pins}
 	}
 }
@@ -282,6 +326,61 @@ func readWork(padTime time.Duration, onPad bool) cardWork {
 		return cardResult{pinOK: true, rec: rec, recErr: recErr}, nil
 	}
 	return w
+}
+
+// rawReadWork verifies the Backup Key PIN and reads the share record as the
+// card holds it, for package cardset (Verify, Re-issue, Erase): into secret
+// memory, with the heap's copy wiped at once. The buffer has room for a
+// whole EF, so that a re-issue writes its new record through it.
+func rawReadWork(padTime time.Duration, onPad bool) cardWork {
+	w := readWork(padTime, onPad)
+	w.run = func(ctx context.Context, c *openCard, pins [][]byte) (cardResult, error) {
+		if err := verify(ctx, c, tcos.SlotBackupKey, firstPIN(pins), padTime); err != nil {
+			return cardResult{}, err
+		}
+		rctx, cancel := context.WithTimeout(ctx, stepTimeout)
+		defer cancel()
+		raw, err := c.sess.ReadShareRecord(rctx)
+		defer secmem.Wipe(raw)
+		if err != nil {
+			return cardResult{pinOK: true}, err
+		}
+		buf, err := secmem.NewBuffer(tcos.ShareEFSize)
+		if err != nil {
+			return cardResult{pinOK: true}, err
+		}
+		return cardResult{pinOK: true, raw: buf, rawLen: secmem.Copy(buf.Bytes(), raw)}, nil
+	}
+	return w
+}
+
+// recordWork writes the first n bytes of buf, a share record, to the card
+// (its PIN verified in this step) and reads it back into buf: the buffer
+// goes with the command and comes back with the read-back (or wiped, after
+// a failure), the step's to destroy. The record never aliases memory the
+// operation may wipe meanwhile.
+func recordWork(buf *secmem.Buffer, n int, what string) cardWork {
+	return cardWork{what: what, run: func(ctx context.Context, c *openCard, _ [][]byte) (cardResult, error) {
+		ctx, cancel := context.WithTimeout(ctx, stepTimeout)
+		defer cancel()
+		back, err := c.sess.WriteShareRecordReadBack(ctx, buf.Bytes()[:n])
+		defer secmem.Wipe(back)
+		secmem.Wipe(buf.Bytes())
+		if err != nil {
+			return cardResult{raw: buf}, err
+		}
+		return cardResult{raw: buf, rawLen: secmem.Copy(buf.Bytes(), back)}, nil
+	}}
+}
+
+// eraseWork clears the Backup Key share slot (its PIN verified in this
+// step) and reads it back.
+func eraseWork() cardWork {
+	return cardWork{what: "erasing the share slot", run: func(ctx context.Context, c *openCard, _ [][]byte) (cardResult, error) {
+		ctx, cancel := context.WithTimeout(ctx, stepTimeout)
+		defer cancel()
+		return cardResult{}, c.sess.EraseShareRecord(ctx)
+	}}
 }
 
 // writeWork writes a share record to the card (its PIN verified in this
@@ -395,13 +494,19 @@ func loadCmd(ctx context.Context, id stepID, h hsm.HSM, key *quorum.Key, info hs
 	}
 }
 
-// hsmInfoCmd asks the HSM which Backup Key it holds.
+// hsmInfoCmd asks the HSM which Backup Key it holds, and its card-set
+// register.
 func hsmInfoCmd(h hsm.HSM) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 		defer cancel()
 		info, ok, err := h.BackupKey(ctx)
-		return hsmInfoMsg{info: info, ok: ok, err: err}
+		msg := hsmInfoMsg{info: info, ok: ok, err: err}
+		if reg, has := hsm.CardSetsOf(h); has {
+			msg.hasReg = true
+			msg.reg, msg.notes, msg.regErr = readRegister(ctx, reg)
+		}
+		return msg
 	}
 }
 

@@ -603,7 +603,7 @@ func TestPINPadSpeaksTheWizardsLanguage(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			pad := &fakePad{modify: true, pin: "123456", newPIN: "11223344"}
 			r := newPadRigIn(t, pad, tc.p)
-			r.press("5", "enter") // Inspect a card: the Backup Key PIN on the pad
+			r.press("8", "enter") // Inspect a card: the Backup Key PIN on the pad
 			r.press("f1", "enter", "enter")
 			r.press("enter")
 			r.press("4", "enter") // Change the Backup Key share PIN: all on the pad

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hsmcards/hsmcards/audit"
+	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/secmem"
 	"github.com/hsmcards/hsmcards/tcos"
@@ -29,6 +30,13 @@ type env struct {
 	// hsmKey is the HSM's Backup Key as last reported, nil when it holds
 	// none or cannot say.
 	hsmKey *hsmInfoMsg
+	// cardSets is the HSM's card-set register as last reported (with
+	// hasReg and regErr), for Load and Copy to admit cards by
+	// (docs/lifecycle.md, "For the wizard"); the changes go to the HSM's
+	// own register (register), which compares revisions.
+	cardSets hsmInfoMsg
+	// deckSize is the simulated deck's cards (0: a real reader), read once.
+	deckSize int
 	// opened are the cards a step connected that are not known to be
 	// released yet: quitting releases every one (Close is idempotent).
 	opened map[*openCard]bool
@@ -43,6 +51,19 @@ type stepID uint64
 func (e *env) newID() stepID {
 	e.nextID++
 	return e.nextID
+}
+
+// register is the HSM's card-set register, if it keeps one.
+func (e *env) register() (hsm.CardSetRegister, bool) { return hsm.CardSetsOf(e.cfg.HSM) }
+
+// admitReg is the register to admit cards by: the one last read (empty
+// when the HSM keeps none or it could not be read: every set is then
+// taken, and the update afterwards says why the register was not written).
+func (e *env) admitReg() hsm.CardSets {
+	if !e.cardSets.hasReg || e.cardSets.regErr != nil {
+		return hsm.CardSets{}
+	}
+	return e.cardSets.reg
 }
 
 // t says m in the operator's language.

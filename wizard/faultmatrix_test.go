@@ -174,6 +174,12 @@ func frameOf(a activity) *frame {
 		return &a.f
 	case *infoOp:
 		return &a.f
+	case *verifyOp:
+		return &a.f
+	case *reissueOp:
+		return &a.f
+	case *eraseOp:
+		return &a.f
 	}
 	panic("unknown activity")
 }
@@ -202,6 +208,20 @@ func stepOf(a activity) *cardStep {
 		return a.step
 	case *slotCardOp:
 		if a.state == slotCard {
+			return a.step
+		}
+	case *verifyOp:
+		if a.state == verCard {
+			return a.step
+		}
+	case *reissueOp:
+		switch a.state {
+		case riSource, riTarget, riOverwrite, riWriting:
+			return a.step
+		}
+	case *eraseOp:
+		switch a.state {
+		case erCard, erConfirm, erErasing:
 			return a.step
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/hsmcards/hsmcards/cardset"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/secmem"
 )
@@ -20,11 +21,18 @@ type secretsSeen struct {
 	keys    map[*quorum.Key]bool
 	colls   map[*quorum.Collector]bool
 	fields  map[*secmem.Field]bool
+	// raws are the share records cards handed over as they hold them (and
+	// what they read back after a write); the card set's life keeps its
+	// secrets in a Verify or a Reissue.
+	raws     map[*secmem.Buffer]bool
+	verifies map[*cardset.Verify]bool
+	reissues map[*cardset.Reissue]bool
 }
 
 func newSecretsSeen() *secretsSeen {
 	return &secretsSeen{steps: map[*cardStep]bool{}, records: map[*quorum.Record]bool{}, keys: map[*quorum.Key]bool{},
-		colls: map[*quorum.Collector]bool{}, fields: map[*secmem.Field]bool{}}
+		colls: map[*quorum.Collector]bool{}, fields: map[*secmem.Field]bool{}, raws: map[*secmem.Buffer]bool{},
+		verifies: map[*cardset.Verify]bool{}, reissues: map[*cardset.Reissue]bool{}}
 }
 
 // observe notes every holder of a secret m has now.
@@ -48,6 +56,9 @@ func (s *secretsSeen) observe(m *Model) {
 		}
 		s.steps[st] = true
 		rec(st.res.rec)
+		if st.res.raw != nil {
+			s.raws[st.res.raw] = true
+		}
 		for _, f := range st.fields {
 			s.fields[f] = true
 		}
@@ -78,6 +89,18 @@ func (s *secretsSeen) observe(m *Model) {
 	case *inspectOp:
 		step(a.step)
 	case *slotCardOp:
+		step(a.step)
+	case *verifyOp:
+		step(a.step)
+		if a.v != nil {
+			s.verifies[a.v] = true
+		}
+	case *reissueOp:
+		step(a.step)
+		if a.r != nil {
+			s.reissues[a.r] = true
+		}
+	case *eraseOp:
 		step(a.step)
 	}
 }
@@ -113,6 +136,21 @@ func (s *secretsSeen) checkWith(t *testing.T, m *Model, pooled bool) {
 	for c := range s.colls {
 		if c.Have() != 0 {
 			t.Errorf("a collector still holds %d shares", c.Have())
+		}
+	}
+	for b := range s.raws {
+		if b.Len() != 0 {
+			t.Errorf("a share record as a card holds it (%d bytes) outlived its step", b.Len())
+		}
+	}
+	for v := range s.verifies {
+		if v.Holds() {
+			t.Errorf("a verify still holds shares")
+		}
+	}
+	for r := range s.reissues {
+		if r.Holds() {
+			t.Errorf("a re-issue still holds secrets (key held: %v)", r.HoldsKey())
 		}
 	}
 	free := map[*secmem.Field]bool{}

@@ -343,7 +343,7 @@ func TestAuditTrailTellsTheStory(t *testing.T) {
 		}
 	}
 	want := "generate:ok identify:ok verify_pin:ok write_card:ok identify:ok verify_pin:wrong_pin verify_pin:ok write_card:ok " +
-		"identify:ok verify_pin:ok write_card:ok identify:ok verify_pin:ok read_card:ok identify:ok verify_pin:ok read_card:ok load_hsm:ok summary:ok"
+		"identify:ok verify_pin:ok write_card:ok identify:ok verify_pin:ok read_card:ok identify:ok verify_pin:ok read_card:ok load_hsm:ok register:ok summary:ok"
 	if got := strings.Join(story, " "); got != want {
 		t.Fatalf("audit story\n got %s\nwant %s", got, want)
 	}

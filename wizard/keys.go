@@ -33,7 +33,7 @@ var keys = struct {
 	Down:       key.NewBinding(key.WithKeys("down", "j")),
 	Next:       key.NewBinding(key.WithKeys("tab")),
 	Quit:       key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
-	Pick:       key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "q"), key.WithHelp("1–9, 0, q", "pick")),
+	Pick:       key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "a", "b", "c", "q"), key.WithHelp("1–9, 0, a–c, q", "pick")),
 	Choose:     key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "choose the quorum")),
 	Revoke:     key.NewBinding(key.WithKeys("enter", "r"), key.WithHelp("Enter", "revoke it")),
 	Other:      key.NewBinding(key.WithKeys("tab", "up", "down"), key.WithHelp("Tab", "other field")),

@@ -25,13 +25,19 @@ type menu struct {
 	cursor int
 }
 
-// Menu groups: the appliance manual's two card functions, and what works on
-// any card.
+// Menu groups: the appliance manual's two card functions, the card set's
+// life (docs/lifecycle.md), and what works on any card. The menu has two
+// columns (an 80x24 console holds no more lines): the Backup Key and its
+// card set on the left, the rest on the right.
 const (
 	groupBackupKey = "Backup Key"
+	groupCardSet   = "Card set"
 	groupCard      = "Any card"
 	groupPKCS11    = "PKCS#11 slot"
 )
+
+// menuLeft are the groups of the menu's left column.
+var menuLeft = map[string]bool{groupBackupKey: true, groupCardSet: true}
 
 func menuItems() []menuItem {
 	return []menuItem{
@@ -43,6 +49,12 @@ func menuItems() []menuItem {
 			func(m *Model) tea.Cmd { return m.start(newCopy(m.env), nil) }},
 		{groupBackupKey, "Change the Backup Key share PIN", "change the PIN of a card's Backup Key share slot only",
 			func(m *Model) tea.Cmd { return m.start(newPINChange(m.env, tcos.SlotBackupKey), nil) }},
+		{groupCardSet, "Verify the card set", "check each card presented, and that every k of them rebuild the key; no writes",
+			func(m *Model) tea.Cmd { return m.start(newVerify(m.env)) }},
+		{groupCardSet, "Re-issue the card set", "rebuild the key from k cards, split it onto new cards: replaces lost cards",
+			func(m *Model) tea.Cmd { return m.start(newReissue(m.env)) }},
+		{groupCardSet, "Erase a card", "clear a card's Backup Key share slot, e.g. a card of a superseded set",
+			func(m *Model) tea.Cmd { return m.start(newErase(m.env)) }},
 		{groupCard, "Inspect a card", "serial, type, PIN tries left (no try spent), the share's details after its PIN",
 			func(m *Model) tea.Cmd { return m.start(newInspect(m.env), nil) }},
 		{groupPKCS11, "Enroll a PKCS#11 slot user card", "the card makes its own key pair; the slot's user PIN is wrapped to it, unseen",
@@ -59,7 +71,8 @@ func menuItems() []menuItem {
 	}
 }
 
-// menuShortcut is the key that picks item i: 1–9, then 0, and q for Quit.
+// menuShortcut is the key that picks item i: 1–9, 0, then a, b, c…, and q
+// for Quit (j and k move the cursor, so letters stop before them).
 func menuShortcut(i, n int) string {
 	switch {
 	case i == n-1:
@@ -68,6 +81,8 @@ func menuShortcut(i, n int) string {
 		return string(rune('1' + i))
 	case i == 9:
 		return "0"
+	case i-10 < int('j'-'a'):
+		return string(rune('a' + i - 10))
 	}
 	return " "
 }

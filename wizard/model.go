@@ -173,6 +173,7 @@ func New(cfg Config) *Model {
 		opened: map[*openCard]bool{}}
 	if cfg.Sim != nil {
 		m.deckSize = cfg.Sim.Len()
+		m.env.deckSize = m.deckSize
 	}
 	if cfg.HSM == nil {
 		m.screen = screenHSMPIN
@@ -265,6 +266,7 @@ func (m *Model) handle(msg tea.Msg) tea.Cmd {
 	case hsmInfoMsg:
 		m.hsmInfo, m.hsmKnown = msg, true
 		m.env.hsmKey = m.hsmLoaded()
+		m.env.cardSets = msg
 		return nil
 	case presenceMsg:
 		return m.presence(msg)

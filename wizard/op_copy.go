@@ -1,6 +1,7 @@
 package wizard
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -8,6 +9,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/audit"
+	"github.com/hsmcards/hsmcards/cardset"
+	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/tcos"
 )
@@ -27,17 +30,20 @@ type copyOp struct {
 	srcSerial tcos.Serial
 	target    targetContent
 	copied    tcos.Serial
+	regID     stepID
+	done      notice // the result, once the register is updated
 }
 
 // copyState is where a copy stands.
 type copyState int
 
 const (
-	copySource  copyState = iota // the source card's step: insert, PIN, its record read
-	copyTarget                   // the target card's step: insert, PIN, its content read
-	copyConfirm                  // the target is held: write the copy over what it holds?
-	copyWriting                  // the copy is written and read back
-	copyDone                     // the result
+	copySource    copyState = iota // the source card's step: insert, PIN, its record read
+	copyTarget                     // the target card's step: insert, PIN, its content read
+	copyConfirm                    // the target is held: write the copy over what it holds?
+	copyWriting                    // the copy is written and read back
+	copyRecording                  // the HSM's card-set register learns the new card
+	copyDone                       // the result
 )
 
 // targetContent is what the target card held before the copy, without its
@@ -101,7 +107,12 @@ func (o *copyOp) update(msg tea.Msg) tea.Cmd {
 	case frameLeave:
 		return o.end()
 	}
-	if o.state == copyDone {
+	if o.state == copyRecording {
+		if m, ok := msg.(registeredMsg); ok && m.id == o.regID {
+			return o.recorded(m)
+		}
+	}
+	if o.state == copyDone || o.state == copyRecording {
 		return o.f.env.discardIfResult(msg)
 	}
 	s := o.step
@@ -187,6 +198,14 @@ func (o *copyOp) sourceRead() tea.Cmd {
 		return refuse(fmt.Sprintf("Card %s holds a share in a format this hsmcards does not know; use a newer hsmcards to copy it.", serial))
 	case recErr != nil:
 		return refuse(fmt.Sprintf("Card %s holds a damaged share record: it cannot be copied.", serial))
+	}
+	// A card of a set that is not current is not copied: that would make
+	// more cards to collect (docs/lifecycle.md, "Copy"). A newer set's card
+	// may be: the register does not change for it.
+	if err := cardset.Admit(o.f.env.admitReg(), s.res.rec.KeySet()); err != nil {
+		if p := classify(err); p.cause != causeNewer {
+			return refuse(p.says(0))
+		}
 	}
 	o.src, o.srcSerial = s.takeRecord(), serial
 	s.record(audit.StepReadCard, audit.OutcomeOK, "copy source", nil, o.f.env.now())
@@ -291,18 +310,55 @@ func (o *copyOp) written() tea.Cmd {
 	cmd := s.end()
 	src := setOf(o.src)
 	o.copied = serial
-	o.f.summary(audit.OutcomeOK, "copy of the source card written", func(sm *audit.Summary) {
-		sm.CardsRead, sm.CardsWritten = []string{o.srcSerial.String()}, []string{serial.String()}
-	})
 	o.wipe()
-	o.state = copyDone
 	text := fmt.Sprintf("Copy written to card %s and read back: it now holds the same share as card %s (%s).", serial, o.srcSerial, describeSet(src))
 	if o.target.kind == targetSibling {
 		text += fmt.Sprintf(" Its former share is gone: this key set now has %d different shares.", src.Scheme.N-1)
 	}
-	o.f.finish(notice{level: lvGood, text: text,
-		next: "The share was wiped from memory. In a Load a card and its copy count once: keep the copy apart from the original. Press OK for the main menu."})
-	return cmd
+	o.done = notice{level: lvGood, text: text,
+		next: "The share was wiped from memory. In a Load a card and its copy count once: keep the copy apart from the original. Press OK for the main menu."}
+	reg, ok := o.f.env.register()
+	if !ok {
+		o.finishCopy(o.done)
+		return cmd
+	}
+	// The HSM's register learns the new card of the set (nothing, for a
+	// set it does not record).
+	o.state = copyRecording
+	o.regID = o.f.env.newID()
+	return tea.Batch(cmd, registerCmd(o.f.env.ctx, o.regID, o.f.env.now, func(ctx context.Context) (hsm.CardSets, error) {
+		return cardset.Copied(ctx, reg, src, serial)
+	}))
+}
+
+// recorded shows the result once the register knows the new card.
+func (o *copyOp) recorded(m registeredMsg) tea.Cmd {
+	n := o.done
+	if m.err != nil {
+		p := classifyHSM(m.err)
+		o.f.record(audit.Event{Time: m.at, Step: audit.StepRegister, Outcome: p.outcome(), Detail: safeDetail(m.err)}, &o.copied)
+		n.level = lvWarn
+		n.text += " But the HSM's record of the card sets could not learn the new card: " + p.says(0)
+		n.details = p.details()
+	} else {
+		o.f.record(audit.Event{Time: m.at, Step: audit.StepRegister, Outcome: audit.OutcomeOK}, &o.copied)
+	}
+	o.finishCopy(n)
+	return nil
+}
+
+// finishCopy closes the copy that was written, with the result n.
+func (o *copyOp) finishCopy(n notice) {
+	o.state = copyDone
+	o.summaryWritten()
+	o.f.finish(n)
+}
+
+// summaryWritten closes the copy in the audit trail as written.
+func (o *copyOp) summaryWritten() {
+	o.f.summary(audit.OutcomeOK, "copy of the source card written", func(sm *audit.Summary) {
+		sm.CardsRead, sm.CardsWritten = []string{o.srcSerial.String()}, []string{o.copied.String()}
+	})
 }
 
 // writeFailed says that the copy did not complete; the share is still in
@@ -328,6 +384,9 @@ func (o *copyOp) wipe() {
 }
 
 func (o *copyOp) end() tea.Cmd {
+	if o.copied != (tcos.Serial{}) {
+		o.summaryWritten() // quit while the register learned the new card
+	}
 	o.f.summary(audit.OutcomeCancelled, "left by the operator", nil)
 	o.f.left = true
 	o.wipe()
@@ -335,8 +394,8 @@ func (o *copyOp) end() tea.Cmd {
 }
 
 func (o *copyOp) status() actStatus {
-	st := actStatus{done: o.f.left, busy: o.step.running()}
-	if o.state != copyDone {
+	st := actStatus{done: o.f.left, busy: o.step.running() || o.state == copyRecording}
+	if o.state != copyDone && o.state != copyRecording {
 		st = o.f.withCountdown(st, o.step)
 	}
 	if o.src != nil {
@@ -350,7 +409,10 @@ func (o *copyOp) view() panel {
 	pad, ok := o.f.pad()
 	if !ok {
 		pad = o.step.pad()
-		if o.state == copyDone {
+		switch o.state {
+		case copyRecording:
+			pad = [2]string{"Please wait...", ""}
+		case copyDone:
 			pad = [2]string{"Card copied", "press OK"}
 		}
 	}
@@ -365,7 +427,7 @@ func (o *copyOp) view() panel {
 		dst = "Target now"
 	}
 	var s *cardStep
-	if o.state != copyDone {
+	if o.state != copyDone && o.state != copyRecording {
 		s = o.step
 	}
 	return panel{pad: pad, side: o.f.side([]string{src, dst}, s)}

@@ -3,6 +3,7 @@ package wizard
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -255,6 +256,7 @@ func (o *installOp) written1() tea.Cmd {
 	}
 	id := o.records[0].KeySetID
 	o.reading = newKeyReading(&o.f, &id, o.key, o.agreed)
+	o.reading.known = slices.Clone(o.written) // the HSM's register learns every card written
 	o.state = instRead
 	o.f.note = notice{level: lvGood, text: fmt.Sprintf("All %d shares are written.", o.scheme.N),
 		next: fmt.Sprintf("Now the key is read back: press OK, then present any %d of the %d cards, in any order.", o.scheme.K, o.scheme.N)}

@@ -1,14 +1,17 @@
 package wizard
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"slices"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/audit"
+	"github.com/hsmcards/hsmcards/cardset"
 	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/tcos"
@@ -41,18 +44,28 @@ type keyReading struct {
 	// outcome is how the reading ended (readDone): ok, or refused when the
 	// operator kept the HSM's key.
 	outcome audit.Outcome
+	// The card-set register (docs/lifecycle.md): a newer generation the
+	// operator agreed to load, the rebuilt key's key check (for Adopt, once
+	// the key is in the HSM), the cards Install wrote (known to hold the
+	// set), and the update of the register after the load.
+	newer   *quorum.KeySetID
+	check   quorum.KeyCheck
+	known   []tcos.Serial
+	regID   stepID
+	regNote string
 }
 
 // readState is where a Key Reading stands.
 type readState int
 
 const (
-	readStart   readState = iota // "Read Key" / "Read New Key", press OK/Cancel
-	readCard                     // a card step for the next share
-	readLoading                  // the key goes into the HSM
-	readReplace                  // the HSM holds another key: replace it?
-	readRetry                    // the HSM did not take the key: try again?
-	readDone                     // loaded, or the operator kept the HSM's key
+	readStart     readState = iota // "Read Key" / "Read New Key", press OK/Cancel
+	readCard                       // a card step for the next share
+	readLoading                    // the key goes into the HSM
+	readReplace                    // the HSM holds another key: replace it?
+	readRetry                      // the HSM did not take the key: try again?
+	readRecording                  // the HSM's card-set register records the set
+	readDone                       // loaded, or the operator kept the HSM's key
 )
 
 // readEvent is what a Key Reading tells its operation.
@@ -92,6 +105,12 @@ func (r *keyReading) update(msg tea.Msg) (readEvent, tea.Cmd) {
 			return readGoing, nil
 		}
 		return r.loadedKey(m)
+	}
+	if m, ok := msg.(registeredMsg); ok {
+		if r.state != readRecording || m.id != r.regID {
+			return readGoing, nil
+		}
+		return r.recorded(m)
 	}
 	switch r.state {
 	case readStart, readReplace, readRetry:
@@ -151,6 +170,17 @@ func (r *keyReading) cardUpdate(msg tea.Msg) (readEvent, tea.Cmd) {
 	case evTyped:
 		return readGoing, s.send()
 	case evWorked:
+		return r.collect()
+	case evAnswer:
+		if !ev.yes {
+			s.record(audit.StepReadCard, audit.OutcomeRefused, "the operator kept out a newer card set", nil, r.f.env.now())
+			cmd := s.end()
+			r.insert()
+			r.f.note = notice{level: lvInfo, text: "The card was not used.", next: "Take it out. " + r.hint()}
+			return readGoing, cmd
+		}
+		set := s.res.rec.KeySet()
+		r.newer = &set.ID
 		return r.collect()
 	case evEnded:
 		r.f.stepEnded(ev, tcos.SlotBackupKey, r.hint(), r.heldWord())
@@ -215,6 +245,22 @@ func (r *keyReading) collect() (readEvent, tea.Cmd) {
 	case recErr != nil:
 		return refuse(fmt.Sprintf("Card %s holds a damaged share record; it cannot be used.", serial))
 	}
+	// The HSM's register says which card set counts: a card of another
+	// generation is refused, a newer one (a re-issue elsewhere) only after
+	// asking (docs/lifecycle.md, "Generations").
+	if err := cardset.Admit(r.f.env.admitReg(), rec.KeySet()); err != nil {
+		p := classify(err)
+		switch {
+		case p.cause == causeNewer && r.newer != nil && *r.newer == rec.KeySetID:
+		case p.cause == causeNewer && r.newer == nil && r.coll.Have() == 0:
+			s.hold([2]string{"Take newer set?", "press OK/Cancel"})
+			r.f.note = notice{level: lvWarn, text: p.says(0) + " Load from it only if this Backup Key's card set was re-issued on another appliance: the HSM then records that set as its current one.",
+				next: "Press OK to load from this card set, or Cancel to use another card."}
+			return readGoing, nil
+		default:
+			return refuse(p.says(0))
+		}
+	}
 	if err := r.coll.Add(rec); err != nil {
 		switch {
 		case errors.Is(err, quorum.ErrOtherKeySet):
@@ -270,6 +316,22 @@ func (r *keyReading) combine() tea.Cmd {
 			next: "Press OK to read the cards again."}
 		return nil
 	}
+	set := *r.set
+	if err := cardset.AdmitRebuilt(r.f.env.admitReg(), set, key.Check()); err != nil &&
+		!(r.newer != nil && *r.newer == set.ID && classify(err).cause == causeNewer) {
+		// A format 1 set of the HSM's key that the register does not list:
+		// only the rebuilt key tells.
+		key.Wipe()
+		p := classify(err)
+		r.f.event(audit.StepReadCard, nil, p.outcome(), safeDetail(err))
+		r.coll = quorum.NewCollector(r.want)
+		r.read, r.set = nil, nil
+		r.state = readStart
+		r.f.note = notice{level: lvError, text: "These cards rebuild the Backup Key, but they are not of the HSM's current card set. " + p.says(0) + " Nothing was loaded.",
+			next: "Press OK to read cards of the current set."}
+		return nil
+	}
+	r.check = key.Check()
 	r.key = key
 	return r.load(false)
 }
@@ -323,9 +385,44 @@ func (r *keyReading) loadedKey(msg loadedMsg) (readEvent, tea.Cmd) {
 	if msg.already {
 		text = fmt.Sprintf("The %s already holds this Backup Key %q: KCV %s, equal to the KCV on the cards.", name, r.set.Label, kcvString(r.set.KCV))
 	}
-	r.state, r.outcome = readDone, audit.OutcomeOK
-	r.f.note = notice{level: lvGood, text: text}
-	return readEnded, r.wipe()
+	r.outcome = audit.OutcomeOK
+	wipe := r.wipe()
+	reg, ok := r.f.env.register()
+	if !ok {
+		r.state = readDone
+		r.f.note = notice{level: lvGood, text: text}
+		return readEnded, wipe
+	}
+	r.regNote = text
+	r.f.note = notice{level: lvInfo, text: "The key is in the HSM. Recording its card set in the HSM…"}
+	// The key is in the HSM: its register records the set as current
+	// (a Newer one the operator agreed to supersedes the old).
+	r.state = readRecording
+	r.regID = r.f.env.newID()
+	set, check, now := *r.set, r.check, r.f.env.now()
+	serials := append(slices.Clone(r.known), r.read...)
+	return readGoing, tea.Batch(wipe, registerCmd(r.f.env.ctx, r.regID, r.f.env.now, func(ctx context.Context) (hsm.CardSets, error) {
+		return cardset.Adopt(ctx, reg, set, check, serials, now)
+	}))
+}
+
+// recorded ends the reading once the register recorded the set.
+func (r *keyReading) recorded(m registeredMsg) (readEvent, tea.Cmd) {
+	r.state = readDone
+	r.f.note = notice{level: lvGood, text: r.regNote}
+	if m.err != nil {
+		p := classifyHSM(m.err)
+		r.f.record(audit.Event{Time: m.at, Step: audit.StepRegister, Outcome: p.outcome(), Detail: safeDetail(m.err)}, nil)
+		r.f.note.level = lvWarn
+		r.f.note.text += " But the HSM's record of the card sets could not be updated: " + p.says(0)
+		r.f.note.details = p.details()
+		return readEnded, nil
+	}
+	r.f.record(audit.Event{Time: m.at, Step: audit.StepRegister, Outcome: audit.OutcomeOK}, nil)
+	if cur := m.reg.Current; cur != nil {
+		r.f.note.text += fmt.Sprintf(" The HSM records the card set as current: generation %d, %d cards known.", cur.Generation, len(cur.Serials))
+	}
+	return readEnded, nil
 }
 
 // loadedOK says whether the key is in the HSM.
@@ -364,6 +461,8 @@ func (r *keyReading) pad() [2]string {
 		return [2]string{"Replace HSM key?", okCancel}
 	case readRetry:
 		return [2]string{"Load failed", okCancel}
+	case readRecording:
+		return [2]string{"Please wait...", ""}
 	}
 	if r.loadedOK() {
 		return [2]string{"Key loaded", "press OK"}
@@ -393,7 +492,7 @@ func (r *keyReading) progress(k int) []string {
 	switch {
 	case r.state == readLoading:
 		load = "now"
-	case r.loadedOK():
+	case r.outcome == audit.OutcomeOK && (r.state == readDone || r.state == readRecording):
 		load = "done, KCV " + kcvString(r.loaded.KCV)
 		if r.already {
 			load += " (was already loaded)"
@@ -404,5 +503,5 @@ func (r *keyReading) progress(k int) []string {
 
 // busy says whether a command of the reading runs.
 func (r *keyReading) busy() bool {
-	return r.state == readLoading || (r.state == readCard && r.step.running())
+	return r.state == readLoading || r.state == readRecording || (r.state == readCard && r.step.running())
 }

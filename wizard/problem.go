@@ -7,6 +7,7 @@ import (
 
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/cardset"
 	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/internal/safetext"
 	"github.com/hsmcards/hsmcards/quorum"
@@ -74,6 +75,28 @@ const (
 	causeUserRecord
 	// the quorum
 	causeRebuild // the shares do not rebuild the key
+	// a card's share record (quorum's errors, as a card step meets them)
+	causeEmptySlot     // the card holds no share
+	causeDamagedRecord // the record does not parse, or disagrees with the others read
+	causeUnknownFormat // an intact record of a format this program does not know
+	causeOtherSet      // a share of another card set than the cards read before
+	causeDuplicate     // a share read already (a copy of a card read before)
+	// the card set's life (package cardset, docs/lifecycle.md)
+	causeSuperseded      // a card of a superseded generation
+	causeStale           // a card of an older generation the register does not list
+	causeUncommitted     // a card of a re-issue that never committed
+	causeNewer           // a card of a newer generation, made elsewhere
+	causeSameCard        // a card presented twice in one check
+	causeTooManyCards    // more cards than one check takes
+	causeNoKeyInHSM      // a re-issue needs the key in the HSM
+	causeNotHSMKey       // the cards hold another key than the HSM's
+	causeNoRegister      // the HSM keeps no card-set register
+	causeRegisterChanged // the register changed meanwhile
+	causeRegisterDamaged // the stored register does not parse
+	causeCommitUnknown   // whether the new set counts cannot be told
+	causeQuorumCard      // a card of the re-issue's quorum offered as a new card
+	causeAlreadyWritten  // a card already holding a share of the new set
+	causeReadBack        // the card did not read back the record written
 	// the operator stopped the step
 	causeStopped
 	// anything else
@@ -95,6 +118,11 @@ type problem struct {
 	cause cause
 	tries int    // tries left (causeWrongPIN)
 	path  string // the file the simulated card could not save (causeStorage)
+	// set is the card set that is not current (causeSuperseded, causeStale,
+	// causeUncommitted, causeNewer); share the new share a card already
+	// holds (causeAlreadyWritten, 0-based).
+	set   *cardset.NotCurrentError
+	share int
 	err   error
 }
 
@@ -105,9 +133,20 @@ func classify(err error) problem {
 	var wrong *tcos.WrongPINError
 	var pad *cardio.PINPadError
 	var storage *cardio.StorageError
+	var notCurrent *cardset.NotCurrentError
+	var written *cardset.AlreadyWrittenError
 	switch {
 	case err == nil:
 		p.cause = causeNone
+	case errors.As(err, &notCurrent):
+		p.set = notCurrent
+		p.cause = map[cardset.Standing]cause{cardset.Superseded: causeSuperseded, cardset.Stale: causeStale,
+			cardset.Uncommitted: causeUncommitted, cardset.Newer: causeNewer}[notCurrent.Standing]
+		if p.cause == causeNone {
+			p.cause = causeUnknown
+		}
+	case errors.As(err, &written):
+		p.cause, p.share = causeAlreadyWritten, written.Share
 	case errors.As(err, &wrong) && wrong.TriesLeft > 0:
 		p.cause, p.tries = causeWrongPIN, wrong.TriesLeft
 	case errors.As(err, &wrong), errors.Is(err, tcos.ErrBlocked):
@@ -184,8 +223,37 @@ func classify(err error) problem {
 		p.cause = causeNoUserPIN
 	case errors.Is(err, hsm.ErrUserCardRecord):
 		p.cause = causeUserRecord
-	case errors.Is(err, quorum.ErrTooFew), errors.Is(err, quorum.ErrKCV), errors.Is(err, quorum.ErrDuplicateShare),
-		errors.Is(err, quorum.ErrOtherKeySet), errors.Is(err, quorum.ErrCorrupt):
+	case errors.Is(err, cardset.ErrSameCard):
+		p.cause = causeSameCard
+	case errors.Is(err, cardset.ErrTooManyCards):
+		p.cause = causeTooManyCards
+	case errors.Is(err, cardset.ErrNoKeyInHSM):
+		p.cause = causeNoKeyInHSM
+	case errors.Is(err, cardset.ErrNotHSMKey):
+		p.cause = causeNotHSMKey
+	case errors.Is(err, cardset.ErrNoRegister):
+		p.cause = causeNoRegister
+	case errors.Is(err, cardset.ErrCommitUnknown): // before the register's own errors, which it may join
+		p.cause = causeCommitUnknown
+	case errors.Is(err, cardset.ErrRegisterChanged), errors.Is(err, hsm.ErrCardSetsChanged):
+		p.cause = causeRegisterChanged
+	case errors.Is(err, hsm.ErrCardSetsDamaged):
+		p.cause = causeRegisterDamaged
+	case errors.Is(err, cardset.ErrQuorumCard):
+		p.cause = causeQuorumCard
+	case errors.Is(err, cardset.ErrReadBack):
+		p.cause = causeReadBack
+	case errors.Is(err, quorum.ErrEmpty):
+		p.cause = causeEmptySlot
+	case errors.Is(err, quorum.ErrUnknownVersion):
+		p.cause = causeUnknownFormat
+	case errors.Is(err, quorum.ErrOtherKeySet):
+		p.cause = causeOtherSet
+	case errors.Is(err, quorum.ErrDuplicateShare):
+		p.cause = causeDuplicate
+	case errors.Is(err, quorum.ErrCorrupt):
+		p.cause = causeDamagedRecord
+	case errors.Is(err, quorum.ErrTooFew), errors.Is(err, quorum.ErrKCV):
 		p.cause = causeRebuild
 	default:
 		p.cause = causeUnknown
@@ -259,6 +327,26 @@ var causeWords = map[cause]words{
 	causeNoUserPIN:        {"The slot has no user PIN yet.", "Enroll a user card first."},
 	causeUserRecord:       {"The slot's record of its user cards is damaged.", "See Details; the token's security officer can restore it."},
 	causeRebuild:          {"The cards do not rebuild the Backup Key.", ""},
+	causeEmptySlot:        {"This card holds no Backup Key share.", "Take this card out."},
+	causeDamagedRecord:    {"This card's share record is damaged, or describes its card set otherwise than the cards read before: it cannot be used.", "Take this card out."},
+	causeUnknownFormat:    {"This card holds a share in a format this hsmcards does not know (made by a newer version?); it cannot be used here.", "Take this card out."},
+	causeOtherSet:         {"This card holds a share of another card set than the cards read before.", "Take this card out."},
+	causeDuplicate:        {"This card holds a share that was already read (it is a copy of a card read before); each share counts once.", "Take this card out."},
+	causeSuperseded:       {"This card holds generation %d, superseded on %s by generation %d: collect and erase this card.", "Take this card out."},
+	causeStale:            {"This card holds generation %d of this Backup Key, but the HSM's current card set is generation %d: collect and erase this card.", "Take this card out."},
+	causeUncommitted:      {"This card holds generation %d from a re-issue begun on %s that never counted: erase this card.", "Take this card out."},
+	causeNewer:            {"This card holds generation %d of this Backup Key, newer than the HSM's current generation %d: made by a re-issue elsewhere.", "Take this card out."},
+	causeSameCard:         {"This card was already presented here; each card counts once.", "Take this card out."},
+	causeTooManyCards:     {fmt.Sprintf("No more cards fit in one check: it takes %d at most.", cardset.MaxCards), ""},
+	causeNoKeyInHSM:       {"The HSM holds no Backup Key. A re-issue splits the key the HSM holds anew, so it needs the key loaded first.", "Load the Backup Key (Load Backup Key), then re-issue its card set."},
+	causeNotHSMKey:        {"This card holds a share of another Backup Key than the one the HSM holds.", "Take this card out."},
+	causeNoRegister:       {"This HSM keeps no record of which card set of its Backup Key is current, so a re-issued set could never be told from the old one, nor the old cards refused. Nothing was read or written.", "Verify the card set and Erase a card work without that record; a re-issue needs an HSM that keeps it (docs/lifecycle.md)."},
+	causeRegisterChanged:  {"The HSM's record of the card sets changed meanwhile (another hsmcards?); nothing was written to it.", "Start again."},
+	causeRegisterDamaged:  {"The HSM's record of the card sets is damaged.", "See Details; until it is repaired, hsmcards cannot tell a current card from a superseded one."},
+	causeCommitUnknown:    {"Whether the new card set counts cannot be told: the HSM's record of the card sets could not be read back.", "Check the HSM, then try again: trying again tells."},
+	causeQuorumCard:       {"This card is one of the quorum read for this re-issue: it stays as it is until the new card set counts, so that the current set stays loadable whatever happens.", "Take this card out."},
+	causeAlreadyWritten:   {"This card already holds share %d of the new card set: it was written and read back a moment ago.", "Take this card out."},
+	causeReadBack:         {"The card did not read back the share record written to it.", ""},
 	causeStopped:          {"The step was stopped.", ""},
 	causeUnknown:          {"Something unexpected went wrong.", "See Details."},
 }
@@ -272,6 +360,15 @@ func (p problem) says(slot tcos.Slot) string {
 		return fmt.Sprintf(w.says, slotName(slot))
 	case causeStorage:
 		return fmt.Sprintf(w.says, p.path)
+	case causeSuperseded, causeUncommitted:
+		if p.cause == causeUncommitted {
+			return fmt.Sprintf(w.says, p.set.Generation, dayString(p.set.On))
+		}
+		return fmt.Sprintf(w.says, p.set.Generation, dayString(p.set.On), p.set.By)
+	case causeStale, causeNewer:
+		return fmt.Sprintf(w.says, p.set.Generation, p.set.By)
+	case causeAlreadyWritten:
+		return fmt.Sprintf(w.says, p.share+1)
 	}
 	return w.says
 }
@@ -286,7 +383,8 @@ func (p problem) details() string {
 		return ""
 	}
 	switch p.cause {
-	case causeUnknown, causeHSMFailed, causeTemplate, causeUserRecord, causeModule, causeStorage, causeRecordRefused:
+	case causeUnknown, causeHSMFailed, causeTemplate, causeUserRecord, causeModule, causeStorage, causeRecordRefused,
+		causeRegisterDamaged, causeCommitUnknown:
 		return safetext.Clean(p.err.Error())
 	}
 	return ""
@@ -306,7 +404,10 @@ func (p problem) outcome() audit.Outcome {
 	case causeUnplugged, causeNoService:
 		return audit.OutcomeNoReader
 	case causeForeign, causePINFormat, causePadMismatch, causePadLength, causePadNoChange,
-		causeAlreadyEnrolled, causeNotEnrolled, causeSlotFull, causeSOPINNeeded, causeRecordRefused, causeDuplicateRecords:
+		causeAlreadyEnrolled, causeNotEnrolled, causeSlotFull, causeSOPINNeeded, causeRecordRefused, causeDuplicateRecords,
+		causeEmptySlot, causeDamagedRecord, causeUnknownFormat, causeOtherSet, causeDuplicate,
+		causeSuperseded, causeStale, causeUncommitted, causeNewer, causeSameCard, causeTooManyCards,
+		causeNoKeyInHSM, causeNotHSMKey, causeNoRegister, causeQuorumCard, causeAlreadyWritten:
 		return audit.OutcomeRefused
 	case causePadTimeout, causeMute:
 		return audit.OutcomeTimeout
@@ -323,7 +424,9 @@ func (p problem) retry() retry {
 		return retryNone
 	case causeWrongPIN, causePINFormat:
 		return retryPIN
-	case causeBlocked, causeForeign:
+	case causeBlocked, causeForeign, causeEmptySlot, causeDamagedRecord, causeUnknownFormat, causeOtherSet,
+		causeDuplicate, causeSuperseded, causeStale, causeUncommitted, causeNewer, causeSameCard,
+		causeNotHSMKey, causeQuorumCard, causeAlreadyWritten:
 		return retryOther
 	}
 	return retryCard

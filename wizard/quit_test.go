@@ -427,6 +427,48 @@ func quitScreens() []quitScreen {
 			l.card(1, "123456")
 			l.see("Enroll card?")
 		}, back: "Enroll card?"},
+		{name: "verify-insert", reach: func(l *live) { installed(l); l.menu(menuVerify); l.see("Insert 1. card") },
+			summary: audit.OpVerify, back: "Insert 1. card"},
+		{name: "verify-one-card-read", reach: func(l *live) {
+			installed(l)
+			l.menu(menuVerify)
+			l.see("Insert 1. card")
+			l.card(1, "123456")
+			l.see("1 card presented")
+		}, summary: audit.OpVerify, back: "1 card presented"},
+		{name: "reissue-insert-source", reach: func(l *live) { installed(l); l.menu(menuReissue); l.see("Insert card 1 of the 2 needed") },
+			summary: audit.OpReissue, back: "Insert card 1 of the 2 needed"},
+		{name: "reissue-new-set", reach: func(l *live) {
+			installed(l)
+			l.menu(menuReissue)
+			l.see("Insert card 1 of the 2 needed")
+			l.card(1, "123456")
+			l.see("1 of the 2 needed.")
+			l.card(2, "123456")
+			l.see("New card set")
+		}, holds: true, summary: audit.OpReissue, back: "New card set"},
+		{name: "reissue-overwrite", opts: liveOptions{cards: 4}, reach: func(l *live) {
+			installed(l)
+			l.menu(menuReissue)
+			l.see("Insert card 1 of the 2 needed")
+			l.card(1, "123456")
+			l.see("1 of the 2 needed.")
+			l.card(2, "123456")
+			l.see("New card set")
+			l.keys("enter")
+			l.see("New card 1 of 3")
+			l.card(3, "123456")
+			l.see("Overwrite card?")
+		}, holds: true, summary: audit.OpReissue, back: "Overwrite card?"},
+		{name: "erase-insert", reach: func(l *live) { installed(l); l.menu(menuErase); l.see("Insert the card to erase") },
+			summary: audit.OpErase, back: "Insert the card to erase"},
+		{name: "erase-question", reach: func(l *live) {
+			installed(l)
+			l.menu(menuErase)
+			l.see("Insert the card to erase")
+			l.card(1, "123456")
+			l.see("Erase card?")
+		}, summary: audit.OpErase, back: "Erase card?"},
 		{name: "activate-none", opts: withSlot, reach: open("Activate the PKCS#11 slot", "No user card is enrolled"), back: "No user card"},
 		{name: "slot-list", opts: withSlot, reach: open("PKCS#11 slot user cards", "No user card is enrolled"), back: "No user card"},
 		{name: "no-slot", reach: open("Enroll a PKCS#11 slot user card", "No slot"), back: "No slot"},

@@ -2,6 +2,7 @@ package wizard
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -18,6 +19,8 @@ const (
 	padInner  = 16 // the reader's display is 2x16 characters
 	padOuter  = padInner + 2
 	sideWidth = 80 - padOuter - 3
+	// menuColumn is the width of the main menu's left column.
+	menuColumn = 38
 )
 
 var (
@@ -151,19 +154,36 @@ func (m *Model) menuView() string {
 		b.WriteString(styleLevel[lvWarn].Render(wrap("Attention: "+w, 78)) + "\n")
 	}
 	items := menuItems()
+	var cols [2][]string
 	group := "-"
 	for i, it := range items {
+		col := 1
+		if menuLeft[it.group] {
+			col = 0
+		}
 		if it.group != group {
 			group = it.group
 			if group != "" {
-				b.WriteString(styleDim.Render(group) + "\n")
+				cols[col] = append(cols[col], styleDim.Render(group))
 			}
 		}
 		cur := "  "
 		if i == m.menu.cursor {
 			cur = "> "
 		}
-		fmt.Fprintf(&b, "%s%s  %s\n", cur, menuShortcut(i, len(items)), it.title)
+		cols[col] = append(cols[col], fmt.Sprintf("%s%s  %s", cur, menuShortcut(i, len(items)), it.title))
+	}
+	for i := range cols[0] {
+		cols[0][i] = fitWidth(cols[0][i], menuColumn)
+	}
+	b.WriteString(lipgloss.JoinHorizontal(lipgloss.Top, strings.Join(cols[0], "\n"), "  ", strings.Join(cols[1], "\n")) + "\n")
+	if line := cardSetLine(m.env.cardSets.reg, m.hsmLoaded()); line != "" {
+		b.WriteString("\n" + wrap(line, 78) + "\n")
+	} else if m.env.cardSets.regErr != nil {
+		b.WriteString("\n" + styleLevel[lvWarn].Render(wrap("Attention: the HSM's record of the card sets cannot be read: "+classify(m.env.cardSets.regErr).says(0), 78)) + "\n")
+	}
+	if notes := m.env.cardSets.notes; len(notes) > 0 {
+		b.WriteString(styleLevel[lvWarn].Render(strings.Join(notesLines(notes, 78), "\n")) + "\n")
 	}
 	// What the chosen entry does, on one line: the menu fills an 80x24
 	// console.
@@ -234,7 +254,18 @@ func (n notice) lines() []string {
 	return out
 }
 
-func wrap(s string, w int) string { return lipgloss.NewStyle().Width(w).Render(s) }
+// wrap wraps s to w cells. The wrapper breaks lines at every hyphen, so a
+// hyphen between digits (a date: 2026-01-12) is kept from it.
+func wrap(s string, w int) string {
+	s = digitHyphen.ReplaceAllString(s, "$1"+keptHyphen+"$2")
+	return strings.ReplaceAll(lipgloss.NewStyle().Width(w).Render(s), keptHyphen, "-")
+}
+
+// digitHyphen is a hyphen between digits; keptHyphen stands in for it while
+// wrapping (a non-breaking hyphen, one cell wide, never on screen).
+var digitHyphen = regexp.MustCompile(`([0-9])-([0-9])`)
+
+const keptHyphen = "\u2011"
 
 // fitWidth cuts (with an ellipsis) or pads s to exactly w terminal cells:
 // a CJK character takes two.

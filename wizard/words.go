@@ -3,6 +3,7 @@ package wizard
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -17,14 +18,16 @@ import (
 func kcvString(k [3]byte) string { return fmt.Sprintf("%X", k[:]) }
 
 // setOf is what a record says about its key set, without the share.
-func setOf(r *quorum.Record) quorum.KeySet {
-	return quorum.KeySet{ID: r.KeySetID, Label: r.Label, Created: r.Created, Scheme: r.Scheme, KCV: r.KCV}
-}
+func setOf(r *quorum.Record) quorum.KeySet { return r.KeySet() }
 
-// describeSet names a key set the way the cards are known: label, creation
-// date, quorum and KCV.
+// describeSet names a key set the way the cards are known: label,
+// generation (format 2 records carry it), creation date, quorum and KCV.
 func describeSet(s quorum.KeySet) string {
-	return fmt.Sprintf("%q, created %s, %d of %d, KCV %s", s.Label, s.Created.UTC().Format("2006-01-02 15:04 MST"), s.Scheme.K, s.Scheme.N, kcvString(s.KCV))
+	created := s.Created.UTC().Format("2006-01-02 15:04 MST")
+	if s.Format == quorum.Format2 {
+		return fmt.Sprintf("%q, generation %d, created %s, %d of %d, KCV %s", s.Label, s.Generation, created, s.Scheme.K, s.Scheme.N, kcvString(s.KCV))
+	}
+	return fmt.Sprintf("%q, created %s, %d of %d, KCV %s", s.Label, created, s.Scheme.K, s.Scheme.N, kcvString(s.KCV))
 }
 
 // shortSerial is the end of a card serial, enough to tell a deck apart.
@@ -78,3 +81,10 @@ func (e *env) discardIfResult(msg tea.Msg) tea.Cmd {
 	}
 	return nil
 }
+
+// dayLayout is how the wizard writes a day: ISO 8601, as the appliance's
+// console and the audit trail do.
+const dayLayout = "2006-01-02"
+
+// dayString is the day of t, in UTC.
+func dayString(t time.Time) string { return t.UTC().Format(dayLayout) }

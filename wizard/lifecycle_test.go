@@ -1,0 +1,223 @@
+package wizard
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hsmcards/hsmcards/audit"
+	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/quorum"
+	"github.com/hsmcards/hsmcards/tcos"
+)
+
+// The card set's life in the wizard (docs/lifecycle.md): Verify, Re-issue,
+// Erase, and the hooks in Load, Install and Copy, driven at the Update
+// level.
+
+const (
+	menuVerify  = "Verify the card set"
+	menuReissue = "Re-issue the card set"
+	menuErase   = "Erase a card"
+)
+
+// reissue re-issues the HSM's card set from the cards sources onto the
+// cards targets (same quorum and label), answering OK to every overwrite
+// question; it stops at the result.
+func (r *rig) reissue(sources, targets []int) {
+	r.t.Helper()
+	r.choose(menuReissue)
+	for _, i := range sources {
+		r.card(i, "123456")
+	}
+	r.see("New card set")
+	r.press("enter")
+	for _, i := range targets {
+		r.card(i, "123456")
+		if r.m.act.view().pad[0] == "Overwrite card?" {
+			r.press("enter")
+		}
+	}
+	r.see("Set re-issued")
+}
+
+// verify presents the cards to Verify the card set and finishes.
+func (r *rig) verify(cards ...int) {
+	r.t.Helper()
+	r.choose(menuVerify)
+	for _, i := range cards {
+		r.card(i, "123456")
+	}
+	r.press("esc")
+}
+
+// register is the simulated HSM's card-set register.
+func (r *rig) register() hsm.CardSets {
+	r.t.Helper()
+	c, err := r.hsm.CardSets(t0ctx())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return c
+}
+
+func TestReissueThenLoadAndVerify(t *testing.T) {
+	r := newRig(t, 6)
+	kcv := r.installSet("life")
+	reg := r.register()
+	if reg.Current == nil || reg.Current.Generation != 1 || len(reg.Current.Serials) != 3 {
+		t.Fatalf("the install did not record generation 1 with its 3 cards: %+v", reg.Current)
+	}
+	r.reissue([]int{1, 2}, []int{3, 4, 5})
+	r.see("Generation 2", "is now the current card set", "Generation 1 is superseded",
+		"Collect and erase the cards of generation 1", r.cards[0].Serial().String(), r.cards[1].Serial().String())
+	r.fits("re-issued")
+	r.press("enter")
+	reg = r.register()
+	if reg.Current.Generation != 2 || len(reg.Superseded) != 1 || len(reg.Superseded[0].Serials) != 2 {
+		t.Fatalf("register after the re-issue: %+v", reg)
+	}
+	if got := r.hsmKCV(); got != kcv {
+		t.Fatalf("the HSM's key changed: %s, was %s", got, kcv)
+	}
+	r.expect("Card set: \"life\", generation 2, 2 of 3, 3 cards known. 2 superseded cards to collect and erase.")
+
+	// Load: card 1 is refused as superseded; 3 and 4 load the same key.
+	r.choose("Load Backup Key")
+	r.press("enter")
+	r.card(1, "123456")
+	r.see("This card holds generation 1, superseded on", "by generation 2: collect and erase this card.")
+	if n := r.m.act.(*loadOp).f.note.text; !strings.Contains(n, "superseded on 2026-11-28 by generation 2") {
+		t.Fatalf("the refusal does not name the day: %s", n)
+	}
+	r.card(3, "123456")
+	r.card(4, "123456")
+	r.see("Key loaded", "already holds this Backup Key", kcv)
+	r.press("enter")
+
+	// Verify 3, 4, 5: all good.
+	r.verify(3, 4, 5)
+	r.see("Set verified", "All 3 cards of the set are good", "It is the Backup Key the HSM holds")
+	r.fits("verified")
+	r.press("enter")
+	// Verify with card 1 among them: refused, not checked.
+	r.verify(1, 3, 4)
+	r.see("superseded gen 1", "1 card of a card set that is not current was not checked")
+	r.press("enter")
+
+	// Erase card 1: superseded, no question; the register lists it no more.
+	r.choose(menuErase)
+	r.see("Generation 1 (superseded on 2026-11-28): 2 cards to collect and erase")
+	r.card(1, "123456")
+	r.see("Card erased", "superseded on 2026-11-28 by generation 2")
+	r.press("enter")
+	if reg := r.register(); len(reg.Superseded[0].Serials) != 1 {
+		t.Fatalf("card 1 is still to collect: %+v", reg.Superseded)
+	}
+	// Erase card 5: current, asks, says k of n.
+	r.choose(menuErase)
+	r.card(5, "123456")
+	r.see("Erase card?", "the CURRENT card set", "The HSM knows 3 cards of this set (this one included); 2 of 3 are needed")
+	r.fits("erase question")
+	r.press("esc")
+	r.see("Not erased")
+	r.press("enter")
+	r.seen.check(t, r.m)
+	ev := r.auditEvents()
+	var story []string
+	for _, e := range ev {
+		if e.Operation == audit.OpReissue || e.Operation == audit.OpErase {
+			story = append(story, fmt.Sprintf("%s/%s:%s", e.Operation, e.Step, e.Outcome))
+		}
+	}
+	t.Log(strings.Join(story, " "))
+}
+
+// A card whose share was altered and its record re-checksummed is named by
+// Verify once k+1 cards are presented.
+func TestVerifyNamesAnAlteredCard(t *testing.T) {
+	r := newRig(t, 4)
+	r.installSet("alter")
+	r.alter(2)
+	r.verify(1, 2, 3)
+	r.see("Bad card found", fmt.Sprintf("Card %s is BAD", r.cards[1].Serial()), "BAD: wrong share")
+	r.press("enter")
+	r.seen.check(t, r.m)
+}
+
+// alter changes card i's share and re-checksums its record: a record that
+// parses, whose share is wrong.
+func (r *rig) alter(i int) {
+	r.t.Helper()
+	rec := r.cardRecord(i)
+	rec.Share[5] ^= 0x5A
+	b, err := rec.Marshal()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	s, done := r.session(i)
+	defer done()
+	if err := s.VerifyPIN(t0ctx(), tcos.SlotBackupKey, []byte("123456")); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := s.WriteShareRecord(t0ctx(), b); err != nil {
+		r.t.Fatal(err)
+	}
+	if _, err := quorum.Parse(b); err != nil {
+		r.t.Fatalf("the altered record does not parse: %v", err)
+	}
+}
+
+// rawCard is card i's share EF as ReadShareRecord returns it.
+func (r *rig) rawCard(i int) []byte {
+	r.t.Helper()
+	s, done := r.session(i)
+	defer done()
+	if err := s.VerifyPIN(t0ctx(), tcos.SlotBackupKey, []byte("123456")); err != nil {
+		r.t.Fatal(err)
+	}
+	raw, err := s.ReadShareRecord(t0ctx())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return raw
+}
+
+// notingHSM is the simulated HSM with a backend's notes beside its
+// register, as a PKCS#11 token gives them (hsm.CardSetsNoter).
+type notingHSM struct {
+	*hsm.Sim
+	notes []hsm.CardSetsNote
+}
+
+func (h notingHSM) CardSetsWithNotes(ctx context.Context) (hsm.CardSets, []hsm.CardSetsNote, error) {
+	c, err := h.Sim.CardSets(ctx)
+	return c, h.notes, err
+}
+
+// The register's notes are on the menu, fitting 80x24, and in the audit
+// trail when an operation of the card set's life starts.
+func TestRegisterNotesShownAndRecorded(t *testing.T) {
+	r := newRig(t, 4)
+	r.installSet("notes")
+	cfg := r.m.cfg
+	cfg.HSM = notingHSM{Sim: r.hsm, notes: []hsm.CardSetsNote{{Kind: hsm.NotePublic, Objects: 2}}}
+	r.m.env.trail.close()
+	r.m = New(cfg)
+	r.run(r.m.Init())
+	r.expect("Card set: \"notes\", generation 1", "holds 2 public objects under the name of the card-set register, which anyone can write; they are ignored")
+	r.fits("menu with a note")
+	r.choose(menuVerify)
+	r.press("esc")
+	r.run(hsmInfoCmd(cfg.HSM))
+	var found bool
+	for _, e := range r.auditEvents() {
+		if e.Operation == audit.OpVerify && e.Step == audit.StepRegister && strings.Contains(e.Detail, "2 public objects") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("the note is not in the audit trail")
+	}
+}
