@@ -32,6 +32,10 @@ cat "$report"   # the fault matrix's count of cases run and survived
 # (docs/wizard.md, "Idle"): reported, not asserted; .ci/idle-cpu measures
 # the real binary in tmux.
 go test -run '^$' -bench BenchmarkIdle -benchtime 1x ./wizard | grep -E '^Benchmark'
+# A card write through pcscd+vpcd against a bare PC/SC replay of the same
+# APDUs, side by side in one run (docs/pcsc.md): the
+# metric x-bare is the ratio, reported, not asserted.
+go test -tags pcsc -run '^$' -bench BenchmarkCardWriteVsBare ./pcsctest | grep -E '^Benchmark'
 # The memory scans once more in a build where secmem.Do erases through
 # runtime/secret (docs/security.md, "Secrets in memory"); `go run .` cannot
 # set GOEXPERIMENT, so the default build above is the one that must hold.
