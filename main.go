@@ -348,7 +348,7 @@ func prepareWizard(o *options) (*session, error) {
 		if err := startTraining(sim, deck.Cards(), o.scenario); err != nil {
 			return s, err
 		}
-		s.cfg.Instructor = scenario.NewInstructor(sim)
+		s.cfg.Instructor = scenario.NewInstructor(sim, o.p)
 	case o.reader == "pcsc" || strings.HasPrefix(o.reader, "pcsc:"):
 		r, err := pcsc.Open(context.Background(), strings.TrimPrefix(strings.TrimPrefix(o.reader, "pcsc"), ":"))
 		var several *pcsc.MultipleReadersError

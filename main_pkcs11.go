@@ -33,6 +33,7 @@ func configureHSM(cfg *wizard.Config, o *options) error {
 			return failWith(err, func(c string) i18n.Message { return i18n.CLIOpenSimHSM{Cause: c} })
 		}
 		cfg.HSM = hsm.WithUserSlot(h, slot)
+		cfg.HSMName = o.p.T(i18n.HSMSimulated) // its own Name is English
 		return nil
 	case "pkcs11":
 	default:

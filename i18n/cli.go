@@ -314,8 +314,12 @@ type (
 	HSMTokenLabel struct{ Label string }
 )
 
-// HSMTokenOnly names the module's only token.
-const HSMTokenOnly ID = "HSMTokenOnly"
+// HSMTokenOnly names the module's only token; HSMSimulated the simulated
+// HSM, for the wizard's screens.
+const (
+	HSMTokenOnly ID = "HSMTokenOnly"
+	HSMSimulated ID = "HSMSimulated"
+)
 
 // InspectSimCard: the simulated card in the reader.
 type InspectSimCard struct{ Card int }

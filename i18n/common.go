@@ -10,6 +10,10 @@ const (
 	FormatDate     ID = "FormatDate"
 	FormatClock    ID = "FormatClock"
 	FormatDateTime ID = "FormatDateTime"
+	// To the minute, for what people read at a glance (the wizard's
+	// screens): Printer.ClockMinutes and DateTimeMinutes.
+	FormatClockMinutes    ID = "FormatClockMinutes"
+	FormatDateTimeMinutes ID = "FormatDateTimeMinutes"
 )
 
 // The operations, named as the wizard's main menu names them (the report

@@ -109,6 +109,8 @@ func TestDates(t *testing.T) {
 	for _, tc := range []struct{ got, want string }{
 		{en.Date(at), "2025-03-09"}, {en.Clock(at), "05:04:03"}, {en.DateTime(at), "2025-03-09 05:04:03"},
 		{de.Date(at), "09.03.2025"}, {de.Clock(at), "05:04:03"}, {de.DateTime(at), "09.03.2025 05:04:03"},
+		{en.ClockMinutes(at), "05:04"}, {en.DateTimeMinutes(at), "2025-03-09 05:04"},
+		{de.ClockMinutes(at), "05:04"}, {de.DateTimeMinutes(at), "09.03.2025 05:04"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%q, want %q", tc.got, tc.want)

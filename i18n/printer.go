@@ -150,5 +150,12 @@ func (p *Printer) Clock(t time.Time) string { return t.Format(p.T(FormatClock)) 
 // DateTime is t's day and time ("2025-03-09 05:00:00", "09.03.2025 05:00:00").
 func (p *Printer) DateTime(t time.Time) string { return t.Format(p.T(FormatDateTime)) }
 
+// ClockMinutes is t's time of day to the minute ("05:04").
+func (p *Printer) ClockMinutes(t time.Time) string { return t.Format(p.T(FormatClockMinutes)) }
+
+// DateTimeMinutes is t's day and time to the minute ("2025-03-09 05:04",
+// "09.03.2025 05:04").
+func (p *Printer) DateTimeMinutes(t time.Time) string { return t.Format(p.T(FormatDateTimeMinutes)) }
+
 // String names the printer's language, for test names and logs.
 func (p *Printer) String() string { return fmt.Sprintf("i18n.Printer(%s)", p.Lang()) }

@@ -1,10 +1,10 @@
 package scenario
 
 import (
-	"fmt"
 	"sync"
 
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/tcos"
 )
 
@@ -19,38 +19,41 @@ import (
 type Instructor struct {
 	sim *cardio.SimReader
 	f   *cardio.Faults
+	p   *i18n.Printer // the menu's language
 
 	mu    sync.Mutex
 	props map[int]string // what each swapped deck card is now
 }
 
-// NewInstructor gives the trainer control of sim, turning its fault layer on.
-func NewInstructor(sim *cardio.SimReader) *Instructor {
-	return &Instructor{sim: sim, f: sim.Faults(), props: map[int]string{}}
+// NewInstructor gives the trainer control of sim, turning its fault layer
+// on; the menu speaks p's language (nil: English).
+func NewInstructor(sim *cardio.SimReader, p *i18n.Printer) *Instructor {
+	return &Instructor{sim: sim, f: sim.Faults(), p: p, props: map[int]string{}}
 }
 
 // action is one entry of the instructor's menu.
 type action struct {
-	key, help string
-	do        func(in *Instructor) string
+	key  string
+	help i18n.ID
+	do   func(in *Instructor) string
 }
 
 func actions() []action {
-	arm := func(kind cardio.FaultKind, at, label string) func(*Instructor) string {
+	arm := func(kind cardio.FaultKind, at string, label i18n.ID) func(*Instructor) string {
 		return func(in *Instructor) string {
-			in.f.Arm(cardio.Rule{Kind: kind, Match: Match(at), Label: label})
+			in.f.Arm(cardio.Rule{Kind: kind, Match: Match(at), Label: in.p.T(label)})
 			return ""
 		}
 	}
-	prop := func(fault, what string) func(*Instructor) string {
+	prop := func(fault string, what i18n.ID) func(*Instructor) string {
 		return func(in *Instructor) string {
 			i := in.sim.Inserted()
 			if i == 0 {
-				return "insert the card to replace first (F1–F9)"
+				return in.p.T(i18n.InstrInsertFirst)
 			}
-			sn, err := deckSerial(in.sim, i)
-			if err != nil {
-				return err.Error()
+			sn, m := deckSerial(in.sim, i)
+			if m != nil {
+				return in.p.T(m)
 			}
 			p, err := MakeProp(fault, sn)
 			if err == nil {
@@ -60,41 +63,41 @@ func actions() []action {
 				return err.Error()
 			}
 			in.mu.Lock()
-			in.props[i] = what
+			in.props[i] = in.p.T(what)
 			in.mu.Unlock()
 			return ""
 		}
 	}
 	return []action{
-		{"p", "pull the card at the next command", arm(cardio.FaultPull, "any", "pull at the next command")},
-		{"t", "pull the card halfway through the next share write", arm(cardio.FaultTear, "write", "tear at the next write")},
-		{"u", "unplug the reader now / plug it back in", func(in *Instructor) string {
+		{"p", i18n.InstrPull, arm(cardio.FaultPull, "any", i18n.InstrPullArmed)},
+		{"t", i18n.InstrTear, arm(cardio.FaultTear, "write", i18n.InstrTearArmed)},
+		{"u", i18n.InstrUnplug, func(in *Instructor) string {
 			if in.f.Unplugged() {
 				in.f.Replug()
-				return "reader plugged back in"
+				return in.p.T(i18n.InstrReplugged)
 			}
 			in.f.Unplug()
 			return ""
 		}},
-		{"m", "the card in the reader stops answering (until taken out)", func(in *Instructor) string {
+		{"m", i18n.InstrMute, func(in *Instructor) string {
 			if in.sim.Inserted() == 0 {
-				in.f.Arm(cardio.Rule{Kind: cardio.FaultMute, Label: "mute at the next command"})
+				in.f.Arm(cardio.Rule{Kind: cardio.FaultMute, Label: in.p.T(i18n.InstrMuteArmed)})
 				return ""
 			}
 			in.f.Mute()
-			return fmt.Sprintf("card %d is mute until it is taken out", in.sim.Inserted())
+			return in.p.T(i18n.InstrMuted{Card: in.sim.Inserted()})
 		}},
-		{"w", "the next PIN reaches the card wrong (spends a try)", arm(cardio.FaultGarble, "verify", "wrong PIN at the next verify")},
-		{"d", "the next share record read comes back damaged", arm(cardio.FaultNoise, "read", "damaged record at the next read")},
-		{"x", "swap the inserted card for a foreign card", prop("foreign", "a foreign card")},
-		{"b", "swap the inserted card for a twin with a blocked PIN", prop("blocked", "a twin with a blocked Backup Key PIN")},
-		{"o", "swap the inserted card for a card of another key set", prop("other-key-set", "a card of another key set")},
-		{"c", "clear: disarm faults, plug the reader in, put every card back", func(in *Instructor) string {
+		{"w", i18n.InstrGarble, arm(cardio.FaultGarble, "verify", i18n.InstrGarbleArmed)},
+		{"d", i18n.InstrNoise, arm(cardio.FaultNoise, "read", i18n.InstrNoiseArmed)},
+		{"x", i18n.InstrForeign, prop("foreign", i18n.InstrForeignProp)},
+		{"b", i18n.InstrBlocked, prop("blocked", i18n.InstrBlockedProp)},
+		{"o", i18n.InstrOtherSet, prop("other-key-set", i18n.InstrOtherSetProp)},
+		{"c", i18n.InstrClear, func(in *Instructor) string {
 			in.f.Restore()
 			in.mu.Lock()
 			clear(in.props)
 			in.mu.Unlock()
-			return "all faults cleared"
+			return in.p.T(i18n.InstrCleared)
 		}},
 	}
 }
@@ -112,7 +115,7 @@ func (in *Instructor) Keys() []string {
 func (in *Instructor) Help(key string) string {
 	for _, a := range actions() {
 		if a.key == key {
-			return a.help
+			return in.p.T(a.help)
 		}
 	}
 	return ""
@@ -134,9 +137,9 @@ func (in *Instructor) Do(key string) string {
 func (in *Instructor) Status() []string {
 	var parts []string
 	for _, r := range in.f.Armed() {
-		l := r.Label
+		l := r.Label // the menu's words, or the scenario file's statement
 		if l == "" {
-			l = r.Kind.String() + " armed"
+			l = in.p.T(i18n.InstrArmed{Fault: r.Kind.String()})
 		}
 		parts = append(parts, l)
 	}
@@ -148,25 +151,25 @@ func (in *Instructor) Status() []string {
 		}
 		what := in.props[i]
 		if what == "" {
-			what = "a training prop" // swapped by the scenario file
+			what = in.p.T(i18n.InstrProp) // swapped by the scenario file
 		}
-		parts = append(parts, fmt.Sprintf("card %d is %s (F%d inserts it, c restores)", i, what, i))
+		parts = append(parts, in.p.T(i18n.InstrSwapped{Card: i, What: what}))
 	}
 	if in.f.Unplugged() {
-		parts = append(parts, "reader unplugged")
+		parts = append(parts, in.p.T(i18n.InstrUnplugged))
 	}
 	return parts
 }
 
 // deckSerial reads the serial of deck card i without changing what is in
-// the reader: the blocked twin takes the card's serial.
-func deckSerial(sim *cardio.SimReader, i int) (tcos.Serial, error) {
+// the reader (the blocked twin takes the card's serial), or says why not.
+func deckSerial(sim *cardio.SimReader, i int) (tcos.Serial, i18n.Message) {
 	c := sim.DeckCard(i)
 	if c == nil {
-		return tcos.Serial{}, fmt.Errorf("there is no simulated card %d", i)
+		return tcos.Serial{}, i18n.InstrNoCard{Card: i}
 	}
 	if s, ok := c.(interface{ Serial() tcos.Serial }); ok {
 		return s.Serial(), nil
 	}
-	return tcos.Serial{}, fmt.Errorf("card %d is already a prop: press c to restore the deck first", i)
+	return tcos.Serial{}, i18n.InstrAlreadyProp{Card: i}
 }

@@ -7,13 +7,13 @@ package wizard
 // the result screen.
 
 import (
-	"fmt"
 	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/audit"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/internal/safetext"
 	"github.com/hsmcards/hsmcards/tcos"
 )
@@ -112,8 +112,8 @@ type frame struct {
 	op     audit.Operation
 	slot   audit.Slot
 	keySet func(*audit.Event)
-	// what names the activity in the leave question ("this ceremony").
-	what   string
+	// leave is the leave question ("Leave this ceremony?").
+	leave  i18n.ID
 	note   notice
 	mode   frameMode
 	back   frameMode // the mode the leave question returns to
@@ -123,19 +123,31 @@ type frame struct {
 	// reader is what is wrong with the reader now, shown above the notice
 	// until it answers again.
 	reader *problem
+	// sealID tags the request for the audit trail's head after the
+	// summary; seal is that head once the trail wrote it (sealed).
+	sealID stepID
+	seal   *audit.Head
 }
 
+// newFrame is the frame of an activity titled title (said already).
 func newFrame(e *env, title string, op audit.Operation, slot audit.Slot) frame {
-	what := "this tool"
+	leave := i18n.WizLeaveTool
 	if op == audit.OpInstall || op == audit.OpLoad {
-		what = "this ceremony"
+		leave = i18n.WizLeaveCeremony
 	}
-	return frame{env: e, title: title, op: op, slot: slot, what: what}
+	return frame{env: e, title: title, op: op, slot: slot, leave: leave}
 }
+
+// t says m in the operator's language.
+func (f *frame) t(m i18n.Message) string { return f.env.t(m) }
 
 // update handles the frame's own screens: the timed-out pad, the leave
 // question, the result. holds is what leaving would lose now.
 func (f *frame) update(msg tea.Msg, st actStatus) (frameEvent, tea.Cmd) {
+	if m, ok := msg.(sealedMsg); ok {
+		f.sealed(m)
+		return frameTaken, nil
+	}
 	if r, ok := msg.(readerMsg); ok {
 		f.reader = nil
 		if r.err != nil {
@@ -221,7 +233,9 @@ func (f *frame) event(step audit.Step, serial *tcos.Serial, out audit.Outcome, d
 }
 
 // summary closes the activity in the audit trail, once; fill adds the cards
-// written and read.
+// written and read. The trail's head after the summary line comes back as
+// a sealedMsg, for the result screen (issue of the printed protocol:
+// docs/wizard.md, "The audit trail's seal").
 func (f *frame) summary(out audit.Outcome, detail string, fill func(*audit.Summary)) {
 	if f.op == "" || f.closed {
 		return
@@ -237,59 +251,77 @@ func (f *frame) summary(out audit.Outcome, detail string, fill func(*audit.Summa
 	if f.keySet != nil {
 		f.keySet(&e)
 	}
-	f.env.record(e)
+	f.sealID, f.seal = f.env.recordSealed(e), nil
+}
+
+// sealed takes in the trail's head after this activity's summary.
+func (f *frame) sealed(m sealedMsg) {
+	if m.id != 0 && m.id == f.sealID {
+		h := m.head
+		f.seal = &h
+	}
 }
 
 // stepEnded says why a card step ended on its own — a timeout, a pulled
 // card, a cancelled PIN, Cancel while the card worked, a failure — with
 // next, the operation's hint for the card it wants. A timeout blanks the
-// pad until OK. held names what is still in memory ("" for nothing).
-func (f *frame) stepEnded(ev stepEvent, slot tcos.Slot, next, held string) {
+// pad until OK. held is what is still in memory.
+func (f *frame) stepEnded(ev stepEvent, slot tcos.Slot, next string, held holding) {
 	switch ev.end {
 	case endTimeout:
+		length := durationWords(f.env.p, ev.length)
 		var text string
 		switch ev.was {
 		case stepInsert:
-			text = fmt.Sprintf("Timeout: No card was presented within %s.", ev.length)
+			text = f.t(i18n.WizTimeoutInsert{Length: length})
 		case stepPIN:
-			text = fmt.Sprintf("Timeout: The PIN was not entered within %s; the card was not used and no PIN try was spent.", ev.length)
+			text = f.t(i18n.WizTimeoutPIN{Length: length})
 		default:
-			text = fmt.Sprintf("Timeout: No answer within %s; the card was released and nothing was written to it.", ev.length)
+			text = f.t(i18n.WizTimeoutAnswer{Length: length})
 		}
-		then := "Press OK to try this step again, or Cancel to leave."
-		if held != "" {
-			then = fmt.Sprintf("The %s is still in memory. Press OK to try this step again, or Cancel to leave.", held)
+		then := i18n.WizTimeoutNext
+		switch held {
+		case holdsKey:
+			then = i18n.WizTimeoutKeyHeld
+		case holdsShare:
+			then = i18n.WizTimeoutShareHeld
 		}
-		f.note = notice{level: lvWarn, text: text, next: then}
+		f.note = notice{level: lvWarn, text: text, next: f.t(then)}
 		f.mode = frameTimedOut
 	case endRemoved:
-		f.note = notice{level: lvError, text: "The card was taken out before its step was done; nothing was written to it.", next: next}
+		f.note = notice{level: lvError, text: f.t(i18n.WizCardPulled), next: next}
 	case endCancelled:
-		f.note = notice{level: lvInfo, text: "PIN entry cancelled; the card was not used.", next: next}
+		f.note = notice{level: lvInfo, text: f.t(i18n.WizPINCancelled), next: next}
 	case endStopped:
-		f.note = notice{level: lvWarn, text: "Stopped waiting for the card: its answer will not be used.", next: "Take the card out. " + next}
+		f.note = notice{level: lvWarn, text: f.t(i18n.WizStoppedWaiting), next: sentences(f.t(i18n.WizTakeCardOut), next)}
 	case endFailed:
-		f.note = problemNotice(ev.prob, slot, next)
+		f.note = f.env.problemNotice(ev.prob, slot, next)
 	}
 }
 
+// durationWords is a time limit in words: whole minutes, else seconds.
+func durationWords(p *i18n.Printer, d time.Duration) string {
+	if d >= time.Minute && d%time.Minute == 0 {
+		return p.T(i18n.WizMinutes{Count: int(d / time.Minute)})
+	}
+	return p.T(i18n.WizSeconds{Count: int((d + time.Second - 1) / time.Second)})
+}
+
 // problemNotice puts a problem in words, with next after its advice.
-func problemNotice(p problem, slot tcos.Slot, next string) notice {
-	n := notice{level: lvError, text: p.says(slot), details: p.details()}
+func (e *env) problemNotice(p problem, slot tcos.Slot, next string) notice {
+	n := notice{level: lvError, text: p.says(e.p, slot), details: p.details()}
 	switch p.cause {
 	case causeNoCard, causeReset, causePadTimeout, causePadCancelled, causePadMismatch, causePadLength:
 		n.level = lvWarn
 	}
-	n.next = next
-	if a := p.advice(); a != "" {
-		n.next = a + " " + next
-	}
+	n.next = sentences(p.advice(e.p), next)
 	return n
 }
 
 // side builds the side panel: the title, the activity's own lines, the
 // countdown, then what runs, the leave question or the latest notice.
 func (f *frame) side(body []string, s *cardStep) []string {
+	p := f.env.p
 	side := []string{styleTitle.Render(fitWidth(f.title, sideWidth))}
 	side = append(side, body...)
 	running := s != nil && s.busy != ""
@@ -299,15 +331,18 @@ func (f *frame) side(body []string, s *cardStep) []string {
 	side = append(side, "")
 	switch {
 	case running && f.mode == frameOn:
-		side = append(side, wrap("Working: "+s.busy+"… keep the card in the reader.", sideWidth))
+		side = append(side, wrap(f.t(i18n.WizWorking{What: s.busy}), sideWidth))
 	case f.mode == frameLeaving:
-		side = append(side, styleLevel[lvWarn].Render(wrap("Leave "+f.what+"? "+f.loss, sideWidth)),
-			wrap("Press OK to leave and wipe it, Cancel to stay.", sideWidth))
+		side = append(side, styleLevel[lvWarn].Render(wrap(sentences(f.t(f.leave), f.loss), sideWidth)),
+			wrap(f.t(i18n.WizLeaveNext), sideWidth))
 	default:
-		if f.reader != nil && f.reader.says(0) != f.note.text {
-			side = append(side, problemNotice(*f.reader, 0, "").lines()...)
+		if f.reader != nil && f.reader.says(p, 0) != f.note.text {
+			side = append(side, f.env.problemNotice(*f.reader, 0, "").lines(p)...)
 		}
-		side = append(side, f.note.lines()...)
+		side = append(side, f.note.lines(p)...)
+		if f.mode == frameDone && f.seal != nil {
+			side = append(side, styleTitle.Render(wrap(f.t(i18n.WizSeal{Line: f.seal.Line, Hash: f.seal.Short()}), sideWidth)))
+		}
 	}
 	return side
 }
@@ -333,7 +368,7 @@ func (f *frame) pad() (pad [2]string, ok bool) {
 	case frameTimedOut:
 		return [2]string{"", ""}, true // the display turns blank (the appliance manual)
 	case frameLeaving:
-		return [2]string{"Leave?", "press OK/Cancel"}, true
+		return [2]string{f.t(i18n.PadLeave), f.t(i18n.PadOKCancel)}, true
 	}
 	return pad, false
 }
@@ -359,18 +394,15 @@ type infoOp struct {
 // copied: its key pair is made on the card and its private key never
 // leaves it (the appliance manual, Smart Card Handling; docs/tcos.md).
 func newPKCS11CopyRefusal(e *env) *infoOp {
-	t := &infoOp{f: newFrame(e, "Copy a PKCS#11 slot user card", "", ""), pad: "Cannot copy"}
-	t.f.finish(notice{level: lvWarn,
-		text: "PKCS#11 slot user credentials cannot be copied. The credential is a key pair generated on the card itself; its private key never leaves the card, so there is nothing that could be read out and written to another card.",
-		next: "To give another person (or a spare card) access to the slot, enroll another card for the PKCS#11 slot instead. Press OK for the main menu."})
+	t := &infoOp{f: newFrame(e, e.t(i18n.MenuCopySlotCard), "", ""), pad: e.t(i18n.PadCannotCopy)}
+	t.f.finish(notice{level: lvWarn, text: e.t(i18n.WizPKCS11NoCopy), next: e.t(i18n.WizPKCS11NoCopyNext)})
 	return t
 }
 
 // noSlotOp says that the HSM has no slot for user cards.
-func noSlotOp(e *env, title string) *infoOp {
-	t := &infoOp{f: newFrame(e, title, "", ""), pad: "No slot"}
-	t.f.finish(notice{level: lvWarn, text: "This HSM has no PKCS#11 slot for user cards configured.",
-		next: "Start hsmcards with --pkcs11-user-token LABEL (or slot:N) to choose the token whose user cards are handled. Press OK for the main menu."})
+func noSlotOp(e *env, title i18n.ID) *infoOp {
+	t := &infoOp{f: newFrame(e, e.t(title), "", ""), pad: e.t(i18n.PadNoSlot)}
+	t.f.finish(notice{level: lvWarn, text: e.t(i18n.WizNoSlot), next: e.t(i18n.WizNoSlotNext)})
 	return t
 }
 
@@ -381,5 +413,5 @@ func (t *infoOp) update(msg tea.Msg) tea.Cmd {
 func (t *infoOp) status() actStatus { return actStatus{done: t.f.left} }
 func (t *infoOp) end() tea.Cmd      { return nil }
 func (t *infoOp) view() panel {
-	return panel{pad: [2]string{t.pad, "press OK"}, side: t.f.side(nil, nil)}
+	return panel{pad: [2]string{t.pad, t.f.t(i18n.PadOK)}, side: t.f.side(nil, nil)}
 }

@@ -8,7 +8,6 @@ package wizard
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardset"
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/internal/safetext"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/tcos"
@@ -189,61 +189,75 @@ func (m commitMsg) stepID() stepID     { return m.id }
 func (m registeredMsg) stepID() stepID { return m.id }
 
 // generationWord names a set's generation: format 1 records carry none.
-func generationWord(s quorum.KeySet) string {
+func generationWord(p *i18n.Printer, s quorum.KeySet) string {
 	if s.Format == quorum.Format1 {
-		return "generation 1 (format 1)"
+		return p.T(i18n.WizGenerationFormat1)
 	}
-	return fmt.Sprintf("generation %d", s.Generation)
+	return p.T(i18n.WizGeneration{Generation: int(s.Generation)})
 }
 
 // standingWords says what a card's set is to the HSM's register, in a
 // clause: "the current card set", "superseded on 2026-01-12 by generation
 // 2".
-func standingWords(h cardset.Holding) string {
+func standingWords(p *i18n.Printer, h cardset.Holding) string {
 	switch h.Standing {
 	case cardset.Current:
-		return "the CURRENT card set"
+		return p.T(i18n.WizStandingCurrent)
 	case cardset.Superseded:
-		return fmt.Sprintf("superseded on %s by generation %d", dayString(h.Refused.On), h.Refused.By)
+		return p.T(i18n.WizStandingSuperseded{On: dayString(p, h.Refused.On), By: int(h.Refused.By)})
 	case cardset.Stale:
-		return fmt.Sprintf("no longer current (the HSM's current card set is generation %d)", h.Refused.By)
+		return p.T(i18n.WizStandingStale{By: int(h.Refused.By)})
 	case cardset.Uncommitted:
-		return fmt.Sprintf("from a re-issue begun on %s that never counted", dayString(h.Refused.On))
+		return p.T(i18n.WizStandingUncommitted{On: dayString(p, h.Refused.On)})
 	case cardset.Newer:
-		return fmt.Sprintf("newer than the HSM's current generation %d: made by a re-issue elsewhere", h.Refused.By)
+		return p.T(i18n.WizStandingNewer{By: int(h.Refused.By)})
 	}
-	return "a card set the HSM does not record"
+	return p.T(i18n.WizStandingUnknown)
+}
+
+// standingWord is a standing in one word, for the side panel's short
+// lines.
+func standingWord(p *i18n.Printer, s cardset.Standing) string {
+	return p.T(map[cardset.Standing]i18n.ID{
+		cardset.Unrecorded: i18n.WizWordUnrecorded, cardset.Current: i18n.WizWordCurrent, cardset.Superseded: i18n.WizWordSuperseded, cardset.Stale: i18n.WizWordStale,
+		cardset.Uncommitted: i18n.WizWordUncommitted, cardset.Newer: i18n.WizWordNewer,
+	}[s])
+}
+
+// holdWord names what a card holds in a word or two: blank, damaged
+// record, unknown record, share.
+func holdWord(p *i18n.Printer, k cardset.HoldKind) string {
+	return p.T(map[cardset.HoldKind]i18n.ID{
+		cardset.Blank: i18n.WizHoldBlank, cardset.DamagedRecord: i18n.WizHoldDamaged, cardset.UnknownRecord: i18n.WizHoldUnknown, cardset.Share: i18n.WizHoldShare,
+	}[k])
 }
 
 // describeHolding says what a card's share slot holds, for the questions
 // before it is overwritten or erased: its set, generation and standing.
-func describeHolding(serial tcos.Serial, h cardset.Holding) string {
+func describeHolding(p *i18n.Printer, serial tcos.Serial, h cardset.Holding) string {
+	sn := serial.String()
 	switch h.Kind {
 	case cardset.Blank:
-		return fmt.Sprintf("Card %s is empty: it holds no Backup Key share.", serial)
+		return p.T(i18n.WizHoldsBlank{Serial: sn})
 	case cardset.DamagedRecord:
-		return fmt.Sprintf("Card %s holds a damaged share record (an interrupted write leaves one).", serial)
+		return p.T(i18n.WizHoldsDamaged{Serial: sn})
 	case cardset.UnknownRecord:
-		return fmt.Sprintf("Card %s holds a share record in a format this hsmcards does not know (made by a newer version?).", serial)
+		return p.T(i18n.WizHoldsUnknown{Serial: sn})
 	}
-	return fmt.Sprintf("Card %s holds share %d of %s: %s.", serial, h.X, describeSet(*h.Set), standingWords(h))
+	return p.T(i18n.WizHoldsShare{Serial: sn, X: int(h.X), Set: describeSet(p, *h.Set), Standing: standingWords(p, h)})
 }
 
 // outstandingLines lists the superseded sets' cards still to collect, one
 // set per line and its serials after, for a side panel of width w.
-func outstandingLines(reg hsm.CardSets, w int) []string {
+func outstandingLines(p *i18n.Printer, reg hsm.CardSets, w int) []string {
 	var out []string
 	for _, s := range cardset.Outstanding(reg) {
-		n := len(s.Serials)
-		head := fmt.Sprintf("Generation %d (superseded on %s): %d cards to collect and erase:", s.Generation, dayString(s.On), n)
-		if n == 1 {
-			head = fmt.Sprintf("Generation %d (superseded on %s): 1 card to collect and erase:", s.Generation, dayString(s.On))
-		}
+		head := p.T(i18n.WizOutstanding{Generation: int(s.Generation), On: dayString(p, s.On), Count: len(s.Serials)})
 		var serials []string
 		for _, sn := range s.Serials {
 			serials = append(serials, tcos.Serial(sn).String())
 		}
-		out = append(out, wrap(head, w), wrap("  "+strings.Join(serials, ", "), w))
+		out = append(out, wrap(head, w), wrap("  "+strings.Join(serials, p.T(i18n.ListSeparator)), w))
 	}
 	return out
 }
@@ -251,59 +265,41 @@ func outstandingLines(reg hsm.CardSets, w int) []string {
 // cardSetLine is the menu's line about the HSM's card set: its generation,
 // quorum and known cards, and how many superseded cards are still to
 // collect; "" when the register records none (or another key).
-func cardSetLine(reg hsm.CardSets, key *hsmInfoMsg) string {
+func cardSetLine(p *i18n.Printer, reg hsm.CardSets, key *hsmInfoMsg) string {
 	cur := reg.Current
 	if cur == nil || key == nil || reg.KCV != key.info.KCV {
 		return ""
 	}
-	line := fmt.Sprintf("Card set: %q, generation %d, %d of %d, %d cards known.", safetext.Clean(cur.Label), cur.Generation, cur.K, cur.N, len(cur.Serials))
+	line := p.T(i18n.WizCardSetLine{Label: safetext.Clean(cur.Label), Generation: int(cur.Generation), K: cur.K, N: cur.N, Cards: len(cur.Serials)})
 	collect := 0
 	for _, s := range cardset.Outstanding(reg) {
 		collect += len(s.Serials)
 	}
-	switch collect {
-	case 0:
-	case 1:
-		line += " 1 superseded card to collect and erase."
-	default:
-		line += fmt.Sprintf(" %d superseded cards to collect and erase.", collect)
+	if collect > 0 {
+		line = sentences(line, p.T(i18n.WizCardsToCollect{Count: collect}))
 	}
 	return line
 }
 
-// noteWords says a note of the register's backend on screen and in the
-// audit trail (docs/lifecycle.md, "Where the generation lives").
-func noteWords(n hsm.CardSetsNote) string {
+// noteWords says a note of the register's backend in p's language: on
+// screen the operator's, in the audit trail English (docs/lifecycle.md,
+// "Where the generation lives").
+func noteWords(p *i18n.Printer, n hsm.CardSetsNote) string {
 	switch n.Kind {
 	case hsm.NotePublic:
-		if n.Objects == 1 {
-			return "The HSM's token holds 1 public object under the name of the card-set register, which anyone can write; it is ignored and the next update removes it."
-		}
-		return fmt.Sprintf("The HSM's token holds %d public objects under the name of the card-set register, which anyone can write; they are ignored and the next update removes them.", n.Objects)
+		return p.T(i18n.WizNotePublic{Count: n.Objects})
 	case hsm.NoteLeftover:
-		if n.Objects == 1 {
-			return "An interrupted update left 1 older revision of the card-set register; the newest counts and the next update removes it."
-		}
-		return fmt.Sprintf("An interrupted update left %d older revisions of the card-set register; the newest counts and the next update removes them.", n.Objects)
+		return p.T(i18n.WizNoteLeftover{Count: n.Objects})
 	case hsm.NoteOtherKey:
-		return fmt.Sprintf("The card-set register is about another Backup Key (KCV %X) than the HSM holds (KCV %X); the next load or re-issue starts a new one.", n.KCV, n.HSMKCV)
+		return p.T(i18n.WizNoteOtherKey{KCV: kcvString(n.KCV), HSMKCV: kcvString(n.HSMKCV)})
 	}
-	return fmt.Sprintf("The card-set register has a note of kind %d.", int(n.Kind))
+	return p.T(i18n.WizNoteOther{Kind: int(n.Kind)})
 }
 
 // registerNotes writes the register's notes to the audit trail, one event
 // each, when an operation of the card set's life starts.
 func (f *frame) registerNotes(notes []hsm.CardSetsNote) {
 	for _, n := range notes {
-		f.event(audit.StepRegister, nil, audit.OutcomeOK, "note: "+noteWords(n))
+		f.event(audit.StepRegister, nil, audit.OutcomeOK, "note: "+noteWords(nil, n))
 	}
-}
-
-// notesLines shows the register's notes, each wrapped to w cells.
-func notesLines(notes []hsm.CardSetsNote, w int) []string {
-	var out []string
-	for _, n := range notes {
-		out = append(out, wrap(noteWords(n), w))
-	}
-	return out
 }

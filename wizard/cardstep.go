@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/audit"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/secmem"
 	"github.com/hsmcards/hsmcards/tcos"
@@ -83,9 +84,9 @@ type stepEvent struct {
 // countdown's words.
 type pinEntry []pinField
 
-type pinField struct{ prompt, waiting string }
+type pinField struct{ prompt, waiting i18n.ID }
 
-var verifyEntry = pinEntry{{"Enter PIN", "enter the PIN and press OK"}}
+var verifyEntry = pinEntry{{i18n.PadEnterPIN, i18n.WizWaitPIN}}
 
 // cardStep is one card's step. Its ID tags every command it starts.
 type cardStep struct {
@@ -109,7 +110,7 @@ type cardStep struct {
 	// question is the pad while holding.
 	question [2]string
 	deadline time.Time
-	waiting  string // what the countdown waits for
+	waiting  i18n.Message // what the countdown waits for
 	length   time.Duration
 	cancel   context.CancelFunc // of the running command
 	busy     string
@@ -117,15 +118,15 @@ type cardStep struct {
 
 // newStep starts a card step for slot: the pad shows prompt until the card
 // is in and OK pressed; what is the countdown's words, hint the full
-// sentence of what to do.
-func (f *frame) newStep(slot tcos.Slot, prompt, what, hint string) *cardStep {
-	s := &cardStep{f: f, id: f.env.newID(), slot: slot, prompt: prompt, hint: hint}
+// sentence of what to do. The step says them in the operator's language.
+func (f *frame) newStep(slot tcos.Slot, prompt, what, hint i18n.Message) *cardStep {
+	s := &cardStep{f: f, id: f.env.newID(), slot: slot, prompt: f.t(prompt), hint: f.t(hint)}
 	s.expect(f.env.cfg.InsertTimeout, what)
 	return s
 }
 
 // expect starts a countdown.
-func (s *cardStep) expect(d time.Duration, what string) {
+func (s *cardStep) expect(d time.Duration, what i18n.Message) {
 	s.deadline, s.waiting, s.length = s.f.env.stamp().Add(d), what, d
 }
 
@@ -175,8 +176,8 @@ func (s *cardStep) key(k tea.KeyPressMsg) (stepEvent, tea.Cmd) {
 	case stepInsert:
 		switch {
 		case key.Matches(k, keys.OK):
-			s.state, s.busy = stepConnecting, "reading the card"
-			s.expect(stepTimeout, "the card must answer")
+			s.state, s.busy = stepConnecting, s.f.t(i18n.WorkReadingCard)
+			s.expect(stepTimeout, i18n.WizWaitCard)
 			e := s.f.env
 			return stepEvent{}, connectCmd(e.ctx, s.id, e.cfg.Reader, s.slot, s.probe, e.sessionOptions(), e.now)
 		case key.Matches(k, keys.Cancel):
@@ -334,15 +335,15 @@ func (s *cardStep) run(w cardWork) tea.Cmd {
 // start runs w; countdown, when set, is shown while it runs (the reader's
 // keypad waits that long for the PIN).
 func (s *cardStep) start(w cardWork, pins []*secmem.Field, countdown time.Duration) tea.Cmd {
-	s.state, s.busy = stepRunning, w.what
+	s.state, s.busy = stepRunning, s.f.t(w.what)
 	s.deadline = time.Time{}
 	switch {
 	case countdown > 0:
-		s.expect(countdown, "type the PIN on the reader's keypad")
+		s.expect(countdown, i18n.WizWaitPadPIN)
 	case w.bound > 0:
-		s.expect(w.bound, "the card must answer")
+		s.expect(w.bound, i18n.WizWaitCard)
 	default:
-		s.expect(stepTimeout, "the card must answer")
+		s.expect(stepTimeout, i18n.WizWaitCard)
 	}
 	ctx, cancel := context.WithCancel(s.f.env.ctx)
 	s.cancel = cancel
@@ -388,7 +389,7 @@ func (s *cardStep) worked(msg workedMsg) (stepEvent, tea.Cmd) {
 // the pad as question; the countdown is the card insertion's.
 func (s *cardStep) hold(question [2]string) {
 	s.state, s.question = stepHolding, question
-	s.expect(s.f.env.cfg.InsertTimeout, "answer OK or Cancel")
+	s.expect(s.f.env.cfg.InsertTimeout, i18n.WizWaitAnswer)
 }
 
 // takeRecord hands the record over to the operation, which wipes it from
@@ -449,19 +450,19 @@ func (s *cardStep) running() bool {
 
 // pad is what the reader's 2x16 display shows during the step.
 func (s *cardStep) pad() [2]string {
-	const okCancel = "press OK/Cancel"
+	t := s.f.t
 	switch s.state {
 	case stepInsert:
-		return [2]string{s.prompt, okCancel}
+		return [2]string{s.prompt, t(i18n.PadOKCancel)}
 	case stepPIN:
-		return [2]string{s.entry[s.field].prompt, strings.Repeat("*", s.fields[s.field].Len())}
+		return [2]string{t(s.entry[s.field].prompt), strings.Repeat("*", s.fields[s.field].Len())}
 	case stepRunning:
 		if s.work.pad {
-			return [2]string{"Enter PIN", "on the reader"}
+			return [2]string{t(i18n.PadEnterPIN), t(i18n.PadOnReader)}
 		}
-		return [2]string{"Please wait...", ""}
+		return [2]string{t(i18n.PadWait), ""}
 	case stepConnecting:
-		return [2]string{"Please wait...", ""}
+		return [2]string{t(i18n.PadWait), ""}
 	case stepHolding:
 		return s.question
 	}
@@ -476,9 +477,9 @@ func (s *cardStep) countdown() string {
 	left := shownLeft(s.deadline.Sub(s.f.env.tick))
 	clock := fmt.Sprintf("%d:%02d", int(left.Minutes()), int(left.Seconds())%60)
 	if s.state == stepConnecting || s.state == stepRunning && !s.work.pad {
-		return fmt.Sprintf("The card has %s to answer; Cancel (Esc) stops waiting.", clock)
+		return s.f.t(i18n.WizCountdownCard{Clock: clock})
 	}
-	return fmt.Sprintf("Timeout in %s: %s", clock, s.waiting)
+	return s.f.t(i18n.WizCountdown{Clock: clock, What: s.f.t(s.waiting)})
 }
 
 // Countdowns show the time left in steps of countdownStep while more than
@@ -524,38 +525,46 @@ func (s *cardStep) nextChange() (time.Duration, bool) {
 }
 
 // triesLeft says how many PIN tries the open card's slot has.
-func triesLeft(n int) string {
-	if n == 1 {
-		return "1 PIN try left"
-	}
-	return fmt.Sprintf("%d PIN tries left", n)
+func triesLeft(p *i18n.Printer, n int) string { return p.T(i18n.WizTriesLeft{Count: n}) }
+
+// pinKind is the PIN a step asks for, for the words that ask it.
+type pinKind int
+
+const (
+	pinBackupKey pinKind = iota // the Backup Key PIN of this card
+	pinCurrent                  // the CURRENT PIN of this slot (a change)
+	pinPKCS11                   // the PKCS#11 slot user PIN of this card
+)
+
+// typePIN says where and how to type the PIN of kind: on screen or on the
+// reader's keypad.
+var typePIN = map[pinKind][2]i18n.ID{
+	pinBackupKey: {i18n.WizTypePINBackupKey, i18n.WizPadPINBackupKey},
+	pinCurrent:   {i18n.WizTypePINCurrent, i18n.WizPadPINCurrent},
+	pinPKCS11:    {i18n.WizTypePINPKCS11, i18n.WizPadPINPKCS11},
 }
 
-// pinNotice shows the tries left before a PIN is asked for; what names the
-// PIN ("the Backup Key PIN of this card").
-func (s *cardStep) pinNotice(what string) notice {
-	where := "Type " + what + " (digits), then press OK. Backspace clears, Esc cancels."
+// pinNotice shows the tries left before a PIN of kind is asked for.
+func (s *cardStep) pinNotice(kind pinKind) notice {
+	p := s.f.env.p
+	where := typePIN[kind][0]
 	if s.card.onPad {
-		where = "Type " + what + " on the reader's keypad and press its green OK key."
+		where = typePIN[kind][1]
 	}
 	t := s.card.status.TriesLeft
+	serial := s.card.serial.String()
 	if t == 1 {
-		return notice{level: lvWarn, text: fmt.Sprintf("Card %s: LAST TRY. One more wrong PIN blocks the %s PIN of this card for good.", s.card.serial, slotName(s.slot)), next: where}
+		return notice{level: lvWarn, text: p.T(i18n.WizLastTry{Serial: serial, Slot: slotName(p, s.slot)}), next: p.T(where)}
 	}
-	return notice{level: lvInfo, text: fmt.Sprintf("Card %s, %s: %s.", s.card.serial, slotName(s.slot), triesLeft(t)), next: where}
-}
-
-// blockedText says a slot is blocked and that nothing was sent to it.
-func blockedText(serial tcos.Serial, slot tcos.Slot) string {
-	return fmt.Sprintf("The %s PIN of card %s is blocked after three wrong PINs: this slot cannot be used. No PIN was sent to it.", slotName(slot), serial)
+	return notice{level: lvInfo, text: p.T(i18n.WizCardTries{Serial: serial, Slot: slotName(p, s.slot), Tries: triesLeft(p, t)}), next: p.T(where)}
 }
 
 // slotName is how the wizard names a slot to the operator.
-func slotName(s tcos.Slot) string {
+func slotName(p *i18n.Printer, s tcos.Slot) string {
 	if s == tcos.SlotPKCS11 {
-		return "PKCS#11 slot user"
+		return p.T(i18n.WizSlotPKCS11)
 	}
-	return "Backup Key share slot"
+	return p.T(i18n.WizSlotBackupKey)
 }
 
 // auditSlot names a card slot in the audit trail.

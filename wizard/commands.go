@@ -11,6 +11,7 @@ import (
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/secmem"
 	"github.com/hsmcards/hsmcards/slotuser"
@@ -248,7 +249,7 @@ func connectCmd(ctx context.Context, id stepID, r cardio.Reader, slot tcos.Slot,
 // them) or on its own. run bounds its own phases; ctx ends when the step is
 // stopped or the operator quits.
 type cardWork struct {
-	what string // for the screen: what runs ("checking the PIN")
+	what i18n.Message // for the screen: what runs ("checking the PIN")
 	// pad says the reader's keypad takes the PIN now, for padTime (the
 	// countdown shown).
 	pad     bool
@@ -307,9 +308,9 @@ func firstPIN(pins [][]byte) []byte {
 
 // readWork verifies the Backup Key PIN and reads the share record.
 func readWork(padTime time.Duration, onPad bool) cardWork {
-	w := cardWork{what: "checking the PIN and reading the share record", pad: onPad, padTime: padTime, pinStep: audit.StepVerifyPIN}
+	w := cardWork{what: i18n.WorkReadingShare, pad: onPad, padTime: padTime, pinStep: audit.StepVerifyPIN}
 	if onPad {
-		w.what = "waiting for the PIN on the reader"
+		w.what = i18n.WorkWaitingPadPIN
 	}
 	w.run = func(ctx context.Context, c *openCard, pins [][]byte) (cardResult, error) {
 		if err := verify(ctx, c, tcos.SlotBackupKey, firstPIN(pins), padTime); err != nil {
@@ -359,7 +360,7 @@ func rawReadWork(padTime time.Duration, onPad bool) cardWork {
 // goes with the command and comes back with the read-back (or wiped, after
 // a failure), the step's to destroy. The record never aliases memory the
 // operation may wipe meanwhile.
-func recordWork(buf *secmem.Buffer, n int, what string) cardWork {
+func recordWork(buf *secmem.Buffer, n int, what i18n.Message) cardWork {
 	return cardWork{what: what, run: func(ctx context.Context, c *openCard, _ [][]byte) (cardResult, error) {
 		ctx, cancel := context.WithTimeout(ctx, stepTimeout)
 		defer cancel()
@@ -376,7 +377,7 @@ func recordWork(buf *secmem.Buffer, n int, what string) cardWork {
 // eraseWork clears the Backup Key share slot (its PIN verified in this
 // step) and reads it back.
 func eraseWork() cardWork {
-	return cardWork{what: "erasing the share slot", run: func(ctx context.Context, c *openCard, _ [][]byte) (cardResult, error) {
+	return cardWork{what: i18n.WorkErasing, run: func(ctx context.Context, c *openCard, _ [][]byte) (cardResult, error) {
 		ctx, cancel := context.WithTimeout(ctx, stepTimeout)
 		defer cancel()
 		return cardResult{}, c.sess.EraseShareRecord(ctx)
@@ -385,7 +386,7 @@ func eraseWork() cardWork {
 
 // writeWork writes a share record to the card (its PIN verified in this
 // step) and reads it back.
-func writeWork(rec *quorum.Record, what string) cardWork {
+func writeWork(rec *quorum.Record, what i18n.Message) cardWork {
 	return cardWork{what: what, run: func(ctx context.Context, c *openCard, _ [][]byte) (cardResult, error) {
 		b, err := rec.Marshal()
 		if err != nil {
@@ -403,9 +404,9 @@ func writeWork(rec *quorum.Record, what string) cardWork {
 func changeWork(slot tcos.Slot, padTime time.Duration, onPad bool) cardWork {
 	// A change verifies the current PIN alone first (docs/security.md,
 	// "Changing a PIN"): a wrong one is a failed verify.
-	w := cardWork{what: "changing the PIN", pad: onPad, padTime: 3 * padTime, pinStep: audit.StepVerifyPIN}
+	w := cardWork{what: i18n.WorkChangingPIN, pad: onPad, padTime: 3 * padTime, pinStep: audit.StepVerifyPIN}
 	if onPad {
-		w.what = "waiting for the PINs on the reader"
+		w.what = i18n.WorkWaitingPadPINs
 	}
 	w.run = func(ctx context.Context, c *openCard, pins [][]byte) (cardResult, error) {
 		if pins == nil {
@@ -434,13 +435,12 @@ const (
 // PIN exists only inside slotuser and the slot, for the moment it is wrapped
 // or handed to C_Login.
 func slotWork(op slotOp, slot hsm.UserSlot, padTime time.Duration, onPad bool, label string, now func() time.Time) cardWork {
-	w := cardWork{pad: onPad, padTime: padTime, pinStep: audit.StepVerifyPIN,
-		what: "checking the PIN; the card unwraps the slot's user PIN and the slot logs in"}
+	w := cardWork{pad: onPad, padTime: padTime, pinStep: audit.StepVerifyPIN, what: i18n.WorkActivating}
 	switch {
 	case onPad:
-		w.what = "waiting for the PIN on the reader"
+		w.what = i18n.WorkWaitingPadPIN
 	case op == slotEnroll:
-		w.what = "checking the PIN; the card makes its key pair (this can take a minute on a real card)"
+		w.what = i18n.WorkEnrolling
 	}
 	if op == slotEnroll {
 		w.bound = keyGenTimeout

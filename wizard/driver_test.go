@@ -114,7 +114,7 @@ func newRigWith(t *testing.T, cards []*simcard.Card, sc []cardio.SimulatedCard, 
 func (r *rig) train() *cardio.Faults {
 	r.t.Helper()
 	cfg := r.m.cfg
-	cfg.Instructor = scenario.NewInstructor(r.sim)
+	cfg.Instructor = scenario.NewInstructor(r.sim, r.m.cfg.Printer)
 	r.m.env.trail.close()
 	r.m = New(cfg)
 	r.seen = newSecretsSeen()

@@ -4,9 +4,12 @@ import (
 	"context"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/i18n"
+	"github.com/hsmcards/hsmcards/internal/safetext"
 	"github.com/hsmcards/hsmcards/secmem"
 	"github.com/hsmcards/hsmcards/tcos"
 )
@@ -20,6 +23,7 @@ type env struct {
 	// p says the wizard's words (Config.Printer; nil: English). Every
 	// operation and screen reaches it through its frame's env.
 	p     *i18n.Printer
+	keys  keyMap // the key bindings, their help in p's language
 	ctx   context.Context
 	trail *trail
 	pins  *pinPool
@@ -40,6 +44,9 @@ type env struct {
 	// opened are the cards a step connected that are not known to be
 	// released yet: quitting releases every one (Close is idempotent).
 	opened map[*openCard]bool
+	// later are commands an activity asked for where it returns none (the
+	// wait for the audit trail's head after a summary); Update runs them.
+	later []tea.Cmd
 }
 
 // stepID names one card step (or HSM command). Every command's result
@@ -94,6 +101,67 @@ func (e *env) record(ev audit.Event) {
 		ev.Time = e.now()
 	}
 	e.trail.record(ev)
+}
+
+// said is a sentence twice: on screen in the operator's language, and in
+// English for the audit trail's detail, whose words stay English whatever
+// the operator reads (docs/i18n.md, "What stays English").
+type said struct{ screen, trail string }
+
+// say is m on screen and in the trail.
+func (e *env) say(m i18n.Message) said {
+	return said{screen: e.t(m), trail: i18n.For(i18n.English).T(m)}
+}
+
+// and is s with m's sentence after it, in both languages.
+func (s said) and(e *env, m i18n.Message) said {
+	return said{screen: sentences(s.screen, e.t(m)), trail: sentences(s.trail, i18n.For(i18n.English).T(m))}
+}
+
+// blocked says a slot is blocked and that nothing was sent to it.
+func (e *env) blocked(serial tcos.Serial, slot tcos.Slot) said {
+	en := i18n.For(i18n.English)
+	return said{
+		screen: e.t(i18n.WizSlotBlocked{Slot: slotName(e.p, slot), Serial: serial.String()}),
+		trail:  en.T(i18n.WizSlotBlocked{Slot: slotName(en, slot), Serial: serial.String()}),
+	}
+}
+
+// recordSealed records ev, an activity's summary, and has the trail's head
+// after it come back as a sealedMsg with the ID it returns (0: there is no
+// trail to seal).
+func (e *env) recordSealed(ev audit.Event) stepID {
+	if ev.Time.IsZero() {
+		ev.Time = e.now()
+	}
+	ch := e.trail.recordHead(ev)
+	if ch == nil {
+		return 0
+	}
+	id := e.newID()
+	e.later = append(e.later, e.trail.headCmd(id, ch))
+	return id
+}
+
+// takeLater hands over the commands asked for since the last call.
+func (e *env) takeLater() tea.Cmd {
+	cmds := e.later
+	e.later = nil
+	return tea.Batch(cmds...)
+}
+
+// hsmName names the HSM on screen: Config.HSMName while it is not open, or
+// when main opened it and gave it a name in the operator's language (the
+// simulated HSM's own Name is English); else the HSM's Name.
+func (e *env) hsmName() string {
+	c := e.cfg
+	switch {
+	case c.HSMName != "" && (c.HSM == nil || c.OpenHSM == nil):
+		return safetext.Clean(c.HSMName)
+	case c.HSM != nil:
+		return safetext.Clean(c.HSM.Name()) // a token's label, from outside
+	}
+	return e.t(i18n.WizHSMNotOpen)
 }
 
 // pinPool holds the on-screen PIN fields: secmem Fields of fixed capacity,

@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/internal/safetext"
 	"github.com/hsmcards/hsmcards/secmem"
 )
@@ -28,7 +29,8 @@ type login struct {
 	pin, so *secmem.Field // typed so far; never shown, only counted; nil while OpenHSM holds them
 	field   int           // 0 the token PIN, 1 the SO PIN
 	busy    bool          // OpenHSM runs
-	problem string        // why the last try failed, in plain words
+	problem i18n.Message  // why the last try failed, in plain words
+	says    problem       // ... when the HSM said why (problem is nil then)
 	detail  string        // what the HSM said, for the operator who knows the token
 }
 
@@ -47,7 +49,7 @@ func newLogin() login {
 		l.so, err = secmem.NewField(maxTokenPIN)
 	}
 	if err != nil {
-		l.problem = "There is no memory to take the PIN in; press Esc to quit."
+		l.problem = i18n.WizLoginNoMemory
 	}
 	return l
 }
@@ -89,17 +91,6 @@ func (m *Model) askHSMCmd() tea.Cmd {
 // until it is open.
 func (m *Model) HSM() hsm.HSM { return m.cfg.HSM }
 
-// hsmName names the HSM for the header, also before it is open.
-func (m *Model) hsmName() string {
-	switch {
-	case m.cfg.HSM != nil:
-		return safetext.Clean(m.cfg.HSM.Name()) // a token's label, from outside
-	case m.cfg.HSMName != "":
-		return safetext.Clean(m.cfg.HSMName)
-	}
-	return "not open"
-}
-
 // afterReader is the screen that follows the reader chooser: the token PIN
 // while the HSM is not open, else the menu.
 func (m *Model) afterReader() screen {
@@ -136,7 +127,7 @@ func (m *Model) loginKey(k tea.KeyPressMsg) tea.Cmd {
 		}
 	case key.Matches(k, keys.OK):
 		if l.field == 0 && l.pin.Len() == 0 {
-			l.problem, l.detail = "Type the token's user PIN first.", ""
+			l.problem, l.says, l.detail = i18n.WizLoginPINFirst, problem{}, ""
 			return nil
 		}
 		if l.field == 0 && m.cfg.SOPINFor != "" {
@@ -168,7 +159,11 @@ func (m *Model) hsmOpened(msg hsmOpenedMsg) tea.Cmd {
 	m.login.busy = false
 	m.login.pin, m.login.so = msg.pin, msg.so
 	if msg.err != nil {
-		m.login.problem, m.login.detail = loginProblem(msg.err)
+		m.login.problem, m.login.says, m.login.detail = nil, classifyHSM(msg.err), ""
+		if m.login.says.cause == causeHSMFailed {
+			m.login.problem = i18n.WizLoginFailed
+		}
+		m.login.detail = m.login.says.details()
 		return nil
 	}
 	m.cfg.HSM = msg.h
@@ -179,21 +174,23 @@ func (m *Model) hsmOpened(msg hsmOpenedMsg) tea.Cmd {
 	return m.askHSMCmd()
 }
 
-// loginProblem says in plain words why the HSM did not open and what to do,
-// and the token's own words when the wizard has none.
-func loginProblem(err error) (text, details string) {
-	p := classifyHSM(err)
-	if p.cause == causeHSMFailed {
-		return "The HSM could not be opened. Try again, or press Esc to quit.", p.details()
+// problemText says in plain words why the HSM did not open and what to do.
+func (l login) problemText(p *i18n.Printer) string {
+	if l.problem != nil {
+		return p.T(l.problem)
 	}
-	return strings.TrimSpace(p.says(0) + " " + p.advice()), p.details()
+	if l.says.cause == causeNone {
+		return ""
+	}
+	return sentences(l.says.says(p, 0), l.says.advice(p))
 }
 
 func (m *Model) loginView() string {
+	t := m.env.t
 	l := m.login
 	var b strings.Builder
-	b.WriteString(styleTitle.Render("Log in to the HSM") + "\n\n")
-	b.WriteString(wrap("The Backup Key goes into the "+m.hsmName()+". Type the token's user PIN; it is not shown, and it is never written to the screen, a log or the audit trail.", 78) + "\n\n")
+	b.WriteString(styleTitle.Render(t(i18n.WizLoginTitle)) + "\n\n")
+	b.WriteString(wrap(t(i18n.WizLoginIntro{HSM: m.env.hsmName()}), 78) + "\n\n")
 	field := func(i int, name string, buf *secmem.Field) {
 		cur := "  "
 		if i == l.field && !l.busy {
@@ -211,25 +208,27 @@ func (m *Model) loginView() string {
 		}
 		b.WriteString(cur + name + ": " + stars + "\n")
 	}
-	field(0, "Token user PIN", l.pin)
+	field(0, t(i18n.WizLoginTokenPIN), l.pin)
 	if m.cfg.SOPINFor != "" {
-		b.WriteString("\n" + wrap("To enroll and revoke slot user cards, also the SO PIN of the "+m.cfg.SOPINFor+"; leave it empty to only activate.", 78) + "\n")
-		field(1, "SO PIN (may be empty)", l.so)
+		b.WriteString("\n" + wrap(t(i18n.WizLoginSOIntro{Token: safetext.Clean(m.cfg.SOPINFor)}), 78) + "\n")
+		field(1, t(i18n.WizLoginSOPIN), l.so)
 	}
+	problem := l.problemText(m.env.p)
 	switch {
 	case m.quitting:
-		b.WriteString("\n" + wrap("Quitting as soon as the HSM answers; ctrl+c again quits at once.", 78) + "\n")
+		b.WriteString("\n" + wrap(t(i18n.WizLoginQuitting), 78) + "\n")
 	case l.busy:
-		b.WriteString("\n" + wrap("Logging in to the token…", 78) + "\n")
-	case l.problem != "":
-		b.WriteString("\n" + styleLevel[lvError].Render(wrap("Problem: "+l.problem, 78)) + "\n")
+		b.WriteString("\n" + wrap(t(i18n.WizLoggingIn), 78) + "\n")
+	case problem != "":
+		b.WriteString("\n" + styleLevel[lvError].Render(wrap(t(i18n.WizTagProblem{Text: problem}), 78)) + "\n")
 		if l.detail != "" {
-			b.WriteString(styleDim.Render(wrap("Details: "+l.detail, 78)) + "\n")
+			b.WriteString(styleDim.Render(wrap(t(i18n.WizDetails{Text: l.detail}), 78)) + "\n")
 		}
 	}
-	help := []key.Binding{keys.Type, keys.Delete, keys.OK, keys.QuitNow}
+	k := m.env.keys
+	help := []key.Binding{k.Type, k.Delete, k.OK, k.QuitNow}
 	if m.cfg.SOPINFor != "" {
-		help = []key.Binding{keys.Type, keys.Delete, keys.Other, keys.OK, keys.QuitNow}
+		help = []key.Binding{k.Type, k.Delete, k.Other, k.OK, k.QuitNow}
 	}
 	b.WriteString("\n" + helpLine(help...))
 	return b.String()

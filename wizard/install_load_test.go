@@ -254,7 +254,7 @@ func TestTimeoutEndsOnlyTheStep(t *testing.T) {
 	r.card(2, "")
 	r.press("12")
 	r.advance(31 * time.Second)
-	r.expect("The PIN was not entered within 30s", "no PIN try was spent")
+	r.expect("The PIN was not entered within 30 seconds", "no PIN try was spent")
 	r.press("enter")
 	r.card(2, "123456")
 	r.expect("Share 2 written")

@@ -6,6 +6,8 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/hsmcards/hsmcards/i18n"
 )
 
 // The instructor's keys: on the simulated reader, ctrl+f opens a menu of
@@ -139,18 +141,25 @@ func (m *Model) instructorKey(k tea.KeyPressMsg) (cmd tea.Cmd, ok bool) {
 	return nil, true // the menu is modal: nothing reaches the ceremony
 }
 
+// instructorHelp is the instructor's menu's help line in p's language;
+// sim names the deck's F-keys.
+func instructorHelp(p *i18n.Printer, sim string) string {
+	return helpLine(with(keys.Insert, sim+"/F12", p.T(i18n.KeyHelpInstructorInsert)),
+		with(keys.Cancel, p.T(i18n.KeyNameInstructorClose), p.T(i18n.KeyHelpInstructorClose)))
+}
+
 // instructorMenu is the open menu, or "".
 func (m *Model) instructorMenu() string {
 	if !m.instr.open || m.cfg.Instructor == nil {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString(styleBanner.Render(" Instructor: make something go wrong ") + "\n\n")
+	t := m.env.t
+	b.WriteString(styleBanner.Render(" "+t(i18n.WizInstructorBanner)+" ") + "\n\n")
 	for _, k := range m.instr.keys {
 		fmt.Fprintf(&b, "  %s  %s\n", k, m.instr.help[k])
 	}
-	b.WriteString("\n" + helpLine(with(keys.Insert, m.simKeysHelp()+"/F12", "still insert and remove cards"),
-		with(keys.Cancel, "Esc or ctrl+f", "closes this menu")))
+	b.WriteString("\n" + instructorHelp(m.env.p, m.simKeysHelp()))
 	if st := m.instructorStatus(); len(st) > 0 {
 		b.WriteString("\n\n" + strings.Join(st, "\n"))
 	}
@@ -162,10 +171,10 @@ func (m *Model) instructorMenu() string {
 func (m *Model) instructorStatus() []string {
 	var out []string
 	if m.instr.said != "" {
-		out = append(out, fitWidth("Instructor: "+m.instr.said, 78))
+		out = append(out, fitWidth(m.env.t(i18n.WizInstructorSaid{Text: m.instr.said}), 78))
 	}
 	if len(m.instr.status) > 0 {
-		out = append(out, fitWidth("Training faults: "+strings.Join(m.instr.status, " · "), 78))
+		out = append(out, fitWidth(m.env.t(i18n.WizTrainingFaults{List: strings.Join(m.instr.status, " · ")}), 78))
 	}
 	return out
 }

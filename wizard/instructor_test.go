@@ -100,7 +100,7 @@ func TestInstructorPropsAndClear(t *testing.T) {
 	f := r.train()
 	r.press("f2")
 	r.instructor("x")
-	r.expect("card 2 is a foreign card (F2 inserts it, c restores)")
+	r.expect("card 2 is a foreign card (F2 inserts, c restores)")
 	r.instructor("b") // card 2 is out: nothing to swap
 	r.expect("insert the card to replace first")
 	r.press("2", "enter", "enter") // Load Backup Key

@@ -6,6 +6,8 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
+
+	"github.com/hsmcards/hsmcards/i18n"
 )
 
 // The wizard's keys (docs/wizard.md, "Keys"): Enter is the pad's green OK,
@@ -17,35 +19,47 @@ import (
 // typingKey names no key: the bindings that stand for typing text use it.
 const typingKey = "(typing)"
 
-// keys are the wizard's key bindings.
-var keys = struct {
+// keyMap is the wizard's key bindings, their help in one language.
+type keyMap struct {
 	OK, Cancel, Clear, Digit     key.Binding
 	Up, Down, Next, Quit         key.Binding
 	Pick, Choose, Revoke, Other  key.Binding
 	Insert, Remove, Instructor   key.Binding
 	Type, Label, QuitNow, Delete key.Binding
-}{
-	OK:         key.NewBinding(key.WithKeys("enter"), key.WithHelp("Enter", "OK")),
-	Cancel:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("Esc", "back")),
-	Clear:      key.NewBinding(key.WithKeys("backspace"), key.WithHelp("Bksp", "clear")),
-	Digit:      key.NewBinding(key.WithKeys("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")),
-	Up:         key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "choose")),
-	Down:       key.NewBinding(key.WithKeys("down", "j")),
-	Next:       key.NewBinding(key.WithKeys("tab")),
-	Quit:       key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
-	Pick:       key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "a", "b", "c", "q"), key.WithHelp("1–9, 0, a–c, q", "pick")),
-	Choose:     key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "choose the quorum")),
-	Revoke:     key.NewBinding(key.WithKeys("enter", "r"), key.WithHelp("Enter", "revoke it")),
-	Other:      key.NewBinding(key.WithKeys("tab", "up", "down"), key.WithHelp("Tab", "other field")),
-	Insert:     key.NewBinding(key.WithKeys("f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9"), key.WithHelp("F1–F9", "insert card")),
-	Remove:     key.NewBinding(key.WithKeys("f12"), key.WithHelp("F12", "take it out")),
-	Instructor: key.NewBinding(key.WithKeys("ctrl+f"), key.WithHelp("ctrl+f", "instructor")),
-	// Type and Label only describe typing: their key is no key's name, so
-	// they match nothing, but the help line shows them.
-	Type:    key.NewBinding(key.WithKeys(typingKey), key.WithHelp("type", "the PIN")),
-	Label:   key.NewBinding(key.WithKeys(typingKey), key.WithHelp("type", "the label")),
-	QuitNow: key.NewBinding(key.WithKeys("esc"), key.WithHelp("Esc", "quit")),
-	Delete:  key.NewBinding(key.WithKeys("backspace"), key.WithHelp("Bksp", "delete")),
+}
+
+// keys are the bindings the screens match keys with: the keys are the same
+// in every language. Help lines take env.keys, whose help is in the
+// operator's.
+var keys = newKeys(nil)
+
+// newKeys are the key bindings with their help in p's language.
+func newKeys(p *i18n.Printer) keyMap {
+	t := p.T
+	enter, esc, bksp := t(i18n.KeyNameEnter), t(i18n.KeyNameEsc), t(i18n.KeyNameBackspace)
+	return keyMap{
+		OK:         key.NewBinding(key.WithKeys("enter"), key.WithHelp(enter, t(i18n.KeyHelpOK))),
+		Cancel:     key.NewBinding(key.WithKeys("esc"), key.WithHelp(esc, t(i18n.KeyHelpBack))),
+		Clear:      key.NewBinding(key.WithKeys("backspace"), key.WithHelp(bksp, t(i18n.KeyHelpClear))),
+		Digit:      key.NewBinding(key.WithKeys("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")),
+		Up:         key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", t(i18n.KeyHelpChoose))),
+		Down:       key.NewBinding(key.WithKeys("down", "j")),
+		Next:       key.NewBinding(key.WithKeys("tab")),
+		Quit:       key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp(t(i18n.KeyNameQuit), t(i18n.KeyHelpQuit))),
+		Pick:       key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "a", "b", "c", "q"), key.WithHelp("1–9, 0, a–c, q", t(i18n.KeyHelpPick))),
+		Choose:     key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", t(i18n.KeyHelpChooseQuorum))),
+		Revoke:     key.NewBinding(key.WithKeys("enter", "r"), key.WithHelp(enter, t(i18n.KeyHelpRevoke))),
+		Other:      key.NewBinding(key.WithKeys("tab", "up", "down"), key.WithHelp("Tab", t(i18n.KeyHelpOtherField))),
+		Insert:     key.NewBinding(key.WithKeys("f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9"), key.WithHelp("F1–F9", t(i18n.KeyHelpInsert))),
+		Remove:     key.NewBinding(key.WithKeys("f12"), key.WithHelp("F12", t(i18n.KeyHelpRemove))),
+		Instructor: key.NewBinding(key.WithKeys("ctrl+f"), key.WithHelp(t(i18n.KeyNameInstructor), t(i18n.KeyHelpInstructor))),
+		// Type and Label only describe typing: their key is no key's name,
+		// so they match nothing, but the help line shows them.
+		Type:    key.NewBinding(key.WithKeys(typingKey), key.WithHelp(t(i18n.KeyNameTypePIN), t(i18n.KeyHelpTypePIN))),
+		Label:   key.NewBinding(key.WithKeys(typingKey), key.WithHelp(t(i18n.KeyNameTypeLabel), t(i18n.KeyHelpTypeLabel))),
+		QuitNow: key.NewBinding(key.WithKeys("esc"), key.WithHelp(esc, t(i18n.KeyHelpQuit))),
+		Delete:  key.NewBinding(key.WithKeys("backspace"), key.WithHelp(bksp, t(i18n.KeyHelpDelete))),
+	}
 }
 
 // with is b with another help text.
@@ -54,13 +68,16 @@ func with(b key.Binding, k, desc string) key.Binding {
 	return b
 }
 
+// helpWidth is how wide a help line may be: an 80x24 console's layout.
+const helpWidth = 78
+
 // helpLine renders a help line from bindings, cut to the console's width.
 func helpLine(bindings ...key.Binding) string {
 	h := help.New()
 	h.ShortSeparator = " · "
 	dim := lipgloss.NewStyle().Faint(true)
 	h.Styles = help.Styles{ShortKey: dim, ShortDesc: dim, ShortSeparator: dim, Ellipsis: dim}
-	h.SetWidth(78)
+	h.SetWidth(helpWidth)
 	return h.ShortHelpView(bindings)
 }
 
@@ -69,9 +86,10 @@ func (m *Model) simKeys() []key.Binding {
 	if m.cfg.Sim == nil {
 		return nil
 	}
-	out := []key.Binding{with(keys.Insert, m.simKeysHelp(), "insert card"), keys.Remove}
+	k := m.env.keys
+	out := []key.Binding{with(k.Insert, m.simKeysHelp(), k.Insert.Help().Desc), k.Remove}
 	if m.cfg.Instructor != nil {
-		out = append(out, keys.Instructor)
+		out = append(out, k.Instructor)
 	}
 	return out
 }

@@ -1,7 +1,6 @@
 package wizard
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -10,13 +9,15 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/tcos"
 )
 
-// menuItem is one entry of the main menu.
+// menuItem is one entry of the main menu: its group, title and help, said
+// in the operator's language when drawn.
 type menuItem struct {
-	group, title, help string
+	group, title, help i18n.ID
 	start              func(m *Model) tea.Cmd
 }
 
@@ -30,44 +31,44 @@ type menu struct {
 // columns (an 80x24 console holds no more lines): the Backup Key and its
 // card set on the left, the rest on the right.
 const (
-	groupBackupKey = "Backup Key"
-	groupCardSet   = "Card set"
-	groupCard      = "Any card"
-	groupPKCS11    = "PKCS#11 slot"
+	groupBackupKey = i18n.MenuGroupBackupKey
+	groupCardSet   = i18n.MenuGroupCardSet
+	groupCard      = i18n.MenuGroupCard
+	groupPKCS11    = i18n.MenuGroupPKCS11
 )
 
 // menuLeft are the groups of the menu's left column.
-var menuLeft = map[string]bool{groupBackupKey: true, groupCardSet: true}
+var menuLeft = map[i18n.ID]bool{groupBackupKey: true, groupCardSet: true}
 
 func menuItems() []menuItem {
 	return []menuItem{
-		{groupBackupKey, "Install Backup Key", "generate a Backup Key, split it k-of-n onto share cards, load it into the HSM",
+		{groupBackupKey, i18n.MenuInstall, i18n.MenuInstallHelp,
 			func(m *Model) tea.Cmd { m.setup = newSetup(); m.screen = screenSetup; return nil }},
-		{groupBackupKey, "Load Backup Key", "restore or new cluster node: read k share cards into the HSM",
+		{groupBackupKey, i18n.MenuLoad, i18n.MenuLoadHelp,
 			func(m *Model) tea.Cmd { return m.start(newLoad(m.env), nil) }},
-		{groupBackupKey, "Copy a Backup Key share card", "copy a card's share onto another card, e.g. a second set for the recovery site",
+		{groupBackupKey, i18n.MenuCopy, i18n.MenuCopyHelp,
 			func(m *Model) tea.Cmd { return m.start(newCopy(m.env), nil) }},
-		{groupBackupKey, "Change the Backup Key share PIN", "change the PIN of a card's Backup Key share slot only",
+		{groupBackupKey, i18n.MenuChangeSharePIN, i18n.MenuChangeSharePINHelp,
 			func(m *Model) tea.Cmd { return m.start(newPINChange(m.env, tcos.SlotBackupKey), nil) }},
-		{groupCardSet, "Verify the card set", "check each card presented, and that every k of them rebuild the key; no writes",
+		{groupCardSet, i18n.MenuVerify, i18n.MenuVerifyHelp,
 			func(m *Model) tea.Cmd { return m.start(newVerify(m.env)) }},
-		{groupCardSet, "Re-issue the card set", "rebuild the key from k cards, split it onto new cards: replaces lost cards",
+		{groupCardSet, i18n.MenuReissue, i18n.MenuReissueHelp,
 			func(m *Model) tea.Cmd { return m.start(newReissue(m.env)) }},
-		{groupCardSet, "Erase a card", "clear a card's Backup Key share slot, e.g. a card of a superseded set",
+		{groupCardSet, i18n.MenuErase, i18n.MenuEraseHelp,
 			func(m *Model) tea.Cmd { return m.start(newErase(m.env)) }},
-		{groupCard, "Inspect a card", "serial, type, PIN tries left (no try spent), the share's details after its PIN",
+		{groupCard, i18n.MenuInspect, i18n.MenuInspectHelp,
 			func(m *Model) tea.Cmd { return m.start(newInspect(m.env), nil) }},
-		{groupPKCS11, "Enroll a PKCS#11 slot user card", "the card makes its own key pair; the slot's user PIN is wrapped to it, unseen",
+		{groupPKCS11, i18n.MenuEnroll, i18n.MenuEnrollHelp,
 			func(m *Model) tea.Cmd { return m.startSlotCard(slotEnroll) }},
-		{groupPKCS11, "Activate the PKCS#11 slot", "one enrolled user card and its PIN log the slot's user in; no one else can",
+		{groupPKCS11, i18n.MenuActivate, i18n.MenuActivateHelp,
 			func(m *Model) tea.Cmd { return m.startSlotCard(slotActivate) }},
-		{groupPKCS11, "PKCS#11 slot user cards", "list the cards enrolled for the slot, and revoke one (no card needed)",
+		{groupPKCS11, i18n.MenuSlotCards, i18n.MenuSlotCardsHelp,
 			func(m *Model) tea.Cmd { return m.startSlotList() }},
-		{groupPKCS11, "Change the PKCS#11 slot user PIN", "change the PIN of a card's PKCS#11 slot user credentials only",
+		{groupPKCS11, i18n.MenuChangeSlotPIN, i18n.MenuChangeSlotPINHelp,
 			func(m *Model) tea.Cmd { return m.start(newPINChange(m.env, tcos.SlotPKCS11), nil) }},
-		{groupPKCS11, "Copy a PKCS#11 slot user card", "not possible: the user's private key never leaves its card; this explains why",
+		{groupPKCS11, i18n.MenuCopySlotCard, i18n.MenuCopySlotCardHelp,
 			func(m *Model) tea.Cmd { return m.start(newPKCS11CopyRefusal(m.env), nil) }},
-		{"", "Quit", "leave the wizard", func(m *Model) tea.Cmd { return m.quit() }},
+		{"", i18n.MenuQuit, i18n.MenuQuitHelp, func(m *Model) tea.Cmd { return m.quit() }},
 	}
 }
 
@@ -120,8 +121,8 @@ type setup struct {
 // schemes are the appliance manual's two quorum choices.
 var schemes = []quorum.Scheme{quorum.TwoOfThree, quorum.ThreeOfFive}
 
-// labelProblem says what a label may be (quorum.ValidateLabel's rule).
-var labelProblem = fmt.Sprintf("The label has 1 to %d printable characters.", quorum.MaxLabelLen)
+// labelRule says what a label may be (quorum.ValidateLabel's rule).
+var labelRule = i18n.WizSetupLabelRule{Max: quorum.MaxLabelLen}
 
 // labelWidth is the label field's width on screen, in cells.
 const labelWidth = 36
@@ -171,10 +172,10 @@ func (m *Model) setupKey(k tea.KeyPressMsg) tea.Cmd {
 		label := strings.TrimSpace(st.label.Value())
 		switch {
 		case label == "":
-			st.problem = "Enter the appliance or cluster name for the cards' label."
+			st.problem = m.env.t(i18n.WizSetupNoLabel)
 			return nil
 		case quorum.ValidateLabel(label) != nil:
-			st.problem = labelProblem
+			st.problem = m.env.t(labelRule)
 			return nil
 		}
 		st.problem = ""
@@ -220,7 +221,7 @@ func generateCmd(label string, s quorum.Scheme, now time.Time, replace bool) tea
 func (m *Model) keyMade(msg keyMadeMsg) tea.Cmd {
 	m.setup.generating = false
 	if msg.err != nil {
-		m.setup.problem = labelProblem
+		m.setup.problem = m.env.t(labelRule)
 		return nil
 	}
 	if m.screen != screenSetup {
@@ -238,9 +239,9 @@ func (m *Model) keyMade(msg keyMadeMsg) tea.Cmd {
 func (m *Model) startSlotCard(op slotOp) tea.Cmd {
 	slot, ok := hsm.UserSlotOf(m.cfg.HSM)
 	if !ok {
-		title := "Enroll a PKCS#11 slot user card"
+		title := i18n.MenuEnroll
 		if op == slotActivate {
-			title = "Activate the PKCS#11 slot"
+			title = i18n.MenuActivate
 		}
 		return m.start(noSlotOp(m.env, title), nil)
 	}
@@ -251,7 +252,7 @@ func (m *Model) startSlotCard(op slotOp) tea.Cmd {
 func (m *Model) startSlotList() tea.Cmd {
 	slot, ok := hsm.UserSlotOf(m.cfg.HSM)
 	if !ok {
-		return m.start(noSlotOp(m.env, "PKCS#11 slot user cards"), nil)
+		return m.start(noSlotOp(m.env, i18n.MenuSlotCards), nil)
 	}
 	return m.start(newSlotList(m.env, slot))
 }

@@ -10,7 +10,6 @@ package wizard
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"time"
 
@@ -66,7 +65,10 @@ type Config struct {
 	// OpenHSM keeps no copy of pin (the user card slot may keep its own of
 	// soPIN, to enroll).
 	OpenHSM func(ctx context.Context, pin, soPIN []byte) (hsm.HSM, error)
-	// HSMName names the HSM until it is open, e.g. "PKCS#11 token appliance".
+	// HSMName names the HSM until it is open, e.g. "PKCS#11 token
+	// appliance", and for good when the HSM is given here (HSM set, OpenHSM
+	// nil): a name in the operator's language where the HSM's own Name is
+	// not (the simulated HSM's).
 	HSMName string
 	// SOPINFor, if set, names the user card token whose SO PIN OpenHSM
 	// also takes.
@@ -169,7 +171,7 @@ func New(cfg Config) *Model {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Model{cfg: cfg, cancel: cancel, width: 80, height: 24, instr: newInstructor(cfg.Instructor)}
-	m.env = &env{cfg: &m.cfg, p: cfg.Printer, ctx: ctx, trail: newTrail(cfg.Audit), pins: newPinPool(), tick: cfg.Now(),
+	m.env = &env{cfg: &m.cfg, p: cfg.Printer, keys: newKeys(cfg.Printer), ctx: ctx, trail: newTrail(cfg.Audit), pins: newPinPool(), tick: cfg.Now(),
 		opened: map[*openCard]bool{}}
 	if cfg.Sim != nil {
 		m.deckSize = cfg.Sim.Len()
@@ -207,7 +209,7 @@ func (m *Model) Init() tea.Cmd {
 // once the step's result is in: the card or HSM command must not find its
 // state wiped under it.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	cmd := tea.Batch(m.handle(msg), m.refreshInstructor(msg), m.nextTick())
+	cmd := tea.Batch(m.handle(msg), m.refreshInstructor(msg), m.nextTick(), m.env.takeLater())
 	if err := m.env.trail.failure(); err != nil {
 		m.trailErr = err
 	}
@@ -323,9 +325,9 @@ func (m *Model) simInserted(msg simMsg) tea.Cmd {
 	if msg.err != nil {
 		switch p := classify(msg.err); {
 		case p.cause == causeUnplugged && m.cfg.Instructor != nil:
-			m.simSaid = fmt.Sprintf("F%d: card %d stays out while the reader is unplugged (ctrl+f, u plugs it in).", msg.key, msg.key)
+			m.simSaid = m.env.t(i18n.WizSimStaysOutUnplugged{Key: msg.key, Card: msg.key})
 		default:
-			m.simSaid = fmt.Sprintf("F%d: card %d stays out. %s", msg.key, msg.key, p.says(0))
+			m.simSaid = sentences(m.env.t(i18n.WizSimStaysOut{Key: msg.key, Card: msg.key}), p.says(m.env.p, 0))
 		}
 	} else {
 		// Putting a card in takes the one in the reader out first; the

@@ -4,13 +4,13 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
-	"fmt"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardset"
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/tcos"
 )
@@ -67,30 +67,28 @@ const (
 
 func newCopy(e *env) *copyOp {
 	o := &copyOp{hsmKey: e.hsmKey}
-	o.f = newFrame(e, "Copy a Backup Key share card", audit.OpCopy, audit.SlotBackupKey)
+	o.f = newFrame(e, e.t(i18n.MenuCopy), audit.OpCopy, audit.SlotBackupKey)
 	o.insert()
-	o.f.note = notice{level: lvInfo,
-		text: "Copies the Backup Key share of one card onto another card, e.g. for the disaster-recovery site's second set. The share is held in memory only until it is written. Only the Backup Key share is copied: PKCS#11 slot user credentials cannot be copied.",
-		next: o.hint()}
+	o.f.note = notice{level: lvInfo, text: e.t(i18n.WizCopyIntro), next: o.f.t(o.hint())}
 	return o
 }
 
-func (o *copyOp) hint() string {
+func (o *copyOp) hint() i18n.Message {
 	if o.src == nil {
-		return "Insert the SOURCE card (the one to copy) and press OK."
+		return i18n.WizCopySourceHint
 	}
-	return fmt.Sprintf("Insert the TARGET card (not card %s) and press OK.", o.srcSerial)
+	return i18n.WizCopyTargetHint{Serial: o.srcSerial.String()}
 }
 
 // insert waits for the source, or once its share is read, the target.
 func (o *copyOp) insert() {
 	if o.src == nil {
 		o.state = copySource
-		o.step = o.f.newStep(tcos.SlotBackupKey, "Insert source", "insert the source card and press OK", o.hint())
+		o.step = o.f.newStep(tcos.SlotBackupKey, i18n.PadInsertSource, i18n.WizWaitSource, o.hint())
 		return
 	}
 	o.state = copyTarget
-	o.step = o.f.newStep(tcos.SlotBackupKey, "Insert target", "insert the target card and press OK", o.hint())
+	o.step = o.f.newStep(tcos.SlotBackupKey, i18n.PadInsertTarget, i18n.WizWaitTarget, o.hint())
 }
 
 func (o *copyOp) update(msg tea.Msg) tea.Cmd {
@@ -99,7 +97,7 @@ func (o *copyOp) update(msg tea.Msg) tea.Cmd {
 		return cmd
 	case frameAgain:
 		o.insert()
-		o.f.note = notice{level: lvInfo, next: o.hint()}
+		o.f.note = notice{level: lvInfo, next: o.f.t(o.hint())}
 		return nil
 	case frameStay:
 		o.step.resume()
@@ -125,7 +123,7 @@ func (o *copyOp) update(msg tea.Msg) tea.Cmd {
 	case evConnected:
 		return o.identified()
 	case evWrongPIN, evShortPIN:
-		o.f.pinEvent(ev, s, "the Backup Key PIN of this card")
+		o.f.pinEvent(ev, s, pinBackupKey)
 	case evTyped:
 		return s.send()
 	case evWorked:
@@ -143,7 +141,7 @@ func (o *copyOp) update(msg tea.Msg) tea.Cmd {
 		if o.state == copyWriting {
 			return tea.Batch(cmd, o.writeFailed(ev))
 		}
-		o.f.stepEnded(ev, tcos.SlotBackupKey, o.hint(), o.held())
+		o.f.stepEnded(ev, tcos.SlotBackupKey, o.f.t(o.hint()), o.held())
 		if o.f.mode == frameOn {
 			o.insert()
 		}
@@ -151,32 +149,32 @@ func (o *copyOp) update(msg tea.Msg) tea.Cmd {
 	return cmd
 }
 
-// held names the secret in memory for a timeout's notice.
-func (o *copyOp) held() string {
+// held is the secret in memory, for a timeout's notice.
+func (o *copyOp) held() holding {
 	if o.src != nil {
-		return "share"
+		return holdsShare
 	}
-	return ""
+	return holdsNothing
 }
 
 func (o *copyOp) identified() tea.Cmd {
 	s := o.step
 	c := s.card
-	refuse := func(text string, out audit.Outcome) tea.Cmd {
-		s.record(audit.StepIdentify, out, text, audit.Tries(c.status.TriesLeft), o.f.env.now())
+	refuse := func(why said, out audit.Outcome) tea.Cmd {
+		s.record(audit.StepIdentify, out, why.trail, audit.Tries(c.status.TriesLeft), o.f.env.now())
 		cmd := s.end()
 		o.insert()
-		o.f.note = notice{level: lvError, text: text, next: "Take this card out. " + o.hint()}
+		o.f.note = notice{level: lvError, text: why.screen, next: sentences(o.f.t(i18n.WizTakeThisCardOut), o.f.t(o.hint()))}
 		return cmd
 	}
 	switch {
 	case o.src != nil && c.serial == o.srcSerial:
-		return refuse(fmt.Sprintf("This is the source card %s itself. A copy must go to another card.", o.srcSerial), audit.OutcomeRefused)
+		return refuse(o.f.env.say(i18n.WizCopySourceItself{Serial: o.srcSerial.String()}), audit.OutcomeRefused)
 	case c.status.Blocked:
-		return refuse(blockedText(c.serial, tcos.SlotBackupKey), audit.OutcomeBlocked)
+		return refuse(o.f.env.blocked(c.serial, tcos.SlotBackupKey), audit.OutcomeBlocked)
 	}
 	s.record(audit.StepIdentify, audit.OutcomeOK, "", audit.Tries(c.status.TriesLeft), o.f.env.now())
-	o.f.note = s.pinNotice("the Backup Key PIN of this card")
+	o.f.note = s.pinNotice(pinBackupKey)
 	return s.askPIN(verifyEntry, readWork(o.f.env.cfg.PINTimeout, c.onPad))
 }
 
@@ -184,35 +182,36 @@ func (o *copyOp) identified() tea.Cmd {
 func (o *copyOp) sourceRead() tea.Cmd {
 	s := o.step
 	serial := s.card.serial
-	refuse := func(text string) tea.Cmd {
-		s.record(audit.StepReadCard, audit.OutcomeRefused, text, nil, o.f.env.now())
+	refuseSaid := func(w said) tea.Cmd {
+		s.record(audit.StepReadCard, audit.OutcomeRefused, w.trail, nil, o.f.env.now())
 		cmd := s.end()
 		o.insert()
-		o.f.note = notice{level: lvError, text: text, next: "Take this card out. " + o.hint()}
+		o.f.note = notice{level: lvError, text: w.screen, next: sentences(o.f.t(i18n.WizTakeThisCardOut), o.f.t(o.hint()))}
 		return cmd
 	}
-	switch recErr := s.res.recErr; {
+	refuse := func(why i18n.Message) tea.Cmd { return refuseSaid(o.f.env.say(why)) }
+	switch ser, recErr := serial.String(), s.res.recErr; {
 	case errors.Is(recErr, quorum.ErrEmpty):
-		return refuse(fmt.Sprintf("Card %s holds no Backup Key share: there is nothing to copy.", serial))
+		return refuse(i18n.WizCopyNoShare{Serial: ser})
 	case errors.Is(recErr, quorum.ErrUnknownVersion):
-		return refuse(fmt.Sprintf("Card %s holds a share in a format this hsmcards does not know; use a newer hsmcards to copy it.", serial))
+		return refuse(i18n.WizCopyUnknownFormat{Serial: ser})
 	case recErr != nil:
-		return refuse(fmt.Sprintf("Card %s holds a damaged share record: it cannot be copied.", serial))
+		return refuse(i18n.WizCopyDamaged{Serial: ser})
 	}
 	// A card of a set that is not current is not copied: that would make
 	// more cards to collect (docs/lifecycle.md, "Copy"). A newer set's card
 	// may be: the register does not change for it.
 	if err := cardset.Admit(o.f.env.admitReg(), s.res.rec.KeySet()); err != nil {
 		if p := classify(err); p.cause != causeNewer {
-			return refuse(p.says(0))
+			return refuseSaid(o.f.env.sayProblem(p, 0))
 		}
 	}
 	o.src, o.srcSerial = s.takeRecord(), serial
 	s.record(audit.StepReadCard, audit.OutcomeOK, "copy source", nil, o.f.env.now())
 	cmd := s.end()
 	o.insert()
-	o.f.note = notice{level: lvGood, text: fmt.Sprintf("Share read from card %s: %s. It is held in memory.", serial, describeSet(setOf(o.src))),
-		next: "Take the card out. " + o.hint()}
+	o.f.note = notice{level: lvGood, text: o.f.t(i18n.WizCopySourceRead{Serial: serial.String(), Set: describeSet(o.f.env.p, setOf(o.src))}),
+		next: sentences(o.f.t(i18n.WizTakeCardOut), o.f.t(o.hint()))}
 	return cmd
 }
 
@@ -241,9 +240,9 @@ func (o *copyOp) targetRead() tea.Cmd {
 	}
 	o.target = tc
 	o.state = copyConfirm
-	q := [2]string{"Overwrite card?", "press OK/Cancel"}
+	q := [2]string{o.f.t(i18n.PadOverwrite), o.f.t(i18n.PadOKCancel)}
 	if tc.kind == targetEmpty {
-		q[0] = "Write copy?"
+		q[0] = o.f.t(i18n.PadWriteCopy)
 	}
 	s.hold(q)
 	o.f.note = o.overwriteNotice()
@@ -253,40 +252,38 @@ func (o *copyOp) targetRead() tea.Cmd {
 // overwriteNotice says what the target holds and what overwriting it gives
 // up.
 func (o *copyOp) overwriteNotice() notice {
+	t, p := o.f.t, o.f.env.p
 	tc, src := o.target, setOf(o.src)
-	next := "Press OK to overwrite it with the copy, or Cancel to keep it and use another card."
+	ser := tc.serial.String()
 	var what string
 	switch tc.kind {
 	case targetEmpty:
-		return notice{level: lvInfo, text: fmt.Sprintf("Target card %s is empty: it holds no Backup Key share.", tc.serial),
-			next: "Press OK to write the copy to it, or Cancel."}
+		return notice{level: lvInfo, text: t(i18n.WizCopyTargetEmpty{Serial: ser}), next: t(i18n.WizCopyTargetEmptyNext)}
 	case targetSame:
-		return notice{level: lvInfo, text: fmt.Sprintf("Target card %s already holds this very share: it is a copy of card %s. Writing again changes nothing.", tc.serial, o.srcSerial),
-			next: "Press OK to write it again anyway, or Cancel."}
+		return notice{level: lvInfo, text: t(i18n.WizCopyTargetSame{Serial: ser, Source: o.srcSerial.String()}), next: t(i18n.WizCopyTargetSameNext)}
 	case targetSibling:
 		// The appliance manual's "2 out of 2": copying card 2 over card 3.
 		k, n := src.Scheme.K, src.Scheme.N
-		others := fmt.Sprintf("%d of the set's other %d cards", k-1, n-2)
+		others := t(i18n.WizCopyOthersSome{K: k - 1, Others: n - 2})
 		switch {
 		case n-2 == 1 && k-1 == 1:
-			others = "the set's remaining card"
+			others = t(i18n.WizCopyOthersRemaining)
 		case k-1 == n-2:
-			others = fmt.Sprintf("all %d other cards of the set", n-2)
+			others = t(i18n.WizCopyOthersAll{Count: n - 2})
 		}
-		what = fmt.Sprintf("Card %s holds ANOTHER share of this same Backup Key (%d of %d). Overwriting it destroys that share for good: the set then has %d different shares instead of %d, and cards %s and %s carry the same share, which a Load counts once. To rebuild the key you then need card %s or %s, plus %s.",
-			tc.serial, k, n, n-1, n, o.srcSerial, tc.serial, o.srcSerial, tc.serial, others)
+		what = t(i18n.WizCopyTargetSibling{Serial: ser, K: k, N: n, Left: n - 1, Source: o.srcSerial.String(), Others: others})
 	case targetOther:
-		what = fmt.Sprintf("Card %s holds a share of a DIFFERENT Backup Key: %s.", tc.serial, describeSet(tc.set))
+		what = t(i18n.WizCopyTargetOther{Serial: ser, Set: describeSet(p, tc.set)})
 		if o.hsmKey != nil && o.hsmKey.info.KCV == tc.set.KCV {
-			what += " It is a share of the Backup Key LOADED IN THE HSM NOW."
+			what = sentences(what, t(i18n.WizShareOfLoadedKey))
 		}
-		what += " Overwriting it destroys that share for good."
+		what = sentences(what, t(i18n.WizCopyDestroys))
 	case targetUnknownFmt:
-		what = fmt.Sprintf("Card %s holds a share record in a format this hsmcards does not know (probably newer). Overwriting it destroys it for good.", tc.serial)
+		what = t(i18n.WizCopyTargetUnknown{Serial: ser})
 	default:
-		what = fmt.Sprintf("Card %s holds a damaged share record (an interrupted write leaves one).", tc.serial)
+		what = t(i18n.WizCopyTargetDamaged{Serial: ser})
 	}
-	return notice{level: lvWarn, text: what, next: next}
+	return notice{level: lvWarn, text: what, next: t(i18n.WizCopyOverwriteNext)}
 }
 
 // answer: OK writes the copy over the target's content.
@@ -294,12 +291,12 @@ func (o *copyOp) answer(yes bool) tea.Cmd {
 	s := o.step
 	if yes {
 		o.state = copyWriting
-		return s.run(writeWork(o.src, "writing the copy"))
+		return s.run(writeWork(o.src, i18n.WorkWritingCopy))
 	}
 	s.record(audit.StepWriteCard, audit.OutcomeRefused, "the operator kept the target's content", nil, o.f.env.now())
 	cmd := s.end()
 	o.insert()
-	o.f.note = notice{level: lvInfo, text: "The target card was not written.", next: "Take it out. " + o.hint()}
+	o.f.note = notice{level: lvInfo, text: o.f.t(i18n.WizCopyTargetNotWritten), next: sentences(o.f.t(i18n.WizTakeItOut), o.f.t(o.hint()))}
 	return cmd
 }
 
@@ -311,12 +308,13 @@ func (o *copyOp) written() tea.Cmd {
 	src := setOf(o.src)
 	o.copied = serial
 	o.wipe()
-	text := fmt.Sprintf("Copy written to card %s and read back: it now holds the same share as card %s (%s).", serial, o.srcSerial, describeSet(src))
+	t := o.f.t
+	text := t(i18n.WizCopyWritten{Serial: serial.String(), Source: o.srcSerial.String(), Set: describeSet(o.f.env.p, src)})
 	if o.target.kind == targetSibling {
-		text += fmt.Sprintf(" Its former share is gone: this key set now has %d different shares.", src.Scheme.N-1)
+		text = sentences(text, t(i18n.WizCopyFormerGone{Count: src.Scheme.N - 1}))
 	}
 	o.done = notice{level: lvGood, text: text,
-		next: "The share was wiped from memory. In a Load a card and its copy count once: keep the copy apart from the original. Press OK for the main menu."}
+		next: t(i18n.WizCopyDoneNext)}
 	reg, ok := o.f.env.register()
 	if !ok {
 		o.finishCopy(o.done)
@@ -338,7 +336,7 @@ func (o *copyOp) recorded(m registeredMsg) tea.Cmd {
 		p := classifyHSM(m.err)
 		o.f.record(audit.Event{Time: m.at, Step: audit.StepRegister, Outcome: p.outcome(), Detail: safeDetail(m.err)}, &o.copied)
 		n.level = lvWarn
-		n.text += " But the HSM's record of the card sets could not learn the new card: " + p.says(0)
+		n.text = sentences(n.text, o.f.t(i18n.WizRegisterNoNewCard{Cause: p.says(o.f.env.p, 0)}))
 		n.details = p.details()
 	} else {
 		o.f.record(audit.Event{Time: m.at, Step: audit.StepRegister, Outcome: audit.OutcomeOK}, &o.copied)
@@ -370,8 +368,8 @@ func (o *copyOp) writeFailed(ev stepEvent) tea.Cmd {
 	}
 	o.step.record(audit.StepWriteCard, p.outcome(), safeDetail(p.err), nil, o.f.env.now())
 	o.insert()
-	n := problemNotice(p, tcos.SlotBackupKey, "Insert the target card again (or another) and press OK: it will be written again.")
-	n.text = "The copy was not written completely. " + n.text + " The share is still in memory."
+	n := o.f.env.problemNotice(p, tcos.SlotBackupKey, o.f.t(i18n.WizCopyWriteAgain))
+	n.text = sentences(o.f.t(i18n.WizCopyNotWritten), n.text, o.f.t(i18n.WizShareStillHeld))
 	o.f.note = n
 	return nil
 }
@@ -400,7 +398,7 @@ func (o *copyOp) status() actStatus {
 	}
 	if o.src != nil {
 		st.holds = holdsShare
-		st.loss = fmt.Sprintf("The Backup Key share read from card %s is held in memory and was not copied yet. Leaving wipes it; card %s itself is unchanged.", o.srcSerial, o.srcSerial)
+		st.loss = o.f.t(i18n.WizLossCopy{Serial: o.srcSerial.String()})
 	}
 	return st
 }
@@ -411,20 +409,21 @@ func (o *copyOp) view() panel {
 		pad = o.step.pad()
 		switch o.state {
 		case copyRecording:
-			pad = [2]string{"Please wait...", ""}
+			pad = [2]string{o.f.t(i18n.PadWait), ""}
 		case copyDone:
-			pad = [2]string{"Card copied", "press OK"}
+			pad = [2]string{o.f.t(i18n.PadCardCopied), o.f.t(i18n.PadOK)}
 		}
 	}
-	src, dst := "Source now", "Target -"
+	t := o.f.t
+	src, dst := t(i18n.WizCopySourceNow), t(i18n.WizCopyTargetNone)
 	if o.src != nil || o.copied != (tcos.Serial{}) {
-		src = "Source " + o.srcSerial.String() + ", read"
+		src = t(i18n.WizCopySourceDone{Serial: o.srcSerial.String()})
 	}
 	switch {
 	case o.copied != (tcos.Serial{}):
-		dst = "Target " + o.copied.String() + ", written and checked"
+		dst = t(i18n.WizCopyTargetDone{Serial: o.copied.String()})
 	case o.src != nil:
-		dst = "Target now"
+		dst = t(i18n.WizCopyTargetNow)
 	}
 	var s *cardStep
 	if o.state != copyDone && o.state != copyRecording {

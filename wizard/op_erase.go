@@ -10,6 +10,7 @@ import (
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardset"
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/tcos"
 )
 
@@ -49,11 +50,11 @@ const (
 
 func newErase(e *env) (*eraseOp, tea.Cmd) {
 	o := &eraseOp{}
-	o.f = newFrame(e, "Erase a card", audit.OpErase, audit.SlotBackupKey)
+	o.f = newFrame(e, e.t(i18n.MenuErase), audit.OpErase, audit.SlotBackupKey)
 	o.f.keySet = o.keySet
 	o.f.event(audit.StepStart, nil, audit.OutcomeOK, "")
 	o.openID = e.newID()
-	o.f.note = notice{level: lvInfo, text: "Asking the HSM which Backup Key and card set it holds…"}
+	o.f.note = notice{level: lvInfo, text: e.t(i18n.WizAskingCardSets)}
 	return o, cardSetsCmd(e.ctx, o.openID, e.cfg.HSM, wantNothing)
 }
 
@@ -67,16 +68,16 @@ func (o *eraseOp) keySet(e *audit.Event) {
 	}
 }
 
-func (o *eraseOp) hint() string {
+func (o *eraseOp) hint() i18n.Message {
 	if o.plan != nil {
-		return fmt.Sprintf("Insert card %s again and press OK: it will be erased again.", o.plan.Serial)
+		return i18n.WizEraseAgainHint{Serial: o.plan.Serial.String()}
 	}
-	return "Insert the card to erase and press OK."
+	return i18n.WizEraseHint
 }
 
 func (o *eraseOp) insert() {
 	o.state = erCard
-	o.step = o.f.newStep(tcos.SlotBackupKey, "Insert card", "insert the card and press OK", o.hint())
+	o.step = o.f.newStep(tcos.SlotBackupKey, i18n.PadInsertCard, i18n.WizWaitInsert, o.hint())
 }
 
 func (o *eraseOp) update(msg tea.Msg) tea.Cmd {
@@ -85,7 +86,7 @@ func (o *eraseOp) update(msg tea.Msg) tea.Cmd {
 		return cmd
 	case frameAgain:
 		o.insert()
-		o.f.note = notice{level: lvInfo, next: o.hint()}
+		o.f.note = notice{level: lvInfo, next: o.f.t(o.hint())}
 		return nil
 	case frameStay:
 		if o.step != nil {
@@ -116,7 +117,7 @@ func (o *eraseOp) update(msg tea.Msg) tea.Cmd {
 				return o.record()
 			case key.Matches(k, keys.Cancel):
 				o.done(audit.OutcomeError, "the HSM's record of the card sets still lists the card", notice{level: lvWarn,
-					text: fmt.Sprintf("Card %s is erased, but the HSM's record of the card sets still lists it: it will be shown as a card to collect until it is erased again.", o.plan.Serial)})
+					text: o.f.t(i18n.WizEraseStillListed{Serial: o.plan.Serial.String()})})
 				return nil
 			}
 		}
@@ -129,14 +130,14 @@ func (o *eraseOp) opened(m cardSetsMsg) tea.Cmd {
 	if m.err != nil {
 		p := classifyHSM(m.err)
 		o.f.event(audit.StepStart, nil, p.outcome(), safeDetail(m.err))
-		o.done(audit.OutcomeError, "the HSM could not say what it holds", problemNotice(p, 0, "Press OK for the main menu."))
+		o.done(audit.OutcomeError, "the HSM could not say what it holds", o.f.env.problemNotice(p, 0, o.f.t(i18n.WizBackToMenu)))
 		return nil
 	}
 	o.hsmKey, o.reg, o.hasReg = m.key, m.reg, m.hasReg
 	o.insert()
 	o.f.note = notice{level: lvInfo,
-		text: "Clears a card's Backup Key share slot after its PIN; the card keeps its PIN and can be used again. A card somebody may still need, above all one of the current card set, is erased only after asking.",
-		next: o.hint()}
+		text: o.f.t(i18n.WizEraseIntro),
+		next: o.f.t(o.hint())}
 	return nil
 }
 
@@ -151,7 +152,7 @@ func (o *eraseOp) cardUpdate(msg tea.Msg) tea.Cmd {
 	case evConnected:
 		return o.identified()
 	case evWrongPIN, evShortPIN:
-		o.f.pinEvent(ev, s, pinOfCard)
+		o.f.pinEvent(ev, s, pinBackupKey)
 	case evTyped:
 		return s.send()
 	case evWorked:
@@ -165,13 +166,13 @@ func (o *eraseOp) cardUpdate(msg tea.Msg) tea.Cmd {
 		}
 		s.record(audit.StepErase, audit.OutcomeRefused, "the operator kept the card's share", nil, o.f.env.now())
 		cmd := s.end()
-		o.done(audit.OutcomeRefused, "the operator kept the card's share", notice{level: lvInfo, text: "The card was not erased."})
+		o.done(audit.OutcomeRefused, "the operator kept the card's share", notice{level: lvInfo, text: o.f.t(i18n.WizEraseKept)})
 		return cmd
 	case evEnded:
 		if o.state == erErasing {
 			return tea.Batch(cmd, o.eraseFailed(ev))
 		}
-		o.f.stepEnded(ev, tcos.SlotBackupKey, o.hint(), "")
+		o.f.stepEnded(ev, tcos.SlotBackupKey, o.f.t(o.hint()), holdsNothing)
 		if o.f.mode == frameOn {
 			o.insert()
 		}
@@ -185,21 +186,21 @@ func (o *eraseOp) cardUpdate(msg tea.Msg) tea.Cmd {
 func (o *eraseOp) identified() tea.Cmd {
 	s := o.step
 	c := s.card
-	refuse := func(text string, out audit.Outcome) tea.Cmd {
-		s.record(audit.StepIdentify, out, text, audit.Tries(c.status.TriesLeft), o.f.env.now())
+	refuse := func(why said, out audit.Outcome) tea.Cmd {
+		s.record(audit.StepIdentify, out, why.trail, audit.Tries(c.status.TriesLeft), o.f.env.now())
 		cmd := s.end()
 		o.insert()
-		o.f.note = notice{level: lvError, text: text, next: "Take this card out. " + o.hint()}
+		o.f.note = notice{level: lvError, text: why.screen, next: sentences(o.f.t(i18n.WizTakeThisCardOut), o.f.t(o.hint()))}
 		return cmd
 	}
 	switch {
 	case o.plan != nil && c.serial != o.plan.Serial:
-		return refuse(fmt.Sprintf("This is card %s; the erase of card %s did not complete.", c.serial, o.plan.Serial), audit.OutcomeRefused)
+		return refuse(o.f.env.say(i18n.WizEraseOtherCard{Serial: c.serial.String(), Planned: o.plan.Serial.String()}), audit.OutcomeRefused)
 	case c.status.Blocked:
-		return refuse(blockedText(c.serial, tcos.SlotBackupKey)+" Without its PIN the share slot cannot be erased.", audit.OutcomeBlocked)
+		return refuse(o.f.env.blocked(c.serial, tcos.SlotBackupKey).and(o.f.env, i18n.WizEraseNeedsPIN), audit.OutcomeBlocked)
 	}
 	s.record(audit.StepIdentify, audit.OutcomeOK, "", audit.Tries(c.status.TriesLeft), o.f.env.now())
-	o.f.note = s.pinNotice(pinOfCard)
+	o.f.note = s.pinNotice(pinBackupKey)
 	return s.askPIN(verifyEntry, rawReadWork(o.f.env.cfg.PINTimeout, c.onPad))
 }
 
@@ -214,7 +215,7 @@ func (o *eraseOp) read() tea.Cmd {
 		s.record(audit.StepReadCard, p.outcome(), safeDetail(err), nil, o.f.env.now())
 		cmd := s.end()
 		o.insert()
-		o.f.note = problemNotice(p, tcos.SlotBackupKey, o.hint())
+		o.f.note = o.f.env.problemNotice(p, tcos.SlotBackupKey, o.f.t(o.hint()))
 		return cmd
 	}
 	if o.plan == nil {
@@ -227,7 +228,7 @@ func (o *eraseOp) read() tea.Cmd {
 		return o.erase()
 	}
 	o.state = erConfirm
-	s.hold([2]string{"Erase card?", "press OK/Cancel"})
+	s.hold([2]string{o.f.t(i18n.PadEraseCard), o.f.t(i18n.PadOKCancel)})
 	o.f.note = o.confirmNotice(plan)
 	return nil
 }
@@ -235,25 +236,26 @@ func (o *eraseOp) read() tea.Cmd {
 // confirmNotice says what erasing the card gives up: its set and
 // generation, and for the current set how many of its cards the HSM knows.
 func (o *eraseOp) confirmNotice(p cardset.ErasePlan) notice {
-	text := describeHolding(p.Serial, p.Holding)
+	t := o.f.t
+	text := describeHolding(o.f.env.p, p.Serial, p.Holding)
 	switch {
 	case p.Kind == cardset.UnknownRecord:
-		text += " Erasing it destroys that record for good."
+		text = sentences(text, t(i18n.WizEraseDestroysRecord))
 	case p.Standing == cardset.Current:
 		k, n := p.Set.Scheme.K, p.Set.Scheme.N
-		text += fmt.Sprintf(" The HSM knows %d cards of this set (this one included); %d of %d are needed to load the key.", p.Known, k, n)
+		text = sentences(text, t(i18n.WizEraseKnown{Known: p.Known, K: k, N: n}))
 		if p.LeavesTooFew {
-			text += fmt.Sprintf(" Erasing it leaves %d known cards, FEWER THAN THE %d NEEDED: unless the set has cards the HSM does not know of, the Backup Key can no longer be loaded from cards.", p.Known-1, k)
+			text = sentences(text, t(i18n.WizEraseLeavesTooFew{Left: p.Known - 1, K: k}))
 		}
 	case p.Standing == cardset.Newer:
-		text += " Another appliance's card set may still need it."
+		text = sentences(text, t(i18n.WizEraseNewer))
 	default:
-		text += " Somebody may still need it: it is not a card of a set the HSM says was superseded."
+		text = sentences(text, t(i18n.WizEraseMayNeed))
 		if p.OfHSMKey {
-			text += " It is a share of the Backup Key LOADED IN THE HSM NOW."
+			text = sentences(text, t(i18n.WizEraseHSMKey))
 		}
 	}
-	return notice{level: lvWarn, text: text, next: "Press OK to erase it for good, or Cancel to keep it."}
+	return notice{level: lvWarn, text: text, next: t(i18n.WizEraseConfirmNext)}
 }
 
 func (o *eraseOp) erase() tea.Cmd {
@@ -291,8 +293,8 @@ func (o *eraseOp) recorded(m registeredMsg) tea.Cmd {
 		p := classifyHSM(m.err)
 		o.f.record(audit.Event{Time: m.at, Step: audit.StepRegister, Outcome: p.outcome(), Detail: safeDetail(m.err)}, &o.plan.Serial)
 		o.state = erRetry
-		n := problemNotice(p, 0, "Press OK to try again, or Cancel to leave it listed.")
-		n.text = fmt.Sprintf("Card %s is erased, but the HSM's record of the card sets could not be updated. %s", o.plan.Serial, n.text)
+		n := o.f.env.problemNotice(p, 0, o.f.t(i18n.WizEraseRetryNext))
+		n.text = sentences(o.f.t(i18n.WizEraseNotRecorded{Serial: o.plan.Serial.String()}), n.text)
 		o.f.note = n
 		return nil
 	}
@@ -304,17 +306,18 @@ func (o *eraseOp) recorded(m registeredMsg) tea.Cmd {
 
 // finished says what the card held and what is left to collect.
 func (o *eraseOp) finished() {
-	p := o.plan
+	p, pr := o.plan, o.f.env.p
+	sn := p.Serial.String()
 	var text string
 	switch p.Kind {
 	case cardset.Share:
-		text = fmt.Sprintf("Card %s is erased. It held share %d of %s: %s.", p.Serial, p.X, describeSet(*p.Set), standingWords(p.Holding))
+		text = pr.T(i18n.WizErasedShare{Serial: sn, X: int(p.X), Set: describeSet(pr, *p.Set), Standing: standingWords(pr, p.Holding)})
 	case cardset.Blank:
-		text = fmt.Sprintf("Card %s is erased: it held no share.", p.Serial)
+		text = pr.T(i18n.WizErasedBlank{Serial: sn})
 	default:
-		text = fmt.Sprintf("Card %s is erased: it held a share record that could not be read.", p.Serial)
+		text = pr.T(i18n.WizErasedUnreadable{Serial: sn})
 	}
-	text += " Its PIN is unchanged."
+	text = sentences(text, pr.T(i18n.WizPINUnchanged))
 	o.done(audit.OutcomeOK, "", notice{level: lvGood, text: text})
 }
 
@@ -327,8 +330,8 @@ func (o *eraseOp) eraseFailed(ev stepEvent) tea.Cmd {
 	}
 	o.step.record(audit.StepErase, p.outcome(), safeDetail(p.err), nil, o.f.env.now())
 	o.insert()
-	n := problemNotice(p, tcos.SlotBackupKey, o.hint())
-	n.text = "The share slot was not erased completely. " + n.text
+	n := o.f.env.problemNotice(p, tcos.SlotBackupKey, o.f.t(o.hint()))
+	n.text = sentences(o.f.t(i18n.WizEraseIncomplete), n.text)
 	o.f.note = n
 	return nil
 }
@@ -337,7 +340,7 @@ func (o *eraseOp) done(out audit.Outcome, detail string, n notice) {
 	o.state = erDone
 	o.f.summary(out, detail, o.fill)
 	if n.next == "" {
-		n.next = "Take the card out. Press OK for the main menu."
+		n.next = o.f.t(i18n.WizInspectDoneNext)
 	}
 	o.f.finish(n)
 }
@@ -367,34 +370,35 @@ func (o *eraseOp) status() actStatus {
 }
 
 func (o *eraseOp) view() panel {
+	t, pr := o.f.t, o.f.env.p
 	pad, ok := o.f.pad()
 	if !ok {
 		switch o.state {
 		case erOpening, erRecording:
-			pad = [2]string{"Please wait...", ""}
+			pad = [2]string{t(i18n.PadWait), ""}
 		case erCard, erConfirm, erErasing:
 			pad = o.step.pad()
 		case erRetry:
-			pad = [2]string{"Record failed", "press OK/Cancel"}
+			pad = [2]string{t(i18n.PadRecordFailed), t(i18n.PadOKCancel)}
 		default:
-			pad = [2]string{"Card erased", "press OK"}
+			pad = [2]string{t(i18n.PadCardErased), t(i18n.PadOK)}
 			if !o.erased {
-				pad = [2]string{"Not erased", "press OK"}
+				pad = [2]string{t(i18n.PadNotErased), t(i18n.PadOK)}
 			}
 		}
 	}
 	var body []string
 	if o.plan != nil {
-		body = append(body, "Card "+o.plan.Serial.String())
-		holds := "holds"
-		if o.erased {
-			holds = "held"
-		}
+		body = append(body, t(i18n.WizSideCard{Serial: o.plan.Serial.String()}))
 		switch {
+		case o.plan.Kind == cardset.Share && o.erased:
+			body = append(body, fitWidth(t(i18n.WizSideHeldShare{X: int(o.plan.X), Generation: generationWord(pr, *o.plan.Set), Standing: standingWord(pr, o.plan.Standing)}), sideWidth))
 		case o.plan.Kind == cardset.Share:
-			body = append(body, fitWidth(fmt.Sprintf("%s share %d, %s, %s set", holds, o.plan.X, generationWord(*o.plan.Set), o.plan.Standing), sideWidth))
+			body = append(body, fitWidth(t(i18n.WizSideHoldsShare{X: int(o.plan.X), Generation: generationWord(pr, *o.plan.Set), Standing: standingWord(pr, o.plan.Standing)}), sideWidth))
+		case o.erased:
+			body = append(body, t(i18n.WizSideHeld{What: holdWord(pr, o.plan.Kind)}))
 		default:
-			body = append(body, holds+" "+o.plan.Kind.String())
+			body = append(body, t(i18n.WizSideHolds{What: holdWord(pr, o.plan.Kind)}))
 		}
 	}
 	reg := o.reg
@@ -402,7 +406,7 @@ func (o *eraseOp) view() panel {
 		reg = o.after
 	}
 	if o.state == erCard || o.state == erDone {
-		body = append(body, outstandingLines(reg, sideWidth)...)
+		body = append(body, outstandingLines(pr, reg, sideWidth)...)
 	}
 	var s *cardStep
 	switch o.state {

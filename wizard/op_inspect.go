@@ -6,8 +6,10 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/hsmcards/hsmcards/audit"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/tcos"
 )
@@ -37,18 +39,17 @@ const (
 
 func newInspect(e *env) *inspectOp {
 	o := &inspectOp{}
-	o.f = newFrame(e, "Inspect a card", audit.OpInspect, audit.SlotBackupKey)
+	o.f = newFrame(e, e.t(i18n.MenuInspect), audit.OpInspect, audit.SlotBackupKey)
 	o.insert()
-	o.f.note = notice{level: lvInfo, text: "Shows the card's serial number, whether it is an appliance card, and the PIN state of each slot, without spending a PIN try. The share's details need the Backup Key PIN.",
-		next: o.hint()}
+	o.f.note = notice{level: lvInfo, text: e.t(i18n.WizInspectIntro), next: o.hint()}
 	return o
 }
 
-func (o *inspectOp) hint() string { return "Insert the card to inspect and press OK." }
+func (o *inspectOp) hint() string { return o.f.t(i18n.WizInspectHint) }
 
 func (o *inspectOp) insert() {
 	o.state = inspCard
-	o.step = o.f.newStep(tcos.SlotBackupKey, "Insert card", "insert the card and press OK", o.hint())
+	o.step = o.f.newStep(tcos.SlotBackupKey, i18n.PadInsertCard, i18n.WizWaitInsert, i18n.WizInspectHint)
 	o.step.probe = true
 }
 
@@ -81,15 +82,15 @@ func (o *inspectOp) update(msg tea.Msg) tea.Cmd {
 	case evAnswer:
 		if ev.yes {
 			o.state = inspReading
-			o.f.note = s.pinNotice("the Backup Key PIN of this card")
+			o.f.note = s.pinNotice(pinBackupKey)
 			return s.askPIN(verifyEntry, readWork(o.f.env.cfg.PINTimeout, s.card.onPad))
 		}
 		cmd := s.end()
-		o.done("The share's details were not read.")
+		o.done(i18n.WizInspectNotRead)
 		return cmd
 	case evWrongPIN, evShortPIN:
 		o.probe.slots[0] = s.card.status
-		o.f.pinEvent(ev, s, "the Backup Key PIN of this card")
+		o.f.pinEvent(ev, s, pinBackupKey)
 	case evTyped:
 		return s.send()
 	case evWorked:
@@ -97,13 +98,13 @@ func (o *inspectOp) update(msg tea.Msg) tea.Cmd {
 	case evEnded:
 		if ev.end == endFailed && ev.prob.cause == causeForeign && s.card != nil {
 			o.probe = s.card
-			o.done("This card is not an appliance smart card. Nothing was written to it.")
+			o.done(i18n.WizInspectForeign)
 			return cmd
 		}
 		if ev.end == endFailed && ev.prob.cause == causeBlocked && o.probe != nil {
 			o.probe.slots[0] = tcos.PINStatus{Blocked: true}
 		}
-		o.f.stepEnded(ev, tcos.SlotBackupKey, o.hint(), "")
+		o.f.stepEnded(ev, tcos.SlotBackupKey, o.hint(), holdsNothing)
 		if o.f.mode == frameOn {
 			o.insert()
 		}
@@ -120,16 +121,16 @@ func (o *inspectOp) probed() tea.Cmd {
 	switch {
 	case s.card.slotErr[0] != nil:
 		cmd := s.end()
-		o.done("This card lacks the Backup Key share slot; it holds no share.")
+		o.done(i18n.WizInspectNoSlot)
 		return cmd
 	case s.card.slots[0].Blocked:
 		cmd := s.end()
-		o.done("The Backup Key PIN is blocked: the share's details cannot be read.")
+		o.done(i18n.WizInspectBlocked)
 		return cmd
 	}
 	o.state = inspAsk
-	s.hold([2]string{"Show share?", "press OK/Cancel"})
-	o.f.note = notice{level: lvInfo, next: "Press OK to enter the Backup Key PIN and show the share's details, or Cancel to finish."}
+	s.hold([2]string{o.f.t(i18n.PadShowShare), o.f.t(i18n.PadOKCancel)})
+	o.f.note = notice{level: lvInfo, next: o.f.t(i18n.WizInspectAskNext)}
 	return nil
 }
 
@@ -138,18 +139,19 @@ func (o *inspectOp) probed() tea.Cmd {
 func (o *inspectOp) shareRead() tea.Cmd {
 	s := o.step
 	o.probe.slots[0] = tcos.PINStatus{TriesLeft: tcos.MaxTries} // a right PIN resets the counter
-	var text string
+	t := o.f.t
+	var text i18n.ID
 	switch rec, recErr := s.res.rec, s.res.recErr; {
 	case errors.Is(recErr, quorum.ErrEmpty):
-		o.rec, text = "none: the slot is empty", "The share slot is empty: this card holds no Backup Key share."
+		o.rec, text = t(i18n.WizInspectEmptyRec), i18n.WizInspectEmpty
 	case errors.Is(recErr, quorum.ErrUnknownVersion):
-		o.rec, text = "in a format this hsmcards does not know (newer?)", "The share record is in a format this hsmcards does not know; a newer hsmcards may read it."
+		o.rec, text = t(i18n.WizInspectUnknownRec), i18n.WizInspectUnknown
 	case recErr != nil:
-		o.rec, text = "a damaged record (an interrupted write leaves one)", "The share record is damaged: the card cannot serve in a Load as it is."
+		o.rec, text = t(i18n.WizInspectDamagedRec), i18n.WizInspectDamaged
 	default:
 		set := setOf(rec)
-		o.set, o.rec = &set, fmt.Sprintf("%q", set.Label)
-		text = "The share's details are shown; the share itself never is."
+		o.set, o.rec = &set, t(i18n.WizInspectLabelRec{Label: set.Label})
+		text = i18n.WizInspectShown
 	}
 	s.record(audit.StepReadCard, audit.OutcomeOK, "share details shown", nil, o.f.env.now())
 	cmd := s.end()
@@ -157,10 +159,10 @@ func (o *inspectOp) shareRead() tea.Cmd {
 	return cmd
 }
 
-func (o *inspectOp) done(text string) {
+func (o *inspectOp) done(text i18n.ID) {
 	o.state = inspDone
 	o.f.summary(audit.OutcomeOK, "", nil)
-	o.f.finish(notice{level: lvGood, text: text, next: "Take the card out. Press OK for the main menu."})
+	o.f.finish(notice{level: lvGood, text: o.f.t(text), next: o.f.t(i18n.WizInspectDoneNext)})
 }
 
 func (o *inspectOp) end() tea.Cmd {
@@ -179,44 +181,52 @@ func (o *inspectOp) status() actStatus {
 
 // report is the card's description for the side panel.
 func (o *inspectOp) report() []string {
+	t, p := o.f.t, o.f.env.p
 	r := o.probe
 	if r == nil {
 		return nil
 	}
 	if r.card == nil && r.serial == (tcos.Serial{}) { // not an appliance card
-		lines := []string{"Not an appliance card."}
+		lines := []string{t(i18n.WizInspectNotAppliance)}
 		if len(r.atr) > 0 {
-			lines = append(lines, strings.Split(wrap(fmt.Sprintf("ATR % X", r.atr), sideWidth), "\n")...)
+			lines = append(lines, strings.Split(wrap(t(i18n.WizInspectATR{ATR: fmt.Sprintf("% X", r.atr)}), sideWidth), "\n")...)
 		}
 		return lines
 	}
-	lines := []string{"Card " + r.serial.String()}
+	lines := []string{t(i18n.WizInspectCard{Serial: r.serial.String()})}
 	if r.slotErr[0] != nil || r.slotErr[1] != nil {
-		lines = append(lines, "TCOS 3.0, but NOT the appliance profile")
+		lines = append(lines, t(i18n.WizInspectNotProfile))
 	} else {
-		lines = append(lines, "TCOS 3.0 card with the appliance profile")
+		lines = append(lines, t(i18n.WizInspectProfile))
 	}
-	for i, slot := range []tcos.Slot{tcos.SlotBackupKey, tcos.SlotPKCS11} {
-		state := triesLeft(r.slots[i].TriesLeft)
+	slots := []tcos.Slot{tcos.SlotBackupKey, tcos.SlotPKCS11}
+	var labels []string
+	width := 0
+	for _, slot := range slots {
+		l := t(i18n.WizInspectSlotLabel{Slot: slotName(p, slot)})
+		labels, width = append(labels, l), max(width, ansi.StringWidth(l))
+	}
+	for i := range slots {
+		state := triesLeft(p, r.slots[i].TriesLeft)
 		switch {
 		case r.slotErr[i] != nil:
-			state = "missing"
+			state = t(i18n.WizInspectMissing)
 		case r.slots[i].Blocked:
-			state = "BLOCKED"
+			state = t(i18n.WizInspectBlockedState)
 		}
-		lines = append(lines, fmt.Sprintf("%-22s %s", slotName(slot)+":", state))
+		lines = append(lines, fitWidth(labels[i], width)+" "+state)
 	}
-	lines = append(lines, "(status query only: no PIN try spent)")
+	lines = append(lines, t(i18n.WizInspectStatusOnly))
 	switch {
 	case o.set != nil:
 		s := o.set
 		lines = append(lines,
-			"Share: "+o.rec,
-			fmt.Sprintf("  %d of %d, created %s", s.Scheme.K, s.Scheme.N, s.Created.UTC().Format("2006-01-02 15:04 MST")),
-			fmt.Sprintf("  key set %X", s.ID[:]),
-			"  KCV "+kcvString(s.KCV))
+			t(i18n.WizInspectShare{Rec: o.rec}),
+			"  "+t(i18n.WizInspectScheme{K: s.Scheme.K, N: s.Scheme.N, Created: p.DateTimeMinutes(s.Created.UTC())}),
+			"  "+t(i18n.WizInspectKeySet{ID: fmt.Sprintf("%X", s.ID[:])}),
+			"  "+t(i18n.WizInspectKCV{KCV: kcvString(s.KCV)}))
 	case o.rec != "":
-		lines = append(lines, "Share: "+o.rec)
+		lines = append(lines, t(i18n.WizInspectShare{Rec: o.rec}))
 	}
 	return lines
 }
@@ -226,7 +236,7 @@ func (o *inspectOp) view() panel {
 	if !ok {
 		pad = o.step.pad()
 		if o.state == inspDone {
-			pad = [2]string{"Card inspected", "press OK"}
+			pad = [2]string{o.f.t(i18n.PadCardInspected), o.f.t(i18n.PadOK)}
 		}
 	}
 	var s *cardStep

@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/audit"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/tcos"
 )
@@ -50,13 +51,13 @@ func newInstall(e *env, k keyMadeMsg) *installOp {
 		kcv := e.hsmKey.info.KCV // the key the setup screen showed
 		o.agreed = &kcv
 	}
-	o.f = newFrame(e, fmt.Sprintf("Install Backup Key · %s · %q", k.scheme, k.label), audit.OpInstall, audit.SlotBackupKey)
+	o.f = newFrame(e, e.t(i18n.WizTitleInstall{Quorum: quorumWords(e.p, k.scheme), Label: k.label}), audit.OpInstall, audit.SlotBackupKey)
 	o.f.keySet = o.keySet
 	o.f.event(audit.StepGenerate, nil, audit.OutcomeOK, "label "+k.label)
-	o.f.note = notice{level: lvInfo, text: fmt.Sprintf("A new Backup Key for %q is in memory, to be split %d of %d.", k.label, k.scheme.K, k.scheme.N),
-		next: "Have the cards ready. Press OK (Enter) to write the key to the cards."}
+	o.f.note = notice{level: lvInfo, text: e.t(i18n.WizInstallInMemory{Label: k.label, K: k.scheme.K, N: k.scheme.N}),
+		next: e.t(i18n.WizInstallStartNext)}
 	if k.key.LockError() != nil {
-		o.f.note.text += " Its memory could not be locked, so the system may swap it to disk."
+		o.f.note.text = sentences(o.f.note.text, e.t(i18n.WizKeyNotLocked))
 	}
 	return o
 }
@@ -71,14 +72,14 @@ func (o *installOp) keySet(e *audit.Event) {
 func (o *installOp) cardNo() int { return len(o.written) + 1 }
 
 func (o *installOp) hint() string {
-	return fmt.Sprintf("Insert card %d of %d and press OK.", o.cardNo(), o.scheme.N)
+	return o.f.t(i18n.WizInstallHint{Card: o.cardNo(), N: o.scheme.N})
 }
 
 // insert waits for the card the next share goes to.
 func (o *installOp) insert() {
 	o.state = instWrite
 	n := o.cardNo()
-	o.step = o.f.newStep(tcos.SlotBackupKey, fmt.Sprintf("Insert %d. card", n), fmt.Sprintf("insert card %d and press OK", n), o.hint())
+	o.step = o.f.newStep(tcos.SlotBackupKey, i18n.PadInsertNth{Card: n}, i18n.WizWaitInsertNth{Card: n}, i18n.WizInstallHint{Card: n, N: o.scheme.N})
 }
 
 func (o *installOp) update(msg tea.Msg) tea.Cmd {
@@ -145,7 +146,7 @@ func (o *installOp) cardUpdate(msg tea.Msg) tea.Cmd {
 	case evConnected:
 		return o.identified()
 	case evWrongPIN, evShortPIN:
-		o.f.pinEvent(ev, s, "the Backup Key PIN of this card")
+		o.f.pinEvent(ev, s, pinBackupKey)
 	case evTyped:
 		return s.send()
 	case evWorked:
@@ -159,7 +160,7 @@ func (o *installOp) cardUpdate(msg tea.Msg) tea.Cmd {
 		if o.state == instWriting {
 			return tea.Batch(cmd, o.writeFailed(ev))
 		}
-		o.f.stepEnded(ev, tcos.SlotBackupKey, o.hint(), "key")
+		o.f.stepEnded(ev, tcos.SlotBackupKey, o.hint(), holdsKey)
 		if o.f.mode == frameOn {
 			o.insert()
 		}
@@ -172,21 +173,21 @@ func (o *installOp) cardUpdate(msg tea.Msg) tea.Cmd {
 func (o *installOp) identified() tea.Cmd {
 	s := o.step
 	c := s.card
-	refuse := func(text string, out audit.Outcome) tea.Cmd {
-		s.record(audit.StepIdentify, out, text, audit.Tries(c.status.TriesLeft), o.f.env.now())
+	refuse := func(why said, out audit.Outcome) tea.Cmd {
+		s.record(audit.StepIdentify, out, why.trail, audit.Tries(c.status.TriesLeft), o.f.env.now())
 		cmd := s.end()
 		o.insert()
-		o.f.note = notice{level: lvError, text: text, next: "Take this card out. " + o.hint()}
+		o.f.note = notice{level: lvError, text: why.screen, next: sentences(o.f.t(i18n.WizTakeThisCardOut), o.hint())}
 		return cmd
 	}
 	if i := indexOf(o.written, c.serial); i >= 0 {
-		return refuse(fmt.Sprintf("Card %s already holds share %d of this new key: it was written a moment ago.", c.serial, i+1), audit.OutcomeRefused)
+		return refuse(o.f.env.say(i18n.WizAlreadyWritten{Serial: c.serial.String(), Share: i + 1}), audit.OutcomeRefused)
 	}
 	if c.status.Blocked {
-		return refuse(blockedText(c.serial, tcos.SlotBackupKey), audit.OutcomeBlocked)
+		return refuse(o.f.env.blocked(c.serial, tcos.SlotBackupKey), audit.OutcomeBlocked)
 	}
 	s.record(audit.StepIdentify, audit.OutcomeOK, "", audit.Tries(c.status.TriesLeft), o.f.env.now())
-	o.f.note = s.pinNotice("the Backup Key PIN of this card")
+	o.f.note = s.pinNotice(pinBackupKey)
 	return s.askPIN(verifyEntry, readWork(o.f.env.cfg.PINTimeout, c.onPad))
 }
 
@@ -199,29 +200,30 @@ func (o *installOp) contentRead() tea.Cmd {
 		return o.write()
 	}
 	o.state = instOverwrite
-	s.hold([2]string{"Overwrite card?", "press OK/Cancel"})
+	s.hold([2]string{o.f.t(i18n.PadOverwrite), o.f.t(i18n.PadOKCancel)})
 	o.f.note = o.overwriteNotice()
 	return nil
 }
 
 func (o *installOp) overwriteNotice() notice {
+	t := o.f.t
 	rec, recErr := o.step.res.rec, o.step.res.recErr
 	var what string
 	switch {
 	case errors.Is(recErr, quorum.ErrUnknownVersion):
-		what = "This card holds a Backup Key share in a format this hsmcards does not know (made by a newer version?). Overwriting it is irreversible: that share is lost for good."
+		what = t(i18n.WizOverwriteUnknownFormat)
 	case recErr != nil:
-		what = "This card holds a damaged share record (an interrupted write leaves one)."
+		what = t(i18n.WizOverwriteDamaged)
 	case rec.KeySetID == o.records[0].KeySetID:
-		what = "This card already holds a share of this new key."
+		what = t(i18n.WizOverwriteSameKey)
 	default:
-		what = fmt.Sprintf("This card holds a Backup Key share: %s.", describeSet(setOf(rec)))
+		what = t(i18n.WizOverwriteShare{Set: describeSet(o.f.env.p, setOf(rec))})
 		if o.hsmKey != nil && o.hsmKey.info.KCV == rec.KCV {
-			what += " It is a share of the Backup Key LOADED IN THE HSM NOW."
+			what = sentences(what, t(i18n.WizShareOfLoadedKey))
 		}
-		what += " Overwriting it is irreversible: that share is lost for good."
+		what = sentences(what, t(i18n.WizOverwriteLost))
 	}
-	return notice{level: lvWarn, text: what, next: "Press OK to overwrite it, or Cancel to keep it and use another card."}
+	return notice{level: lvWarn, text: what, next: t(i18n.WizOverwriteNext)}
 }
 
 // overwrite is the answer to the overwrite question.
@@ -233,13 +235,13 @@ func (o *installOp) overwrite(yes bool) tea.Cmd {
 	s.record(audit.StepWriteCard, audit.OutcomeRefused, "the operator kept the card's content", nil, o.f.env.now())
 	cmd := s.end()
 	o.insert()
-	o.f.note = notice{level: lvInfo, text: "The card was not written.", next: "Take it out and insert another card, then press OK."}
+	o.f.note = notice{level: lvInfo, text: o.f.t(i18n.WizNotWritten), next: o.f.t(i18n.WizInsertAnother)}
 	return cmd
 }
 
 func (o *installOp) write() tea.Cmd {
 	o.state = instWriting
-	return o.step.run(writeWork(o.records[len(o.written)], "writing the share"))
+	return o.step.run(writeWork(o.records[len(o.written)], i18n.WorkWritingShare))
 }
 
 func (o *installOp) written1() tea.Cmd {
@@ -250,16 +252,16 @@ func (o *installOp) written1() tea.Cmd {
 	o.written = append(o.written, serial)
 	if len(o.written) < o.scheme.N {
 		o.insert()
-		o.f.note = notice{level: lvGood, text: fmt.Sprintf("Share %d written to card %s and read back.", len(o.written), serial),
-			next: "Take the card out. " + o.hint()}
+		o.f.note = notice{level: lvGood, text: o.f.t(i18n.WizShareWritten{Share: len(o.written), Serial: serial.String()}),
+			next: sentences(o.f.t(i18n.WizTakeCardOut), o.hint())}
 		return cmd
 	}
 	id := o.records[0].KeySetID
 	o.reading = newKeyReading(&o.f, &id, o.key, o.agreed)
 	o.reading.known = slices.Clone(o.written) // the HSM's register learns every card written
 	o.state = instRead
-	o.f.note = notice{level: lvGood, text: fmt.Sprintf("All %d shares are written.", o.scheme.N),
-		next: fmt.Sprintf("Now the key is read back: press OK, then present any %d of the %d cards, in any order.", o.scheme.K, o.scheme.N)}
+	o.f.note = notice{level: lvGood, text: o.f.t(i18n.WizAllWritten{N: o.scheme.N}),
+		next: o.f.t(i18n.WizReadBackNext{K: o.scheme.K, N: o.scheme.N})}
 	return cmd
 }
 
@@ -275,9 +277,8 @@ func (o *installOp) writeFailed(ev stepEvent) tea.Cmd {
 		p = problem{cause: causeStopped}
 	}
 	s.record(audit.StepWriteCard, p.outcome(), safeDetail(p.err), nil, o.f.env.now())
-	again := "Insert this card again (or another) and press OK: it will be written again."
-	n := problemNotice(p, tcos.SlotBackupKey, again)
-	n.text = "The share was not written completely. " + n.text
+	n := o.f.env.problemNotice(p, tcos.SlotBackupKey, o.f.t(i18n.WizWriteAgain))
+	n.text = sentences(o.f.t(i18n.WizShareNotWritten), n.text)
 	o.insert()
 	o.f.note = n
 	return nil
@@ -291,9 +292,9 @@ func (o *installOp) done() tea.Cmd {
 	o.wipe()
 	n := o.f.note
 	if r.loadedOK() {
-		n.next = "Change each card's PIN now, as the appliance manual advises, store the cards apart, and make copies for the recovery site. Press OK for the main menu."
+		n.next = o.f.t(i18n.WizInstallDoneNext)
 	} else {
-		n.next = "The new shares on the cards belong to a key no HSM holds; they can be loaded later with Load Backup Key. Press OK for the main menu."
+		n.next = o.f.t(i18n.WizInstallNotLoadedNext)
 	}
 	o.f.finish(n)
 	return nil
@@ -352,11 +353,11 @@ func (o *installOp) status() actStatus {
 func (o *installOp) lossWarning() string {
 	switch {
 	case o.state != instRead && len(o.written) == 0:
-		return "The new Backup Key is in memory only: no card holds a share of it yet, and it is not in the HSM. Leaving wipes it; a new one can be generated."
+		return o.f.t(i18n.WizLossInstallNone)
 	case o.state != instRead:
-		return fmt.Sprintf("The new Backup Key is in memory only and is on %d of %d cards; it is not in the HSM. Leaving wipes it: the cards written so far then hold shares of a key that no HSM has.", len(o.written), o.scheme.N)
+		return o.f.t(i18n.WizLossInstallSome{Written: len(o.written), N: o.scheme.N})
 	}
-	return "The new Backup Key is written to all cards but not yet in the HSM. Leaving wipes it from memory; it can still be loaded later from the cards with Load Backup Key."
+	return o.f.t(i18n.WizLossInstallAll)
 }
 
 func (o *installOp) view() panel {
@@ -364,7 +365,7 @@ func (o *installOp) view() panel {
 	if !ok {
 		switch o.state {
 		case instStart:
-			pad = [2]string{"Write New Key", "press OK/Cancel"}
+			pad = [2]string{o.f.t(i18n.PadWriteNewKey), o.f.t(i18n.PadOKCancel)}
 		case instRead, instDone:
 			pad = o.reading.pad()
 		default:
@@ -390,21 +391,22 @@ func (o *installOp) activeStep() *cardStep {
 // progress lists the steps done and left, each card by the end of its
 // serial (the whole serial is in the notices).
 func (o *installOp) progress() []string {
+	p := o.f.env.p
 	var items []string
 	for i := 0; i < o.scheme.N; i++ {
 		var s *tcos.Serial
 		if i < len(o.written) {
 			s = &o.written[i]
 		}
-		items = append(items, progressItem(i+1, s, i == len(o.written) && o.state >= instWrite && o.state <= instWriting))
+		items = append(items, progressItem(p, i+1, s, i == len(o.written) && o.state >= instWrite && o.state <= instWriting))
 	}
-	lines := []string{"Write " + joinItems(items)}
+	lines := []string{p.T(i18n.WizProgressWrite{Items: joinItems(items)})}
 	if o.reading == nil {
 		var read []string
 		for i := 1; i <= o.scheme.K; i++ {
-			read = append(read, progressItem(i, nil, false))
+			read = append(read, progressItem(p, i, nil, false))
 		}
-		return append(lines, "Read  "+joinItems(read), "Load  -")
+		return append(lines, p.T(i18n.WizProgressRead{Items: joinItems(read)}), p.T(i18n.WizProgressLoad{State: "-"}))
 	}
 	return append(lines, o.reading.progress(o.scheme.K)...)
 }

@@ -6,6 +6,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/audit"
+	"github.com/hsmcards/hsmcards/i18n"
 )
 
 // loadOp is Load Backup Key: restoring a backup, or a new cluster node. A
@@ -27,12 +28,11 @@ const (
 
 func newLoad(e *env) *loadOp {
 	o := &loadOp{}
-	o.f = newFrame(e, "Load Backup Key", audit.OpLoad, audit.SlotBackupKey)
+	o.f = newFrame(e, e.t(i18n.MenuLoad), audit.OpLoad, audit.SlotBackupKey)
 	o.f.keySet = o.keySet
 	o.reading = newKeyReading(&o.f, nil, nil, nil)
 	o.f.event(audit.StepStart, nil, audit.OutcomeOK, "")
-	o.f.note = notice{level: lvInfo, text: "The Backup Key will be read from a quorum of its share cards.",
-		next: "Press OK (Enter) to start. Cards may be read in any order."}
+	o.f.note = notice{level: lvInfo, text: e.t(i18n.WizLoadIntro), next: e.t(i18n.WizLoadStartNext)}
 	return o
 }
 
@@ -64,7 +64,7 @@ func (o *loadOp) update(msg tea.Msg) tea.Cmd {
 	}
 	ev, cmd := o.reading.update(msg)
 	if s := o.reading.set; s != nil {
-		o.f.title = fmt.Sprintf("Load Backup Key · %s · %q", s.Scheme, s.Label)
+		o.f.title = o.f.t(i18n.WizTitleLoad{Quorum: quorumWords(o.f.env.p, s.Scheme), Label: s.Label})
 	}
 	switch ev {
 	case readLeave:
@@ -75,7 +75,7 @@ func (o *loadOp) update(msg tea.Msg) tea.Cmd {
 		o.state = loadDone
 		o.f.summary(o.reading.outcome, "", o.fill)
 		n := o.f.note
-		n.next = "Press OK for the main menu."
+		n.next = o.f.t(i18n.WizBackToMenu)
 		o.f.finish(n)
 	}
 	return cmd
@@ -100,7 +100,7 @@ func (o *loadOp) status() actStatus {
 	}
 	if o.reading.holds() {
 		st.holds = holdsKey
-		st.loss = "The Backup Key rebuilt from the cards is not yet in the HSM. Leaving wipes it; the cards would have to be read again."
+		st.loss = o.f.t(i18n.WizLossLoad)
 	}
 	return st
 }

@@ -2,11 +2,11 @@ package wizard
 
 import (
 	"crypto/subtle"
-	"fmt"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/audit"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/tcos"
 )
 
@@ -35,26 +35,26 @@ const (
 
 // changeEntry is the on-screen pad's three PINs of a change.
 var changeEntry = pinEntry{
-	{"Current PIN", "enter the current PIN and press OK"},
-	{"New PIN", "enter the new PIN and press OK"},
-	{"New PIN again", "enter the new PIN again and press OK"},
+	{i18n.PadCurrentPIN, i18n.WizWaitCurrentPIN},
+	{i18n.PadNewPIN, i18n.WizWaitNewPIN},
+	{i18n.PadNewPINAgain, i18n.WizWaitNewPINAgain},
 }
 
 func newPINChange(e *env, slot tcos.Slot) *pinOp {
 	o := &pinOp{slot: slot}
-	o.f = newFrame(e, "Change the PIN of the "+slotName(slot), audit.OpChangePIN, auditSlot(slot))
+	o.f = newFrame(e, e.t(i18n.WizTitleChangePIN{Slot: slotName(e.p, slot)}), audit.OpChangePIN, auditSlot(slot))
 	o.insert()
 	o.f.note = notice{level: lvInfo,
-		text: fmt.Sprintf("Changes the PIN of the %s of a card, nothing else: the card's other slot keeps its PIN. You will type the current PIN, then the new PIN (%d to %d digits) twice.", slotName(slot), tcos.MinPINLen, tcos.MaxPINLen),
+		text: e.t(i18n.WizPINIntro{Slot: slotName(e.p, slot), Min: tcos.MinPINLen, Max: tcos.MaxPINLen}),
 		next: o.hint()}
 	return o
 }
 
-func (o *pinOp) hint() string { return "Insert the card and press OK." }
+func (o *pinOp) hint() string { return o.f.t(i18n.WizPINHint) }
 
 func (o *pinOp) insert() {
 	o.state = pinCard
-	o.step = o.f.newStep(o.slot, "Insert card", "insert the card and press OK", o.hint())
+	o.step = o.f.newStep(o.slot, i18n.PadInsertCard, i18n.WizWaitInsert, i18n.WizPINHint)
 }
 
 func (o *pinOp) update(msg tea.Msg) tea.Cmd {
@@ -86,22 +86,22 @@ func (o *pinOp) update(msg tea.Msg) tea.Cmd {
 	case evField:
 		o.askNew(ev.field)
 	case evWrongPIN, evShortPIN:
-		o.f.pinEvent(ev, s, "the CURRENT PIN of this slot")
+		o.f.pinEvent(ev, s, pinCurrent)
 	case evTyped:
 		return o.typed()
 	case evAnswer:
 		if ev.yes {
 			return o.send()
 		}
-		o.retypeNew("Choose another new PIN.", lvInfo)
+		o.retypeNew(i18n.WizPINChooseAnother, lvInfo)
 	case evWorked:
 		return o.changedPIN()
 	case evEnded:
-		o.f.stepEnded(ev, o.slot, o.hint(), "")
+		o.f.stepEnded(ev, o.slot, o.hint(), holdsNothing)
 		if ev.end == endFailed && ev.prob.answerLost() && o.state == pinChanging {
 			// The change may have landed before the answer was lost: the
 			// operator must know which PIN to try.
-			o.f.note.next += " The PIN may already be changed: if the current PIN is refused, type the NEW PIN as the current one."
+			o.f.note.next = sentences(o.f.note.next, o.f.t(i18n.WizPINMayBeChanged))
 		}
 		if o.f.mode == frameOn {
 			o.insert()
@@ -114,25 +114,25 @@ func (o *pinOp) identified() tea.Cmd {
 	s := o.step
 	c := s.card
 	if c.status.Blocked {
-		text := blockedText(c.serial, o.slot)
-		s.record(audit.StepIdentify, audit.OutcomeBlocked, text, audit.Tries(0), o.f.env.now())
+		why := o.f.env.blocked(c.serial, o.slot)
+		s.record(audit.StepIdentify, audit.OutcomeBlocked, why.trail, audit.Tries(0), o.f.env.now())
 		cmd := s.end()
 		o.insert()
-		o.f.note = notice{level: lvError, text: text, next: "Take this card out. " + o.hint()}
+		o.f.note = notice{level: lvError, text: why.screen, next: sentences(o.f.t(i18n.WizTakeThisCardOut), o.hint())}
 		return cmd
 	}
 	s.record(audit.StepIdentify, audit.OutcomeOK, "", audit.Tries(c.status.TriesLeft), o.f.env.now())
 	onPad := c.onPad && c.modify
 	if onPad {
 		o.state = pinChanging
-		o.f.note = s.pinNotice("the current PIN")
-		o.f.note.next = "On the reader's keypad type the current PIN and press OK, then the new PIN twice. No PIN passes through this computer. Do not choose 123456, the factory PIN."
+		o.f.note = s.pinNotice(pinCurrent)
+		o.f.note.next = o.f.t(i18n.WizPINOnPad)
 		return s.askPIN(nil, changeWork(o.slot, o.f.env.cfg.PINTimeout, true))
 	}
-	o.f.note = s.pinNotice("the CURRENT PIN of this slot")
-	o.f.note.next = "On the on-screen pad, type the CURRENT PIN of this slot (digits), then press OK. Backspace clears, Esc cancels."
+	o.f.note = s.pinNotice(pinCurrent)
+	o.f.note.next = o.f.t(i18n.WizPINOnScreen)
 	if c.onPad {
-		o.f.note.text += " This reader cannot change PINs on its keypad: type them here."
+		o.f.note.text = sentences(o.f.note.text, o.f.t(i18n.WizPINPadNoChange))
 	}
 	return s.askPIN(changeEntry, changeWork(o.slot, o.f.env.cfg.PINTimeout, false))
 }
@@ -140,19 +140,19 @@ func (o *pinOp) identified() tea.Cmd {
 // askNew says what to type after field i.
 func (o *pinOp) askNew(i int) {
 	if i == 0 {
-		o.f.note = notice{level: lvInfo, text: fmt.Sprintf("Type the NEW PIN (%d to %d digits), then press OK.", tcos.MinPINLen, tcos.MaxPINLen),
-			next: "Do not choose 123456, the factory PIN. Backspace clears, Esc cancels."}
+		o.f.note = notice{level: lvInfo, text: o.f.t(i18n.WizPINTypeNew{Min: tcos.MinPINLen, Max: tcos.MaxPINLen}),
+			next: o.f.t(i18n.WizPINNotFactory)}
 		return
 	}
-	o.f.note = notice{level: lvInfo, text: "Type the NEW PIN once more, then press OK.", next: "Backspace clears, Esc cancels."}
+	o.f.note = notice{level: lvInfo, text: o.f.t(i18n.WizPINTypeNewAgain), next: o.f.t(i18n.WizPINClearCancel)}
 }
 
 // retypeNew asks the new PIN again, why first.
-func (o *pinOp) retypeNew(why string, lv level) {
+func (o *pinOp) retypeNew(why i18n.ID, lv level) {
 	o.state = pinCard
 	o.step.retype(1)
 	o.askNew(0)
-	o.f.note.text = why + " " + o.f.note.text
+	o.f.note.text = sentences(o.f.t(why), o.f.note.text)
 	o.f.note.level = lv
 }
 
@@ -162,14 +162,13 @@ func (o *pinOp) typed() tea.Cmd {
 	s := o.step
 	fresh, again := s.fields[1].Bytes(), s.fields[2].Bytes()
 	if subtle.ConstantTimeCompare(fresh, again) != 1 {
-		o.retypeNew("The two new PINs differ; nothing was changed.", lvWarn)
+		o.retypeNew(i18n.WizPINsDiffer, lvWarn)
 		return nil
 	}
 	if subtle.ConstantTimeCompare(fresh, []byte(tcos.FactoryPIN)) == 1 {
 		o.state = pinFactory
-		s.hold([2]string{"Factory PIN?", "press OK/Cancel"})
-		o.f.note = notice{level: lvWarn, text: "The new PIN is the factory PIN 123456, which every new card has: anyone who finds this card could use it.",
-			next: "Press OK to use it anyway, or Cancel to choose another new PIN."}
+		s.hold([2]string{o.f.t(i18n.PadFactoryPIN), o.f.t(i18n.PadOKCancel)})
+		o.f.note = notice{level: lvWarn, text: o.f.t(i18n.WizPINIsFactory), next: o.f.t(i18n.WizPINFactoryNext)}
 		return nil
 	}
 	return o.send()
@@ -191,8 +190,9 @@ func (o *pinOp) changedPIN() tea.Cmd {
 	if o.slot == tcos.SlotPKCS11 {
 		other = tcos.SlotBackupKey
 	}
-	o.f.finish(notice{level: lvGood, text: fmt.Sprintf("The PIN of the %s of card %s was changed. The %s keeps its PIN.", slotName(o.slot), o.changed, slotName(other)),
-		next: "Use the new PIN from now on. Press OK for the main menu."})
+	p := o.f.env.p
+	o.f.finish(notice{level: lvGood, text: o.f.t(i18n.WizPINChanged{Slot: slotName(p, o.slot), Serial: o.changed.String(), Other: slotName(p, other)}),
+		next: o.f.t(i18n.WizPINChangedNext)})
 	return cmd
 }
 
@@ -217,15 +217,15 @@ func (o *pinOp) view() panel {
 	if !ok {
 		pad = o.step.pad()
 		if o.state == pinDone {
-			pad = [2]string{"PIN changed", "press OK"}
+			pad = [2]string{o.f.t(i18n.PadPINChanged), o.f.t(i18n.PadOK)}
 		}
 	}
 	var body []string
 	switch {
 	case o.changed != (tcos.Serial{}):
-		body = append(body, "Card "+o.changed.String()+": PIN changed")
+		body = append(body, o.f.t(i18n.WizCardPINChanged{Serial: o.changed.String()}))
 	case o.step.card != nil && !o.step.ended():
-		body = append(body, fmt.Sprintf("Card %s: %s", o.step.card.serial, triesLeft(o.step.card.status.TriesLeft)))
+		body = append(body, o.f.t(i18n.WizCardTriesLeft{Serial: o.step.card.serial.String(), Tries: triesLeft(o.f.env.p, o.step.card.status.TriesLeft)}))
 	}
 	var s *cardStep
 	if o.state != pinDone {

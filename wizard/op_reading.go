@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
-	"fmt"
 	"slices"
 
 	"charm.land/bubbles/v2/key"
@@ -13,6 +12,8 @@ import (
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardset"
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/i18n"
+	"github.com/hsmcards/hsmcards/internal/safetext"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/tcos"
 )
@@ -85,18 +86,20 @@ func newKeyReading(f *frame, want *quorum.KeySetID, written *quorum.Key, agreed 
 func (r *keyReading) cardNo() int { return r.coll.Have() + 1 }
 
 // hint says which card to present.
-func (r *keyReading) hint() string {
+func (r *keyReading) hint() string { return r.f.t(r.hintMsg()) }
+
+func (r *keyReading) hintMsg() i18n.Message {
 	if n := r.coll.Need(); n > 0 {
-		return fmt.Sprintf("Insert card %d of the %d needed (any card of the set, in any order) and press OK.", r.cardNo(), n)
+		return i18n.WizReadHint{Card: r.cardNo(), Need: n}
 	}
-	return "Insert any card of the set and press OK."
+	return i18n.WizReadHintAny
 }
 
 // insert waits for the next card.
 func (r *keyReading) insert() {
 	r.state = readCard
 	n := r.cardNo()
-	r.step = r.f.newStep(tcos.SlotBackupKey, fmt.Sprintf("Insert %d. card", n), fmt.Sprintf("insert card %d and press OK", n), r.hint())
+	r.step = r.f.newStep(tcos.SlotBackupKey, i18n.PadInsertNth{Card: n}, i18n.WizWaitInsertNth{Card: n}, r.hintMsg())
 }
 
 func (r *keyReading) update(msg tea.Msg) (readEvent, tea.Cmd) {
@@ -146,7 +149,7 @@ func (r *keyReading) answer(yes bool) (readEvent, tea.Cmd) {
 		}
 		r.f.event(audit.StepLoadHSM, nil, audit.OutcomeRefused, "the operator kept the HSM's key")
 		r.state, r.outcome = readDone, audit.OutcomeRefused
-		r.f.note = notice{level: lvWarn, text: "Nothing was loaded: the HSM keeps its Backup Key " + kcvString(r.other.KCV) + "."}
+		r.f.note = notice{level: lvWarn, text: r.f.t(i18n.WizKeptHSMKey{KCV: kcvString(r.other.KCV)})}
 		return readEnded, r.wipe()
 	case readRetry:
 		if !yes {
@@ -166,7 +169,7 @@ func (r *keyReading) cardUpdate(msg tea.Msg) (readEvent, tea.Cmd) {
 	case evConnected:
 		return readGoing, r.identified()
 	case evWrongPIN, evShortPIN:
-		r.f.pinEvent(ev, s, "the Backup Key PIN of this card")
+		r.f.pinEvent(ev, s, pinBackupKey)
 	case evTyped:
 		return readGoing, s.send()
 	case evWorked:
@@ -176,7 +179,7 @@ func (r *keyReading) cardUpdate(msg tea.Msg) (readEvent, tea.Cmd) {
 			s.record(audit.StepReadCard, audit.OutcomeRefused, "the operator kept out a newer card set", nil, r.f.env.now())
 			cmd := s.end()
 			r.insert()
-			r.f.note = notice{level: lvInfo, text: "The card was not used.", next: "Take it out. " + r.hint()}
+			r.f.note = notice{level: lvInfo, text: r.f.t(i18n.WizCardNotUsed), next: sentences(r.f.t(i18n.WizTakeItOut), r.hint())}
 			return readGoing, cmd
 		}
 		set := s.res.rec.KeySet()
@@ -191,12 +194,12 @@ func (r *keyReading) cardUpdate(msg tea.Msg) (readEvent, tea.Cmd) {
 	return readGoing, cmd
 }
 
-// heldWord names the secret still in memory during the reading.
-func (r *keyReading) heldWord() string {
+// heldWord is the secret still in memory during the reading.
+func (r *keyReading) heldWord() holding {
 	if r.written != nil {
-		return "key"
+		return holdsKey
 	}
-	return ""
+	return holdsNothing
 }
 
 // identified refuses a card read already or blocked, else asks its PIN.
@@ -204,23 +207,23 @@ func (r *keyReading) identified() tea.Cmd {
 	s := r.step
 	c := s.card
 	if indexOf(r.read, c.serial) >= 0 {
-		return r.refuseCard(fmt.Sprintf("Card %s was already read in this run; each share counts once.", c.serial), audit.OutcomeRefused)
+		return r.refuseCard(r.f.env.say(i18n.WizAlreadyRead{Serial: c.serial.String()}), audit.OutcomeRefused)
 	}
 	if c.status.Blocked {
-		return r.refuseCard(blockedText(c.serial, tcos.SlotBackupKey), audit.OutcomeBlocked)
+		return r.refuseCard(r.f.env.blocked(c.serial, tcos.SlotBackupKey), audit.OutcomeBlocked)
 	}
 	s.record(audit.StepIdentify, audit.OutcomeOK, "", audit.Tries(c.status.TriesLeft), r.f.env.now())
-	r.f.note = s.pinNotice("the Backup Key PIN of this card")
+	r.f.note = s.pinNotice(pinBackupKey)
 	return s.askPIN(verifyEntry, readWork(r.f.env.cfg.PINTimeout, c.onPad))
 }
 
 // refuseCard ends the card's step with a refusal and waits for another card.
-func (r *keyReading) refuseCard(text string, out audit.Outcome) tea.Cmd {
+func (r *keyReading) refuseCard(why said, out audit.Outcome) tea.Cmd {
 	s := r.step
-	s.record(audit.StepIdentify, out, text, audit.Tries(s.card.status.TriesLeft), r.f.env.now())
+	s.record(audit.StepIdentify, out, why.trail, audit.Tries(s.card.status.TriesLeft), r.f.env.now())
 	cmd := s.end()
 	r.insert()
-	r.f.note = notice{level: lvError, text: text, next: "Take this card out. " + r.hint()}
+	r.f.note = notice{level: lvError, text: why.screen, next: sentences(r.f.t(i18n.WizTakeThisCardOut), r.hint())}
 	return cmd
 }
 
@@ -230,20 +233,22 @@ func (r *keyReading) collect() (readEvent, tea.Cmd) {
 	s := r.step
 	serial := s.card.serial
 	rec, recErr := s.res.rec, s.res.recErr
-	refuse := func(text string) (readEvent, tea.Cmd) {
-		s.record(audit.StepReadCard, audit.OutcomeRefused, text, nil, r.f.env.now())
+	refuseSaid := func(w said) (readEvent, tea.Cmd) {
+		s.record(audit.StepReadCard, audit.OutcomeRefused, w.trail, nil, r.f.env.now())
 		cmd := s.end()
 		r.insert()
-		r.f.note = notice{level: lvError, text: text, next: "Take this card out. " + r.hint()}
+		r.f.note = notice{level: lvError, text: w.screen, next: sentences(r.f.t(i18n.WizTakeThisCardOut), r.hint())}
 		return readGoing, cmd
 	}
+	refuse := func(why i18n.Message) (readEvent, tea.Cmd) { return refuseSaid(r.f.env.say(why)) }
+	ser := serial.String()
 	switch {
 	case errors.Is(recErr, quorum.ErrEmpty):
-		return refuse(fmt.Sprintf("Card %s holds no Backup Key share.", serial))
+		return refuse(i18n.WizNoShare{Serial: ser})
 	case errors.Is(recErr, quorum.ErrUnknownVersion):
-		return refuse(fmt.Sprintf("Card %s holds a share in a format this hsmcards does not know (made by a newer version?); it cannot be used here.", serial))
+		return refuse(i18n.WizUnknownFormatRead{Serial: ser})
 	case recErr != nil:
-		return refuse(fmt.Sprintf("Card %s holds a damaged share record; it cannot be used.", serial))
+		return refuse(i18n.WizDamagedRead{Serial: ser})
 	}
 	// The HSM's register says which card set counts: a card of another
 	// generation is refused, a newer one (a re-issue elsewhere) only after
@@ -253,12 +258,12 @@ func (r *keyReading) collect() (readEvent, tea.Cmd) {
 		switch {
 		case p.cause == causeNewer && r.newer != nil && *r.newer == rec.KeySetID:
 		case p.cause == causeNewer && r.newer == nil && r.coll.Have() == 0:
-			s.hold([2]string{"Take newer set?", "press OK/Cancel"})
-			r.f.note = notice{level: lvWarn, text: p.says(0) + " Load from it only if this Backup Key's card set was re-issued on another appliance: the HSM then records that set as its current one.",
-				next: "Press OK to load from this card set, or Cancel to use another card."}
+			s.hold([2]string{r.f.t(i18n.PadTakeNewerSet), r.f.t(i18n.PadOKCancel)})
+			r.f.note = notice{level: lvWarn, text: sentences(p.says(r.f.env.p, 0), r.f.t(i18n.WizNewerSetOnlyIf)),
+				next: r.f.t(i18n.WizNewerSetNext)}
 			return readGoing, nil
 		default:
-			return refuse(p.says(0))
+			return refuseSaid(r.f.env.sayProblem(p, 0))
 		}
 	}
 	if err := r.coll.Add(rec); err != nil {
@@ -271,18 +276,17 @@ func (r *keyReading) collect() (readEvent, tea.Cmd) {
 					set.KCV = r.written.KCV()
 				}
 			}
-			ev, cmd := refuse(fmt.Sprintf("Card %s holds a share of a different Backup Key (%q, KCV %s), not of %q (KCV %s).",
-				serial, rec.Label, kcvString(rec.KCV), set.Label, kcvString(set.KCV)))
+			ev, cmd := refuse(i18n.WizOtherKeySet{Serial: ser, Label: rec.Label, KCV: kcvString(rec.KCV), WantLabel: set.Label, WantKCV: kcvString(set.KCV)})
 			if r.want == nil {
 				// The first card read chose the key set; it may have been the
 				// odd one out. Nothing is held yet, so starting over is free.
-				r.f.note.next += fmt.Sprintf(" If %q is the key to load, press Cancel (Esc) and start Load Backup Key again without the card(s) of %q.", rec.Label, set.Label)
+				r.f.note.next = sentences(r.f.note.next, r.f.t(i18n.WizStartOverWithout{Label: rec.Label, Other: set.Label}))
 			}
 			return ev, cmd
 		case errors.Is(err, quorum.ErrDuplicateShare):
-			return refuse(fmt.Sprintf("Card %s holds a share that was already read (it is a copy of a card read before); each share counts once.", serial))
+			return refuse(i18n.WizDuplicateShare{Serial: ser})
 		}
-		return refuse(fmt.Sprintf("Card %s holds a share record that does not fit the others read; it cannot be used.", serial))
+		return refuse(i18n.WizShareDoesNotFit{Serial: ser})
 	}
 	r.read = append(r.read, serial)
 	set, _ := r.coll.KeySet()
@@ -291,8 +295,8 @@ func (r *keyReading) collect() (readEvent, tea.Cmd) {
 	cmd := s.end()
 	if r.coll.Have() < r.coll.Need() {
 		r.insert()
-		r.f.note = notice{level: lvGood, text: fmt.Sprintf("Card %s read: share %d of the %d needed.", serial, r.coll.Have(), r.coll.Need()),
-			next: "Take the card out. " + r.hint()}
+		r.f.note = notice{level: lvGood, text: r.f.t(i18n.WizCardRead{Serial: ser, Have: r.coll.Have(), Need: r.coll.Need()}),
+			next: sentences(r.f.t(i18n.WizTakeCardOut), r.hint())}
 		return readGoing, cmd
 	}
 	return readGoing, tea.Batch(cmd, r.combine())
@@ -312,8 +316,7 @@ func (r *keyReading) combine() tea.Cmd {
 		r.coll = quorum.NewCollector(r.want)
 		r.read, r.set = nil, nil
 		r.state = readStart
-		r.f.note = notice{level: lvError, text: "The Backup Key could not be rebuilt from these cards. Nothing was loaded.",
-			next: "Press OK to read the cards again."}
+		r.f.note = notice{level: lvError, text: r.f.t(i18n.WizRebuildFailed), next: r.f.t(i18n.WizReadAgain)}
 		return nil
 	}
 	set := *r.set
@@ -327,8 +330,8 @@ func (r *keyReading) combine() tea.Cmd {
 		r.coll = quorum.NewCollector(r.want)
 		r.read, r.set = nil, nil
 		r.state = readStart
-		r.f.note = notice{level: lvError, text: "These cards rebuild the Backup Key, but they are not of the HSM's current card set. " + p.says(0) + " Nothing was loaded.",
-			next: "Press OK to read cards of the current set."}
+		r.f.note = notice{level: lvError, text: sentences(r.f.t(i18n.WizNotCurrentSet), p.says(r.f.env.p, 0), r.f.t(i18n.WizNothingLoaded)),
+			next: r.f.t(i18n.WizReadCurrentSet)}
 		return nil
 	}
 	r.check = key.Check()
@@ -360,16 +363,15 @@ func (r *keyReading) loadedKey(msg loadedMsg) (readEvent, tea.Cmd) {
 		r.f.record(audit.Event{Time: at, Step: audit.StepLoadHSM, Outcome: audit.OutcomeRefused, Detail: "the HSM holds a different Backup Key"}, nil)
 		r.other = diff.Loaded
 		r.state = readReplace
-		r.f.note = notice{level: lvWarn, text: fmt.Sprintf("The HSM already holds a different Backup Key (KCV %s, %q). The cards hold KCV %s. Replacing it makes every backup made with the old key unreadable on this HSM.",
-			kcvString(diff.Loaded.KCV), diff.Loaded.Label, kcvString(r.set.KCV)),
-			next: "Press OK to replace it with the cards' key, or Cancel to keep the HSM's key."}
+		r.f.note = notice{level: lvWarn, text: r.f.t(i18n.WizHSMDifferentKey{KCV: kcvString(diff.Loaded.KCV), Label: safetext.Clean(diff.Loaded.Label), CardsKCV: kcvString(r.set.KCV)}),
+			next: r.f.t(i18n.WizReplaceNext)}
 		return readGoing, nil
 	case msg.err != nil:
 		p := classifyHSM(msg.err)
 		r.f.record(audit.Event{Time: at, Step: audit.StepLoadHSM, Outcome: p.outcome(), Detail: safeDetail(msg.err)}, nil)
 		r.state = readRetry
-		n := problemNotice(p, tcos.SlotBackupKey, "Fix the HSM, then press OK to try loading again, or Cancel to give up.")
-		n.text = "The HSM did not take the key; it is still in memory. " + n.text
+		n := r.f.env.problemNotice(p, tcos.SlotBackupKey, r.f.t(i18n.WizFixHSMNext))
+		n.text = sentences(r.f.t(i18n.WizHSMRefusedKey), n.text)
 		r.f.note = n
 		return readGoing, nil
 	}
@@ -380,10 +382,10 @@ func (r *keyReading) loadedKey(msg loadedMsg) (readEvent, tea.Cmd) {
 		detail = "already loaded"
 	}
 	r.f.record(audit.Event{Time: at, Step: audit.StepLoadHSM, Outcome: audit.OutcomeOK, Detail: detail}, nil)
-	name := r.f.env.cfg.HSM.Name()
-	text := fmt.Sprintf("Backup Key %q loaded into the %s. KCV %s, equal to the KCV on the cards.", r.set.Label, name, kcvString(r.set.KCV))
+	name, kcv := r.f.env.hsmName(), kcvString(r.set.KCV)
+	text := r.f.t(i18n.WizKeyLoaded{Label: r.set.Label, HSM: name, KCV: kcv})
 	if msg.already {
-		text = fmt.Sprintf("The %s already holds this Backup Key %q: KCV %s, equal to the KCV on the cards.", name, r.set.Label, kcvString(r.set.KCV))
+		text = r.f.t(i18n.WizKeyAlreadyLoaded{HSM: name, Label: r.set.Label, KCV: kcv})
 	}
 	r.outcome = audit.OutcomeOK
 	wipe := r.wipe()
@@ -394,7 +396,7 @@ func (r *keyReading) loadedKey(msg loadedMsg) (readEvent, tea.Cmd) {
 		return readEnded, wipe
 	}
 	r.regNote = text
-	r.f.note = notice{level: lvInfo, text: "The key is in the HSM. Recording its card set in the HSM…"}
+	r.f.note = notice{level: lvInfo, text: r.f.t(i18n.WizRecordingSet)}
 	// The key is in the HSM: its register records the set as current
 	// (a Newer one the operator agreed to supersedes the old).
 	r.state = readRecording
@@ -414,13 +416,13 @@ func (r *keyReading) recorded(m registeredMsg) (readEvent, tea.Cmd) {
 		p := classifyHSM(m.err)
 		r.f.record(audit.Event{Time: m.at, Step: audit.StepRegister, Outcome: p.outcome(), Detail: safeDetail(m.err)}, nil)
 		r.f.note.level = lvWarn
-		r.f.note.text += " But the HSM's record of the card sets could not be updated: " + p.says(0)
+		r.f.note.text = sentences(r.f.note.text, r.f.t(i18n.WizRegisterNotUpdated{Cause: p.says(r.f.env.p, 0)}))
 		r.f.note.details = p.details()
 		return readEnded, nil
 	}
 	r.f.record(audit.Event{Time: m.at, Step: audit.StepRegister, Outcome: audit.OutcomeOK}, nil)
 	if cur := m.reg.Current; cur != nil {
-		r.f.note.text += fmt.Sprintf(" The HSM records the card set as current: generation %d, %d cards known.", cur.Generation, len(cur.Serials))
+		r.f.note.text = sentences(r.f.note.text, r.f.t(i18n.WizSetRecorded{Generation: int(cur.Generation), Cards: len(cur.Serials)}))
 	}
 	return readEnded, nil
 }
@@ -446,33 +448,35 @@ func (r *keyReading) wipe() tea.Cmd {
 
 // pad is the reading's display.
 func (r *keyReading) pad() [2]string {
-	const okCancel = "press OK/Cancel"
+	t := r.f.t
+	okCancel := t(i18n.PadOKCancel)
 	switch r.state {
 	case readStart:
 		if r.fresh {
-			return [2]string{"Read New Key", okCancel}
+			return [2]string{t(i18n.PadReadNewKey), okCancel}
 		}
-		return [2]string{"Read Key", okCancel}
+		return [2]string{t(i18n.PadReadKey), okCancel}
 	case readCard:
 		return r.step.pad()
 	case readLoading:
-		return [2]string{"Please wait...", ""}
+		return [2]string{t(i18n.PadWait), ""}
 	case readReplace:
-		return [2]string{"Replace HSM key?", okCancel}
+		return [2]string{t(i18n.PadReplaceKey), okCancel}
 	case readRetry:
-		return [2]string{"Load failed", okCancel}
+		return [2]string{t(i18n.PadLoadFailed), okCancel}
 	case readRecording:
-		return [2]string{"Please wait...", ""}
+		return [2]string{t(i18n.PadWait), ""}
 	}
 	if r.loadedOK() {
-		return [2]string{"Key loaded", "press OK"}
+		return [2]string{t(i18n.PadKeyLoaded), t(i18n.PadOK)}
 	}
-	return [2]string{"Key not loaded", "press OK"}
+	return [2]string{t(i18n.PadKeyNotLoaded), t(i18n.PadOK)}
 }
 
 // progress is the reading's lines of the side panel: the cards read, each
 // by the end of its serial, and the load.
 func (r *keyReading) progress(k int) []string {
+	p := r.f.env.p
 	need := r.coll.Need()
 	if k > 0 {
 		need = k
@@ -483,22 +487,21 @@ func (r *keyReading) progress(k int) []string {
 		if i < len(r.read) {
 			s = &r.read[i]
 		}
-		items = append(items, progressItem(i+1, s, i == len(r.read) && r.state == readCard))
+		items = append(items, progressItem(p, i+1, s, i == len(r.read) && r.state == readCard))
 	}
 	if need == 0 {
-		items = append(items, "k of n, from the first card")
+		items = append(items, p.T(i18n.WizProgressFromFirst))
 	}
 	load := "-"
 	switch {
 	case r.state == readLoading:
-		load = "now"
+		load = p.T(i18n.WizProgressNow)
+	case r.outcome == audit.OutcomeOK && (r.state == readDone || r.state == readRecording) && r.already:
+		load = p.T(i18n.WizLoadDoneAlready{KCV: kcvString(r.loaded.KCV)})
 	case r.outcome == audit.OutcomeOK && (r.state == readDone || r.state == readRecording):
-		load = "done, KCV " + kcvString(r.loaded.KCV)
-		if r.already {
-			load += " (was already loaded)"
-		}
+		load = p.T(i18n.WizLoadDone{KCV: kcvString(r.loaded.KCV)})
 	}
-	return []string{"Read  " + joinItems(items), "Load  " + load}
+	return []string{p.T(i18n.WizProgressRead{Items: joinItems(items)}), p.T(i18n.WizProgressLoad{State: load})}
 }
 
 // busy says whether a command of the reading runs.

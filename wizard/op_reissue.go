@@ -12,6 +12,7 @@ import (
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardset"
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/internal/safetext"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/secmem"
@@ -69,19 +70,19 @@ const (
 
 func newReissue(e *env) (*reissueOp, tea.Cmd) {
 	o := &reissueOp{}
-	o.f = newFrame(e, "Re-issue the card set", audit.OpReissue, audit.SlotBackupKey)
-	o.f.what = "this ceremony"
+	o.f = newFrame(e, e.t(i18n.MenuReissue), audit.OpReissue, audit.SlotBackupKey)
+	o.f.leave = i18n.WizLeaveCeremony
 	o.f.keySet = o.keySet
 	o.f.event(audit.StepStart, nil, audit.OutcomeOK, "")
 	reg, ok := e.register()
 	if !ok {
 		p := problem{cause: causeNoRegister, err: cardset.ErrNoRegister}
-		o.finish(audit.OutcomeRefused, safeDetail(p.err), problemNotice(p, 0, "Press OK for the main menu."))
+		o.finish(audit.OutcomeRefused, safeDetail(p.err), o.f.env.problemNotice(p, 0, o.f.t(i18n.WizBackToMenu)))
 		return o, nil
 	}
 	o.reg = reg
 	o.openID = e.newID()
-	o.f.note = notice{level: lvInfo, text: "Asking the HSM which Backup Key and card set it holds…"}
+	o.f.note = notice{level: lvInfo, text: e.t(i18n.WizAskingCardSets)}
 	return o, cardSetsCmd(e.ctx, o.openID, e.cfg.HSM, wantReissue)
 }
 
@@ -111,9 +112,9 @@ func (o *reissueOp) keySet(e *audit.Event) {
 // commit leaves.
 func (o *reissueOp) stays() string {
 	if s := o.set(); s != nil && o.old != nil {
-		return fmt.Sprintf("The current card set (generation %d) stays current and loadable from its cards.", o.old.Generation)
+		return o.f.t(i18n.WizReStaysGen{Generation: int(o.old.Generation)})
 	}
-	return "The current card set stays current and loadable from its cards."
+	return o.f.t(i18n.WizReStays)
 }
 
 // need is the quorum's k: from the first card read, else the register's
@@ -128,7 +129,7 @@ func (o *reissueOp) need() int {
 	return 0
 }
 
-func (o *reissueOp) hint() string {
+func (o *reissueOp) hint() i18n.Message {
 	switch o.state {
 	case riTarget, riOverwrite, riWriting:
 		done, n := o.r.WrittenCount()
@@ -136,30 +137,30 @@ func (o *reissueOp) hint() string {
 		for _, s := range o.quorum {
 			q = append(q, shortSerial(s))
 		}
-		return fmt.Sprintf("Insert the card for share %d of %d of the new set (any card but the quorum's %s) and press OK.", done+1, n, strings.Join(q, ", "))
+		return i18n.WizReTargetHint{Share: done + 1, N: n, Quorum: strings.Join(q, o.f.t(i18n.ListSeparator))}
 	}
 	have, k := len(o.quorum), o.need()
 	if k == 0 {
-		return "Insert a card of the current card set (any of its cards) and press OK."
+		return i18n.WizReSourceAny
 	}
 	if have >= k {
-		return "Insert one more card of the current card set and press OK."
+		return i18n.WizReSourceOneMore
 	}
-	return fmt.Sprintf("Insert card %d of the %d needed from the current card set (any of its cards, in any order) and press OK.", have+1, k)
+	return i18n.WizReSourceNth{Card: have + 1, Need: k}
 }
 
 // insert waits for the next card of the quorum.
 func (o *reissueOp) insertSource() {
 	o.state = riSource
 	n := len(o.quorum) + 1
-	o.step = o.f.newStep(tcos.SlotBackupKey, fmt.Sprintf("Insert %d. card", n), fmt.Sprintf("insert card %d and press OK", n), o.hint())
+	o.step = o.f.newStep(tcos.SlotBackupKey, i18n.PadInsertNth{Card: n}, i18n.WizWaitInsertNth{Card: n}, o.hint())
 }
 
 // insertTarget waits for the next new card.
 func (o *reissueOp) insertTarget() {
 	o.state = riTarget
 	done, n := o.r.WrittenCount()
-	o.step = o.f.newStep(tcos.SlotBackupKey, fmt.Sprintf("New card %d of %d", done+1, n), fmt.Sprintf("insert new card %d and press OK", done+1), o.hint())
+	o.step = o.f.newStep(tcos.SlotBackupKey, i18n.PadNewCardOf{Card: done + 1, N: n}, i18n.WizWaitNewCard{Card: done + 1}, o.hint())
 }
 
 // again waits for a card again, where the re-issue stands.
@@ -177,7 +178,7 @@ func (o *reissueOp) update(msg tea.Msg) tea.Cmd {
 		return cmd
 	case frameAgain:
 		o.again()
-		o.f.note = notice{level: lvInfo, next: o.hint()}
+		o.f.note = notice{level: lvInfo, next: o.f.t(o.hint())}
 		return nil
 	case frameStay:
 		if o.step != nil && !o.step.ended() {
@@ -232,18 +233,18 @@ func (o *reissueOp) opened(m cardSetsMsg) tea.Cmd {
 	case m.err != nil:
 		p := classifyHSM(m.err)
 		o.f.event(audit.StepStart, nil, p.outcome(), safeDetail(m.err))
-		o.finish(audit.OutcomeError, "the HSM could not say what it holds", problemNotice(p, 0, "Press OK for the main menu."))
+		o.finish(audit.OutcomeError, "the HSM could not say what it holds", o.f.env.problemNotice(p, 0, o.f.t(i18n.WizBackToMenu)))
 		return nil
 	case m.key == nil || m.reissue == nil:
 		p := problem{cause: causeNoKeyInHSM, err: cardset.ErrNoKeyInHSM}
-		o.finish(audit.OutcomeRefused, safeDetail(p.err), problemNotice(p, 0, "Press OK for the main menu."))
+		o.finish(audit.OutcomeRefused, safeDetail(p.err), o.f.env.problemNotice(p, 0, o.f.t(i18n.WizBackToMenu)))
 		return nil
 	}
 	o.r, o.start, o.hsmKey = m.reissue, m.reg, *m.key
 	o.insertSource()
 	o.f.note = notice{level: lvInfo,
-		text: "The Backup Key the HSM holds is rebuilt from cards of its current set and split anew onto a new card set: the same key, so every backup stays valid, on new cards (generation + 1). The new set counts only once all its cards are written and read back; until then the current set stays current, and its cards read here are not written.",
-		next: o.hint()}
+		text: o.f.t(i18n.WizReissueIntro),
+		next: o.f.t(o.hint())}
 	return nil
 }
 
@@ -258,7 +259,7 @@ func (o *reissueOp) cardUpdate(msg tea.Msg) tea.Cmd {
 	case evConnected:
 		return o.identified()
 	case evWrongPIN, evShortPIN:
-		o.f.pinEvent(ev, s, pinOfCard)
+		o.f.pinEvent(ev, s, pinBackupKey)
 	case evTyped:
 		return s.send()
 	case evWorked:
@@ -280,7 +281,7 @@ func (o *reissueOp) cardUpdate(msg tea.Msg) tea.Cmd {
 			o.write.Release()
 			o.write = nil
 		}
-		o.f.stepEnded(ev, tcos.SlotBackupKey, o.hint(), o.heldWord())
+		o.f.stepEnded(ev, tcos.SlotBackupKey, o.f.t(o.hint()), o.held())
 		if o.f.mode == frameOn {
 			o.again()
 		}
@@ -288,21 +289,21 @@ func (o *reissueOp) cardUpdate(msg tea.Msg) tea.Cmd {
 	return cmd
 }
 
-// heldWord names the secret still in memory, for a timeout's notice.
-func (o *reissueOp) heldWord() string {
+// held is the secret still in memory, for a timeout's notice.
+func (o *reissueOp) held() holding {
 	if o.r != nil && o.r.HoldsKey() {
-		return "key"
+		return holdsKey
 	}
-	return ""
+	return holdsNothing
 }
 
-// refuse ends the card's step with text and waits for another card.
-func (o *reissueOp) refuse(step audit.Step, text string, out audit.Outcome, tries *int) tea.Cmd {
+// refuse ends the card's step with why and waits for another card.
+func (o *reissueOp) refuse(step audit.Step, why said, out audit.Outcome, tries *int) tea.Cmd {
 	s := o.step
-	s.record(step, out, text, tries, o.f.env.now())
+	s.record(step, out, why.trail, tries, o.f.env.now())
 	cmd := s.end()
 	o.again()
-	o.f.note = notice{level: lvError, text: text, next: "Take this card out. " + o.hint()}
+	o.f.note = notice{level: lvError, text: why.screen, next: sentences(o.f.t(i18n.WizTakeThisCardOut), o.f.t(o.hint()))}
 	return cmd
 }
 
@@ -312,7 +313,7 @@ func (o *reissueOp) refuseProblem(step audit.Step, p problem) tea.Cmd {
 	s.record(step, p.outcome(), safeDetail(p.err), nil, o.f.env.now())
 	cmd := s.end()
 	o.again()
-	o.f.note = problemNotice(p, tcos.SlotBackupKey, o.hint())
+	o.f.note = o.f.env.problemNotice(p, tcos.SlotBackupKey, o.f.t(o.hint()))
 	return cmd
 }
 
@@ -325,18 +326,18 @@ func (o *reissueOp) identified() tea.Cmd {
 	tries := audit.Tries(c.status.TriesLeft)
 	switch {
 	case o.state == riSource && slices.Contains(o.quorum, c.serial):
-		return o.refuse(audit.StepIdentify, fmt.Sprintf("Card %s was already read in this re-issue; each card counts once.", c.serial), audit.OutcomeRefused, tries)
+		return o.refuse(audit.StepIdentify, o.f.env.say(i18n.WizReAlreadyRead{Serial: c.serial.String()}), audit.OutcomeRefused, tries)
 	case o.state == riTarget && slices.Contains(o.quorum, c.serial):
 		return o.refuseProblem(audit.StepIdentify, problem{cause: causeQuorumCard, err: cardset.ErrQuorumCard})
 	case o.state == riTarget && slices.Contains(o.r.Cards(), c.serial):
 		i := slices.Index(o.r.Cards(), c.serial)
 		return o.refuseProblem(audit.StepIdentify, problem{cause: causeAlreadyWritten, share: i, err: &cardset.AlreadyWrittenError{Share: i}})
 	case c.status.Blocked:
-		return o.refuse(audit.StepIdentify, blockedText(c.serial, tcos.SlotBackupKey), audit.OutcomeBlocked, tries)
+		return o.refuse(audit.StepIdentify, o.f.env.blocked(c.serial, tcos.SlotBackupKey), audit.OutcomeBlocked, tries)
 	}
 	o.tries = c.status.TriesLeft
 	s.record(audit.StepIdentify, audit.OutcomeOK, "", tries, o.f.env.now())
-	o.f.note = s.pinNotice(pinOfCard)
+	o.f.note = s.pinNotice(pinBackupKey)
 	return s.askPIN(verifyEntry, rawReadWork(o.f.env.cfg.PINTimeout, c.onPad))
 }
 
@@ -353,13 +354,13 @@ func (o *reissueOp) sourceRead() tea.Cmd {
 	o.quorum = append(o.quorum, serial)
 	set := *res.Set
 	o.old = &set
-	o.f.title = fmt.Sprintf("Re-issue the card set · %s · %q", set.Scheme, set.Label)
+	o.f.title = o.f.t(i18n.WizTitleReissue{Quorum: quorumWords(o.f.env.p, set.Scheme), Label: set.Label})
 	o.f.record(audit.Event{Step: audit.StepReadCard, Outcome: audit.OutcomeOK, ShareX: int(res.X)}, &serial)
 	cmd := s.end()
 	if have, k := o.r.Progress(); have < k {
 		o.insertSource()
-		o.f.note = notice{level: lvGood, text: fmt.Sprintf("Card %s read: share %d of %s, %d of the %d needed.", serial, res.X, describeSet(set), have, k),
-			next: "Take the card out. " + o.hint()}
+		o.f.note = notice{level: lvGood, text: o.f.t(i18n.WizReSourceRead{Serial: serial.String(), X: int(res.X), Set: describeSet(o.f.env.p, set), Have: have, Need: k}),
+			next: sentences(o.f.t(i18n.WizTakeCardOut), o.f.t(o.hint()))}
 		return cmd
 	}
 	return tea.Batch(cmd, o.rebuild())
@@ -375,13 +376,13 @@ func (o *reissueOp) rebuild() tea.Cmd {
 		if p.cause == causeRebuild {
 			o.insertSource()
 			o.f.note = notice{level: lvError,
-				text: fmt.Sprintf("These %d cards do not rebuild the Backup Key the HSM holds: one of them is bad, and which one cannot be told. Nothing was written.", len(o.quorum)),
-				next: "Take the card out. " + o.hint()}
+				text: o.f.t(i18n.WizReNotRebuilt{Cards: len(o.quorum)}),
+				next: sentences(o.f.t(i18n.WizTakeCardOut), o.f.t(o.hint()))}
 			return nil
 		}
-		n := problemNotice(p, tcos.SlotBackupKey, "")
-		n.text += " Nothing was written. " + o.stays()
-		n.next = "Press OK for the main menu."
+		n := o.f.env.problemNotice(p, tcos.SlotBackupKey, "")
+		n.text = sentences(n.text, o.f.t(i18n.WizNothingWritten), o.stays())
+		n.next = o.f.t(i18n.WizBackToMenu)
 		o.finish(audit.OutcomeRefused, safeDetail(err), n)
 		return nil
 	}
@@ -395,8 +396,8 @@ func (o *reissueOp) rebuild() tea.Cmd {
 	o.label.SetValue(set.Label)
 	o.state = riParams
 	o.f.note = notice{level: lvGood,
-		text: fmt.Sprintf("The Backup Key is rebuilt from %d cards: KCV %s, the key the HSM holds. The cards' shares are wiped from memory; the cards are unchanged.", len(o.quorum), kcvString(set.KCV)),
-		next: "Choose the new set's quorum (↑/↓) and label (type it), then press OK to write its cards. Esc leaves."}
+		text: o.f.t(i18n.WizReRebuilt{Cards: len(o.quorum), KCV: kcvString(set.KCV)}),
+		next: o.f.t(i18n.WizReParamsNext)}
 	return nil
 }
 
@@ -416,7 +417,7 @@ func (o *reissueOp) paramsKey(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, keys.OK):
 		label := strings.TrimSpace(o.label.Value())
 		if quorum.ValidateLabel(label) != nil {
-			o.f.note = notice{level: lvWarn, text: labelProblem, next: "Type the label again and press OK."}
+			o.f.note = notice{level: lvWarn, text: o.f.t(labelRule), next: o.f.t(i18n.WizTypeLabelAgain)}
 			return nil
 		}
 		o.label.SetValue(label)
@@ -442,26 +443,26 @@ func (o *reissueOp) planned(m planMsg) tea.Cmd {
 	if m.err != nil {
 		p := classifyHSM(m.err)
 		o.f.record(audit.Event{Time: m.at, Step: audit.StepPlan, Outcome: p.outcome(), Detail: safeDetail(m.err)}, nil)
-		n := problemNotice(p, 0, "")
-		n.text = "The new card set could not be recorded in the HSM. " + n.text + " Nothing was written to any card. " + o.stays()
+		n := o.f.env.problemNotice(p, 0, "")
+		n.text = sentences(o.f.t(i18n.WizRePlanFailed), n.text, o.f.t(i18n.WizNothingWrittenToCards), o.stays())
 		switch p.cause {
 		case causeRegisterChanged, causeSuperseded, causeStale, causeUncommitted, causeNewer:
-			n.next = "Press OK for the main menu."
+			n.next = o.f.t(i18n.WizBackToMenu)
 			o.finish(audit.OutcomeError, safeDetail(m.err), n)
 		default:
-			n.next = "Press OK to try again, or Cancel to leave."
+			n.next = o.f.t(i18n.WizRetryOrLeave)
 			o.retry, o.state = riPlanning, riRetry
 			o.f.note = n
 		}
 		return nil
 	}
 	o.plan = m.plan
-	o.f.title = fmt.Sprintf("Re-issue the card set · %s · %q", o.plan.New.Scheme, o.plan.New.Label)
+	o.f.title = o.f.t(i18n.WizTitleReissue{Quorum: quorumWords(o.f.env.p, o.plan.New.Scheme), Label: o.plan.New.Label})
 	o.f.record(audit.Event{Time: m.at, Step: audit.StepPlan, Outcome: audit.OutcomeOK}, nil)
 	o.insertTarget()
 	o.f.note = notice{level: lvInfo,
-		text: fmt.Sprintf("The new card set, generation %d (%s), is recorded in the HSM as not yet current. Now each of its %d cards is written and read back.", o.plan.New.Generation, o.plan.New.Scheme, o.plan.New.Scheme.N),
-		next: o.hint()}
+		text: o.f.t(i18n.WizRePlanned{Generation: int(o.plan.New.Generation), Quorum: quorumWords(o.f.env.p, o.plan.New.Scheme), N: o.plan.New.Scheme.N}),
+		next: o.f.t(o.hint())}
 	return nil
 }
 
@@ -479,7 +480,7 @@ func (o *reissueOp) targetRead() tea.Cmd {
 		return o.writeNow()
 	}
 	o.state = riOverwrite
-	s.hold([2]string{"Overwrite card?", "press OK/Cancel"})
+	s.hold([2]string{o.f.t(i18n.PadOverwrite), o.f.t(i18n.PadOKCancel)})
 	o.f.note = o.overwriteNotice(w)
 	return nil
 }
@@ -487,25 +488,25 @@ func (o *reissueOp) targetRead() tea.Cmd {
 // overwriteNotice says what the card holds, its generation above all, and
 // what overwriting it gives up.
 func (o *reissueOp) overwriteNotice(w *cardset.Write) notice {
-	h := w.Holds
-	text := describeHolding(w.Serial, h)
+	h, t := w.Holds, o.f.t
+	text := describeHolding(o.f.env.p, w.Serial, h)
 	switch {
 	case h.Kind == cardset.UnknownRecord:
-		text += " Overwriting it destroys it for good."
+		text = sentences(text, t(i18n.WizReOverwriteDestroys))
 	case h.Kind != cardset.Share:
 	case h.Set.ID == o.plan.Old.ID:
-		text += " It is a card of the set being re-issued: until the new set counts, that set has one card fewer; then this card is collected."
+		text = sentences(text, t(i18n.WizReOldSetCard))
 	case h.Standing == cardset.Superseded, h.Standing == cardset.Stale, h.Standing == cardset.Uncommitted:
-		text += " Overwriting it collects it."
+		text = sentences(text, t(i18n.WizReCollects))
 	case h.Standing == cardset.Newer:
-		text += " Another appliance's card set may need it: overwriting it destroys that share for good."
+		text = sentences(text, t(i18n.WizReNewerMayNeed))
 	default:
-		text += " Overwriting it destroys that share for good."
+		text = sentences(text, t(i18n.WizReDestroysShare))
 		if h.OfHSMKey {
-			text += " It is a share of the Backup Key LOADED IN THE HSM NOW."
+			text = sentences(text, t(i18n.WizEraseHSMKey))
 		}
 	}
-	return notice{level: lvWarn, text: text, next: fmt.Sprintf("Press OK to overwrite it with share %d of the new set, or Cancel to keep it and use another card.", w.Share+1)}
+	return notice{level: lvWarn, text: text, next: t(i18n.WizReOverwriteNext{Share: w.Share + 1})}
 }
 
 func (o *reissueOp) overwrite(yes bool) tea.Cmd {
@@ -518,7 +519,7 @@ func (o *reissueOp) overwrite(yes bool) tea.Cmd {
 	s.record(audit.StepWriteCard, audit.OutcomeRefused, "the operator kept the card's content", nil, o.f.env.now())
 	cmd := s.end()
 	o.insertTarget()
-	o.f.note = notice{level: lvInfo, text: "The card was not written.", next: "Take it out. " + o.hint()}
+	o.f.note = notice{level: lvInfo, text: o.f.t(i18n.WizNotWritten), next: sentences(o.f.t(i18n.WizTakeItOut), o.f.t(o.hint()))}
 	return cmd
 }
 
@@ -536,7 +537,7 @@ func (o *reissueOp) writeNow() tea.Cmd {
 	secmem.Wipe(buf.Bytes())
 	n := secmem.Copy(buf.Bytes(), rec)
 	o.state = riWriting
-	return s.run(recordWork(buf, n, "writing the new share and reading it back"))
+	return s.run(recordWork(buf, n, i18n.WorkWritingNewShare))
 }
 
 // writtenBack confirms the write with what the card read back.
@@ -550,8 +551,8 @@ func (o *reissueOp) writtenBack() tea.Cmd {
 		s.record(audit.StepWriteCard, p.outcome(), safeDetail(err), nil, o.f.env.now())
 		cmd := s.end()
 		o.insertTarget()
-		n := problemNotice(p, tcos.SlotBackupKey, "Insert this card again (or another) and press OK: it will be written again.")
-		n.text += " " + o.stays()
+		n := o.f.env.problemNotice(p, tcos.SlotBackupKey, o.f.t(i18n.WizWriteAgain))
+		n.text = sentences(n.text, o.stays())
 		o.f.note = n
 		return cmd
 	}
@@ -560,8 +561,8 @@ func (o *reissueOp) writtenBack() tea.Cmd {
 	done, n := o.r.WrittenCount()
 	if done < n {
 		o.insertTarget()
-		o.f.note = notice{level: lvGood, text: fmt.Sprintf("Share %d of the new set written to card %s and read back (%d of %d).", w.Share+1, serial, done, n),
-			next: "Take the card out. " + o.hint()}
+		o.f.note = notice{level: lvGood, text: o.f.t(i18n.WizReShareWritten{Share: w.Share + 1, Serial: serial.String(), Done: done, N: n}),
+			next: sentences(o.f.t(i18n.WizTakeCardOut), o.f.t(o.hint()))}
 		return cmd
 	}
 	return tea.Batch(cmd, o.commit())
@@ -580,8 +581,8 @@ func (o *reissueOp) writeFailed(ev stepEvent) tea.Cmd {
 	}
 	o.step.record(audit.StepWriteCard, p.outcome(), safeDetail(p.err), nil, o.f.env.now())
 	o.insertTarget()
-	n := problemNotice(p, tcos.SlotBackupKey, "Insert this card again (or another) and press OK: it will be written again.")
-	n.text = "The new share was not written completely. " + n.text + " " + o.stays()
+	n := o.f.env.problemNotice(p, tcos.SlotBackupKey, o.f.t(i18n.WizWriteAgain))
+	n.text = sentences(o.f.t(i18n.WizReWriteIncomplete), n.text, o.stays())
 	o.f.note = n
 	return nil
 }
@@ -601,14 +602,14 @@ func (o *reissueOp) committed(m commitMsg) tea.Cmd {
 	if m.err != nil {
 		p := classifyHSM(m.err)
 		o.f.record(audit.Event{Time: m.at, Step: audit.StepCommit, Outcome: p.outcome(), Detail: safeDetail(m.err)}, nil)
-		n := problemNotice(p, 0, "")
-		n.text = "The new card set could not be made current. " + n.text + " " + o.stays()
+		n := o.f.env.problemNotice(p, 0, "")
+		n.text = sentences(o.f.t(i18n.WizReCommitFailed), n.text, o.stays())
 		if p.cause == causeRegisterChanged {
-			n.next = "Press OK for the main menu."
+			n.next = o.f.t(i18n.WizBackToMenu)
 			o.finish(audit.OutcomeError, safeDetail(m.err), n)
 			return nil
 		}
-		n.next = "Press OK to try again (the new cards are written), or Cancel to leave: the new cards then never count."
+		n.next = o.f.t(i18n.WizReCommitRetryNext)
 		o.retry, o.state = riCommitting, riRetry
 		o.f.note = n
 		return nil
@@ -616,11 +617,11 @@ func (o *reissueOp) committed(m commitMsg) tea.Cmd {
 	o.done = m.done
 	o.f.record(audit.Event{Time: m.at, Step: audit.StepCommit, Outcome: audit.OutcomeOK}, nil)
 	c := m.done
-	text := fmt.Sprintf("Generation %d (%s, %q) is now the current card set: its %d cards are written and read back, and every %d of them rebuild the Backup Key. The key is unchanged (KCV %s): every backup stays valid. Generation %d is superseded: Load and Verify refuse its cards from now on.",
-		c.New.Generation, c.New.Scheme, c.New.Label, c.New.Scheme.N, c.New.Scheme.K, kcvString(c.New.KCV), c.Old.Generation)
-	next := "Press OK for the main menu."
+	text := o.f.t(i18n.WizReCommitted{Generation: int(c.New.Generation), Quorum: quorumWords(o.f.env.p, c.New.Scheme), Label: c.New.Label,
+		N: c.New.Scheme.N, K: c.New.Scheme.K, KCV: kcvString(c.New.KCV), Old: int(c.Old.Generation)})
+	next := o.f.t(i18n.WizBackToMenu)
 	if len(c.Superseded.Serials) > 0 {
-		next = fmt.Sprintf("Collect and erase the cards of generation %d listed above (Erase a card): a card never collected stays a share of the key. Press OK for the main menu.", c.Old.Generation)
+		next = o.f.t(i18n.WizReCollectNext{Old: int(c.Old.Generation)})
 	}
 	o.finish(audit.OutcomeOK, "", notice{level: lvGood, text: text, next: next})
 	return nil
@@ -686,29 +687,30 @@ func (o *reissueOp) status() actStatus {
 	}
 	if o.r != nil && o.state != riDone && (o.r.HoldsKey() || o.state == riPlanning || o.state == riCommitting) {
 		st.holds = holdsKey
-		st.loss = "The Backup Key rebuilt from the cards is in memory. Leaving wipes it; nothing was written to any card. " + o.stays()
+		st.loss = sentences(o.f.t(i18n.WizLossReissue), o.stays())
 		if o.plan != nil {
 			done, n := o.r.WrittenCount()
-			st.loss = fmt.Sprintf("The Backup Key rebuilt from the cards is in memory, and the new card set is on %d of %d cards. Leaving wipes it: those cards never count (they are refused, and can be overwritten or erased). %s", done, n, o.stays())
+			st.loss = sentences(o.f.t(i18n.WizLossReissueWritten{Done: done, N: n}), o.stays())
 		}
 	}
 	return st
 }
 
 func (o *reissueOp) view() panel {
+	t := o.f.t
 	pad, ok := o.f.pad()
 	if !ok {
 		switch o.state {
 		case riOpening, riPlanning, riCommitting:
-			pad = [2]string{"Please wait...", ""}
+			pad = [2]string{t(i18n.PadWait), ""}
 		case riParams:
-			pad = [2]string{"New card set", "press OK/Cancel"}
+			pad = [2]string{t(i18n.PadNewCardSet), t(i18n.PadOKCancel)}
 		case riRetry:
-			pad = [2]string{"Record failed", "press OK/Cancel"}
+			pad = [2]string{t(i18n.PadRecordFailed), t(i18n.PadOKCancel)}
 		case riDone:
-			pad = [2]string{"Set re-issued", "press OK"}
+			pad = [2]string{t(i18n.PadSetReissued), t(i18n.PadOK)}
 			if o.done == nil {
-				pad = [2]string{"Not re-issued", "press OK"}
+				pad = [2]string{t(i18n.PadNotReissued), t(i18n.PadOK)}
 			}
 		default:
 			pad = o.step.pad()
@@ -725,12 +727,13 @@ func (o *reissueOp) view() panel {
 // body is the re-issue's lines of the side panel: the set re-issued, the
 // quorum read, the new set and its cards, what is left to collect.
 func (o *reissueOp) body() []string {
+	t, p := o.f.t, o.f.env.p
 	var lines []string
 	if old := o.old; (old != nil || o.set() != nil) && o.done == nil {
 		if old == nil {
 			old = o.set()
 		}
-		lines = append(lines, fitWidth(fmt.Sprintf("Current: %s, %s, KCV %s", generationWord(*old), old.Scheme, kcvString(old.KCV)), sideWidth))
+		lines = append(lines, fitWidth(t(i18n.WizReCurrentLine{Generation: generationWord(p, *old), Quorum: quorumWords(p, old.Scheme), KCV: kcvString(old.KCV)}), sideWidth))
 	}
 	if o.r != nil {
 		k := o.need()
@@ -740,41 +743,41 @@ func (o *reissueOp) body() []string {
 			if i < len(o.quorum) {
 				sn = &o.quorum[i]
 			}
-			items = append(items, progressItem(i+1, sn, i == len(o.quorum) && o.state == riSource))
+			items = append(items, progressItem(p, i+1, sn, i == len(o.quorum) && o.state == riSource))
 		}
 		if len(items) > 0 {
-			lines = append(lines, "Quorum "+joinItems(items))
+			lines = append(lines, t(i18n.WizReQuorumLine{Items: joinItems(items)}))
 		}
 	}
 	switch {
 	case o.state == riParams:
-		lines = append(lines, "", fmt.Sprintf("New card set: generation %d, the same Backup Key", o.old.Generation+1))
+		lines = append(lines, "", t(i18n.WizReNewSetGen{Generation: int(o.old.Generation) + 1}))
 		for i, sc := range o.choices {
 			mark := "( )"
 			if i == o.scheme {
 				mark = "(•)"
 			}
-			lines = append(lines, fmt.Sprintf("  %s %d out of %d", mark, sc.K, sc.N))
+			lines = append(lines, "  "+mark+" "+t(i18n.WizSetupScheme{K: sc.K, N: sc.N}))
 		}
-		lines = append(lines, "  Label: "+o.label.View())
+		lines = append(lines, "  "+t(i18n.WizReLabel{Label: o.label.View()}))
 		if n := o.f.env.deckSize; n > 0 && n < len(o.quorum)+o.choices[o.scheme].N {
-			lines = append(lines, styleLevel[lvWarn].Render(wrap(fmt.Sprintf("The simulated deck has %d cards: the new set needs %d cards besides the quorum's %d.", n, o.choices[o.scheme].N, len(o.quorum)), sideWidth)))
+			lines = append(lines, styleLevel[lvWarn].Render(wrap(t(i18n.WizReFewCards{Cards: n, Need: o.choices[o.scheme].N, Quorum: len(o.quorum)}), sideWidth)))
 		}
 	case o.plan != nil:
 		cards := o.r.Cards()
 		var items []string
 		for i, sn := range cards {
-			var p *tcos.Serial
+			var sp *tcos.Serial
 			if sn != (tcos.Serial{}) {
-				p = &cards[i]
+				sp = &cards[i]
 			}
-			items = append(items, progressItem(i+1, p, false))
+			items = append(items, progressItem(o.f.env.p, i+1, sp, false))
 		}
-		lines = append(lines, fitWidth(fmt.Sprintf("New:     generation %d, %s, %q", o.plan.New.Generation, o.plan.New.Scheme, safetext.Clean(o.plan.New.Label)), sideWidth),
-			"Write  "+joinItems(items))
+		lines = append(lines, fitWidth(t(i18n.WizReNewLine{Generation: int(o.plan.New.Generation), Quorum: quorumWords(p, o.plan.New.Scheme), Label: safetext.Clean(o.plan.New.Label)}), sideWidth),
+			t(i18n.WizProgressWrite{Items: joinItems(items)}))
 	}
 	if o.done != nil {
-		lines = append(lines, outstandingLines(o.done.Register, sideWidth)...)
+		lines = append(lines, outstandingLines(p, o.done.Register, sideWidth)...)
 	}
 	return lines
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/internal/safetext"
 	"github.com/hsmcards/hsmcards/slotuser"
 	"github.com/hsmcards/hsmcards/tcos"
@@ -32,23 +33,23 @@ const opRevoke audit.Operation = "revoke"
 const maxListed = 3
 
 // cardLine is one card of a list: serial, label, enrollment date.
-func cardLine(mark string, c hsm.UserCard) string {
-	label := c.Label
+func cardLine(p *i18n.Printer, mark string, c hsm.UserCard) string {
+	label := safetext.Clean(c.Label)
 	if label == "" {
-		label = "(no label)"
+		label = p.T(i18n.WizNoLabel)
 	}
-	return fmt.Sprintf("%s%s %s %s", mark, tcos.Serial(c.Serial), fitWidth(safetext.Clean(label), hsm.MaxCardLabel), c.Enrolled.UTC().Format("2006-01-02"))
+	return fmt.Sprintf("%s%s %s %s", mark, tcos.Serial(c.Serial), fitWidth(label, hsm.MaxCardLabel), p.Date(c.Enrolled.UTC()))
 }
 
 // refusedLines name records hsmcards does not use, under a heading.
-func refusedLines(head string, refused []hsm.RefusedRecord) []string {
+func refusedLines(p *i18n.Printer, head i18n.ID, refused []hsm.RefusedRecord) []string {
 	if len(refused) == 0 {
 		return nil
 	}
-	out := []string{styleLevel[lvWarn].Render(wrap(head, sideWidth))}
+	out := []string{styleLevel[lvWarn].Render(wrap(p.T(head), sideWidth))}
 	for i, r := range refused {
 		if i == maxListed {
-			out = append(out, fmt.Sprintf("  …and %d more", len(refused)-maxListed))
+			out = append(out, "  "+p.T(i18n.WizAndMore{Count: len(refused) - maxListed}))
 			break
 		}
 		out = append(out, wrap("  "+safetext.Clean(r.String()), sideWidth))
@@ -57,84 +58,76 @@ func refusedLines(head string, refused []hsm.RefusedRecord) []string {
 }
 
 // planLines show the cards a change wraps the slot's new user PIN to.
-func planLines(plan *slotuser.Plan) []string {
+func planLines(p *i18n.Printer, plan *slotuser.Plan) []string {
 	var out []string
-	switch len(plan.Cards) {
-	case 0:
-		out = append(out, wrap("The slot's new user PIN goes to no card: no card can activate the slot afterwards.", sideWidth))
-	case 1:
-		out = append(out, "The slot's new user PIN goes to this one card:")
-	default:
-		out = append(out, fmt.Sprintf("The slot's new user PIN goes to these %d cards:", len(plan.Cards)))
+	if len(plan.Cards) == 0 {
+		out = append(out, wrap(p.T(i18n.WizPlanNone), sideWidth))
+	} else {
+		out = append(out, p.T(i18n.WizPlanCards{Count: len(plan.Cards)}))
 	}
 	for _, c := range plan.Cards {
 		mark := "  "
 		if plan.Enrolling != nil && c.Serial == plan.Enrolling.Serial {
 			mark = "+ "
 		}
-		out = append(out, cardLine(mark, c))
+		out = append(out, cardLine(p, mark, c))
 	}
-	return append(out, refusedLines("Records hsmcards did not write, removed by this change:", plan.Refused)...)
+	return append(out, refusedLines(p, i18n.WizPlanRemoved, plan.Refused)...)
 }
 
-// listedRecords names records, the first maxListed of them.
-func listedRecords(refused []hsm.RefusedRecord, missing []hsm.UserCard, missingWhy string) []string {
+// listedRecords names records, the first maxListed of them; missing are
+// cards whose record was deleted, said by deleted.
+func listedRecords(p *i18n.Printer, refused []hsm.RefusedRecord, missing []hsm.UserCard, deleted func(card string) i18n.Message) []string {
 	var parts []string
 	for i, r := range refused {
 		if i == maxListed {
-			parts = append(parts, fmt.Sprintf("and %d more", len(refused)-maxListed))
+			parts = append(parts, p.T(i18n.WizAndMoreInline{Count: len(refused) - maxListed}))
 			break
 		}
 		parts = append(parts, safetext.Clean(r.String()))
 	}
 	for _, c := range missing {
-		parts = append(parts, safetext.Clean(hsm.CardName(c))+missingWhy)
+		parts = append(parts, p.T(deleted(safetext.Clean(hsm.CardName(c)))))
 	}
 	return parts
 }
 
 // recordsNotice explains a change the slot did not make because its
-// records did not match its own list of cards.
-func recordsNotice(what string, re *hsm.RecordsError) notice {
-	why := listedRecords(re.Refused, re.Missing, ": its record had been deleted")
-	text := "Nothing was changed: " + what + ". The records shown did not match the slot's own list of cards"
+// records did not match its own list of cards; nothing is the first
+// sentence, what was not done.
+func (e *env) recordsNotice(nothing i18n.Message, re *hsm.RecordsError) notice {
+	why := strings.Join(listedRecords(e.p, re.Refused, re.Missing, func(c string) i18n.Message { return i18n.WizRecordDeleted{Card: c} }), "; ")
+	var reason i18n.Message = i18n.WizRecordsMismatch{Why: why}
 	if re.ListMissing {
-		text = "Nothing was changed: " + what + ". The slot has no list of its own cards to vouch for the records shown"
-	}
-	if len(why) > 0 {
-		text += " (" + strings.Join(why, "; ") + ")"
+		reason = i18n.WizRecordsNoList{Why: why}
 	}
 	var kept []string
 	for _, c := range re.Kept {
 		kept = append(kept, tcos.Serial(c.Serial).String())
 	}
-	next := "The slot's user PIN was renewed for its own cards only, unchanged"
-	if len(kept) > 0 {
-		next += ": " + strings.Join(kept, ", ")
-	}
-	return notice{level: lvError, text: text + ".", next: next + ". Look at the list again and start once more."}
+	return notice{level: lvError, text: sentences(e.t(nothing), e.t(reason)),
+		next: e.t(i18n.WizRecordsKept{Kept: strings.Join(kept, ", ")})}
 }
 
 // removedText names the records a change removed, for a note.
-func removedText(removed []hsm.RefusedRecord) string {
+func removedText(p *i18n.Printer, removed []hsm.RefusedRecord) string {
 	if len(removed) == 0 {
 		return ""
 	}
-	return " Removed, as hsmcards had not written them: " + strings.Join(listedRecords(removed, nil, ""), "; ") + "."
+	return p.T(i18n.WizRemovedRecords{List: strings.Join(listedRecords(p, removed, nil, nil), "; ")})
 }
 
 // discrepancyText says what the slot's own list found wrong with the other
 // records, for a note.
-func discrepancyText(d hsm.Discrepancies) string {
-	fix := "removes those records"
-	if len(d.Missing) > 0 {
-		fix = "writes the deleted ones again"
-		if len(d.Refused) > 0 {
-			fix = "removes those records and writes the deleted ones again"
-		}
+func discrepancyText(p *i18n.Printer, d hsm.Discrepancies) string {
+	list := strings.Join(listedRecords(p, d.Refused, d.Missing, func(c string) i18n.Message { return i18n.WizRecordWasDeleted{Card: c} }), "; ")
+	switch {
+	case len(d.Missing) > 0 && len(d.Refused) > 0:
+		return p.T(i18n.WizDiscrepancyBoth{List: list})
+	case len(d.Missing) > 0:
+		return p.T(i18n.WizDiscrepancyRestore{List: list})
 	}
-	return "The slot's own list of cards does not vouch for every record (" + strings.Join(listedRecords(d.Refused, d.Missing, ": its record was deleted"), "; ") +
-		"); the security officer's next enrollment or revocation " + fix + "."
+	return p.T(i18n.WizDiscrepancyRemove{List: list})
 }
 
 // slotCardOp enrolls a card for the slot or activates the slot with one.
@@ -172,21 +165,21 @@ const (
 
 // newSlotCard starts enrolling or activating; the slot's records come first.
 func newSlotCard(e *env, op slotOp, slot hsm.UserSlot) (*slotCardOp, tea.Cmd) {
-	title, aop := "Enroll a PKCS#11 slot user card", audit.OpEnroll
+	title, aop := i18n.MenuEnroll, audit.OpEnroll
 	if op == slotActivate {
-		title, aop = "Activate the PKCS#11 slot", audit.OpActivate
+		title, aop = i18n.MenuActivate, audit.OpActivate
 	}
 	o := &slotCardOp{op: op, slot: slot, name: safetext.Clean(slot.SlotName())}
-	o.f = newFrame(e, title, aop, audit.SlotPKCS11User)
+	o.f = newFrame(e, e.t(title), aop, audit.SlotPKCS11User)
 	o.id = e.newID()
 	return o, slotListCmd(e.ctx, o.id, slot)
 }
 
-func (o *slotCardOp) hint() string { return "Insert the user card and press OK." }
+func (o *slotCardOp) hint() string { return o.f.t(i18n.WizSlotUserHint) }
 
 func (o *slotCardOp) insert() {
 	o.state = slotCard
-	o.step = o.f.newStep(tcos.SlotPKCS11, "Insert card", "insert the card and press OK", o.hint())
+	o.step = o.f.newStep(tcos.SlotPKCS11, i18n.PadInsertCard, i18n.WizWaitInsert, i18n.WizSlotUserHint)
 }
 
 func (o *slotCardOp) enrolled(s tcos.Serial) bool {
@@ -248,7 +241,7 @@ func (o *slotCardOp) update(msg tea.Msg) tea.Cmd {
 	case evConnected:
 		return o.identified()
 	case evWrongPIN, evShortPIN:
-		o.f.pinEvent(ev, s, "the PKCS#11 slot user PIN of this card")
+		o.f.pinEvent(ev, s, pinPKCS11)
 	case evTyped:
 		return s.send()
 	case evWorked:
@@ -258,7 +251,7 @@ func (o *slotCardOp) update(msg tea.Msg) tea.Cmd {
 			o.failed(ev.prob)
 			return cmd
 		}
-		o.f.stepEnded(ev, tcos.SlotPKCS11, o.hint(), "")
+		o.f.stepEnded(ev, tcos.SlotPKCS11, o.hint(), holdsNothing)
 		if o.f.mode == frameOn {
 			o.insert()
 		}
@@ -267,10 +260,11 @@ func (o *slotCardOp) update(msg tea.Msg) tea.Cmd {
 }
 
 func (o *slotCardOp) listedCards(m slotListMsg) {
+	t := o.f.t
 	if m.err != nil {
 		o.state = slotDone
-		n := problemNotice(classifyHSM(m.err), tcos.SlotPKCS11, "Press OK for the main menu.")
-		n.text = "The slot cannot say which cards are enrolled. " + n.text
+		n := o.f.env.problemNotice(classifyHSM(m.err), tcos.SlotPKCS11, t(i18n.WizBackToMenu))
+		n.text = sentences(t(i18n.WizSlotCannotList), n.text)
 		o.f.finish(n)
 		return
 	}
@@ -278,19 +272,17 @@ func (o *slotCardOp) listedCards(m slotListMsg) {
 	switch {
 	case o.op == slotActivate && len(o.cards) == 0:
 		o.state = slotDone
-		o.f.finish(notice{level: lvWarn, text: "No user card is enrolled for " + o.name + " yet, or the token's records of them were deleted.",
-			next: "Enroll a card first (or, if cards were enrolled, have the security officer enroll one: the change restores the records). Press OK for the main menu."})
+		o.f.finish(notice{level: lvWarn, text: t(i18n.WizSlotNoCards{Slot: o.name}), next: t(i18n.WizSlotNoCardsNext)})
 		return
 	case o.op == slotEnroll && len(o.cards) >= slotuser.MaxCards:
 		o.state = slotDone
-		o.f.finish(notice{level: lvWarn, text: fmt.Sprintf("%s already has %d user cards, the most it can have.", o.name, slotuser.MaxCards),
-			next: "Revoke a card first (PKCS#11 slot user cards in the menu). Press OK for the main menu."})
+		o.f.finish(notice{level: lvWarn, text: t(i18n.WizSlotFull{Slot: o.name, Max: slotuser.MaxCards}), next: t(i18n.WizSlotFullNext)})
 		return
 	case o.op == slotEnroll:
 		o.state = slotLabel
 		o.label = newLabelInput(hsm.MaxCardLabel)
-		o.f.note = notice{level: lvInfo, text: fmt.Sprintf("%s has %d of at most %d user cards.", o.name, len(o.cards), slotuser.MaxCards),
-			next: fmt.Sprintf("Type a label for the new card (its holder's name, up to %d characters; it may stay empty) and press OK. Esc leaves.", hsm.MaxCardLabel)}
+		o.f.note = notice{level: lvInfo, text: t(i18n.WizSlotHas{Slot: o.name, Cards: len(o.cards), Max: slotuser.MaxCards}),
+			next: t(i18n.WizSlotLabelNext{Max: hsm.MaxCardLabel})}
 		return
 	}
 	o.insert()
@@ -303,7 +295,7 @@ func (o *slotCardOp) labelKey(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, keys.OK):
 		label := strings.TrimSpace(o.label.Value())
 		if hsm.CheckCardLabel(label) != nil {
-			o.f.note = notice{level: lvWarn, text: fmt.Sprintf("A card label has up to %d printable characters.", hsm.MaxCardLabel), next: "Type the label again and press OK."}
+			o.f.note = notice{level: lvWarn, text: o.f.t(i18n.WizCardLabelRule{Max: hsm.MaxCardLabel}), next: o.f.t(i18n.WizTypeLabelAgain)}
 			return nil
 		}
 		o.label.SetValue(label)
@@ -323,46 +315,38 @@ func (o *slotCardOp) labelKey(k tea.KeyPressMsg) tea.Cmd {
 
 func (o *slotCardOp) introNotice() notice {
 	if o.op == slotEnroll {
-		return notice{level: lvInfo, text: fmt.Sprintf("%s has %d of at most %d user cards. The card makes a key pair of its own (or uses the one it has); before anything changes you see every card the slot's new user PIN will be wrapped to.",
-			o.name, len(o.cards), slotuser.MaxCards), next: o.hint()}
+		return notice{level: lvInfo, text: o.f.t(i18n.WizEnrollIntro{Slot: o.name, Cards: len(o.cards), Max: slotuser.MaxCards}), next: o.hint()}
 	}
-	return notice{level: lvInfo, text: fmt.Sprintf("Any one of the %s activates %s.", enrolledCards(len(o.cards)), o.name), next: o.hint()}
-}
-
-// enrolledCards names how many cards are enrolled, in words.
-func enrolledCards(n int) string {
-	if n == 1 {
-		return "1 enrolled card"
-	}
-	return fmt.Sprintf("%d enrolled cards", n)
+	return notice{level: lvInfo, text: o.f.t(i18n.WizActivateIntro{Count: len(o.cards), Slot: o.name}), next: o.hint()}
 }
 
 func (o *slotCardOp) identified() tea.Cmd {
 	s := o.step
 	c := s.card
-	refuse := func(text string, out audit.Outcome) tea.Cmd {
-		s.record(audit.StepIdentify, out, text, audit.Tries(c.status.TriesLeft), o.f.env.now())
+	refuse := func(why said, out audit.Outcome) tea.Cmd {
+		s.record(audit.StepIdentify, out, why.trail, audit.Tries(c.status.TriesLeft), o.f.env.now())
 		cmd := s.end()
 		o.insert()
-		o.f.note = notice{level: lvError, text: text, next: "Take this card out. " + o.hint()}
+		o.f.note = notice{level: lvError, text: why.screen, next: sentences(o.f.t(i18n.WizTakeThisCardOut), o.hint())}
 		return cmd
 	}
+	ser := c.serial.String()
 	switch {
 	case o.op == slotEnroll && o.enrolled(c.serial):
-		return refuse(fmt.Sprintf("Card %s is already enrolled for this slot. To enroll it anew, revoke it first.", c.serial), audit.OutcomeRefused)
+		return refuse(o.f.env.say(i18n.WizAlreadyEnrolled{Serial: ser}), audit.OutcomeRefused)
 	case o.op == slotActivate && !o.enrolled(c.serial):
-		why := "it is not enrolled, or its record was deleted from the token"
+		var why i18n.Message = i18n.WizNotUsableRecord{Serial: ser}
 		for _, r := range o.refused {
 			if tcos.Serial(r.Serial) == c.serial {
-				why = "its record is refused (" + r.Reason.String() + ")"
+				why = i18n.WizRefusedRecord{Serial: ser, Reason: safetext.Clean(r.Reason.String())}
 			}
 		}
-		return refuse(fmt.Sprintf("The slot holds no usable record for card %s: %s. It cannot activate the slot. No PIN was sent to it.", c.serial, why), audit.OutcomeRefused)
+		return refuse(o.f.env.say(why), audit.OutcomeRefused)
 	case c.status.Blocked:
-		return refuse(blockedText(c.serial, tcos.SlotPKCS11), audit.OutcomeBlocked)
+		return refuse(o.f.env.blocked(c.serial, tcos.SlotPKCS11), audit.OutcomeBlocked)
 	}
 	s.record(audit.StepIdentify, audit.OutcomeOK, "", audit.Tries(c.status.TriesLeft), o.f.env.now())
-	o.f.note = s.pinNotice("the PKCS#11 slot user PIN of this card")
+	o.f.note = s.pinNotice(pinPKCS11)
 	e := o.f.env
 	return s.askPIN(verifyEntry, slotWork(o.op, o.slot, e.cfg.PINTimeout, c.onPad, o.label.Value(), e.now))
 }
@@ -377,22 +361,22 @@ func (o *slotCardOp) worked() tea.Cmd {
 	if o.op == slotEnroll {
 		o.plan = res.plan
 		o.state = slotConfirm
-		o.f.note = notice{level: lvWarn, text: fmt.Sprintf("Enroll card %s? Check every card above: one you do not know was not enrolled by you.", serial),
-			next: "Press OK to renew the slot's user PIN and wrap it to these cards, or Cancel to change nothing."}
+		o.f.note = notice{level: lvWarn, text: o.f.t(i18n.WizEnrollConfirm{Serial: serial.String()}), next: o.f.t(i18n.WizEnrollConfirmNext)}
 		return cmd
 	}
 	o.done, o.state = serial, slotDone
 	o.f.summary(audit.OutcomeOK, "slot activated", func(sm *audit.Summary) { sm.CardsRead = []string{serial.String()} })
-	n := notice{level: lvGood, text: fmt.Sprintf("%s is ACTIVE: its user is logged in, activated by card %s at %s.", o.name, serial, o.f.env.now().UTC().Format("15:04 MST")),
-		next: "Take the card out and keep it safe. Press OK for the main menu."}
+	p := o.f.env.p
+	n := notice{level: lvGood, text: o.f.t(i18n.WizSlotActive{Slot: o.name, Serial: serial.String(), Clock: p.ClockMinutes(o.f.env.now().UTC())}),
+		next: o.f.t(i18n.WizSlotActiveNext)}
 	switch {
 	case res.auditErr != nil:
 		n.level = lvWarn
-		n.text += " Its records could not be checked against its own list of cards."
+		n.text = sentences(n.text, o.f.t(i18n.WizSlotUnchecked))
 		n.details = safeDetail(res.auditErr)
 	case !res.disc.None():
 		n.level = lvWarn
-		n.text += " " + discrepancyText(res.disc)
+		n.text = sentences(n.text, discrepancyText(p, res.disc))
 	}
 	o.f.finish(n)
 	return cmd
@@ -409,7 +393,7 @@ func (o *slotCardOp) confirm(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, keys.Cancel):
 		o.plan, o.state = nil, slotDone
 		o.f.summary(audit.OutcomeCancelled, "not confirmed", func(sm *audit.Summary) { sm.CardsRead = []string{serial.String()} })
-		o.f.finish(notice{level: lvInfo, text: fmt.Sprintf("Nothing was changed: card %s was not enrolled.", serial), next: "Press OK for the main menu."})
+		o.f.finish(notice{level: lvInfo, text: o.f.t(i18n.WizNotEnrolledNothing{Serial: serial.String()}), next: o.f.t(i18n.WizBackToMenu)})
 	}
 	return nil
 }
@@ -424,36 +408,36 @@ func (o *slotCardOp) applied(m slotAppliedMsg) {
 	case errors.As(m.err, &re):
 		o.cards = re.Kept
 		o.f.summary(audit.OutcomeRefused, "records did not match the slot's own list", cards)
-		o.f.finish(recordsNotice(fmt.Sprintf("card %s was not enrolled", serial), re))
+		o.f.finish(o.f.env.recordsNotice(i18n.WizNotEnrolledNothing{Serial: serial.String()}, re))
 		return
 	case m.err != nil:
 		p := classifyHSM(m.err)
 		o.f.summary(p.outcome(), "not enrolled", cards)
-		n := problemNotice(p, tcos.SlotPKCS11, "Press OK for the main menu.")
-		n.text = fmt.Sprintf("Card %s was not enrolled. %s", serial, n.text)
+		n := o.f.env.problemNotice(p, tcos.SlotPKCS11, o.f.t(i18n.WizBackToMenu))
+		n.text = sentences(o.f.t(i18n.WizCardNotEnrolled{Serial: serial.String()}), n.text)
 		o.f.finish(n)
 		return
 	}
 	o.done = serial
 	o.cards = m.res.Cards
 	o.f.summary(audit.OutcomeOK, "card enrolled", cards)
-	o.f.finish(notice{level: lvGood, text: fmt.Sprintf("Card %s is enrolled for %s (%d of at most %d user cards). The slot has a new user PIN, wrapped to each enrolled card; nobody saw it.",
-		serial, o.name, len(o.cards), slotuser.MaxCards) + removedText(m.res.Removed),
-		next: "The card's PKCS#11 slot user PIN protects the slot from now on: change it from the factory PIN. Press OK for the main menu."})
+	o.f.finish(notice{level: lvGood,
+		text: sentences(o.f.t(i18n.WizCardEnrolled{Serial: serial.String(), Slot: o.name, Cards: len(o.cards), Max: slotuser.MaxCards}), removedText(o.f.env.p, m.res.Removed)),
+		next: o.f.t(i18n.WizCardEnrolledNext)})
 }
 
 // failed explains a failed enrollment or activation after a right PIN; the
 // card's step has ended.
 func (o *slotCardOp) failed(p problem) {
 	serial := o.step.card.serial
-	word := "not enrolled"
+	word, was := "not enrolled", i18n.Message(i18n.WizCardNotEnrolled{Serial: serial.String()})
 	if o.op == slotActivate {
-		word = "not activated"
+		word, was = "not activated", i18n.WizCardNotActivated{Serial: serial.String()}
 	}
 	o.f.event(audit.StepEnd, &serial, p.outcome(), word)
 	o.insert()
-	n := problemNotice(p, tcos.SlotPKCS11, "Insert a card and press OK, or Cancel to leave.")
-	n.text = fmt.Sprintf("Card %s was %s. %s", serial, word, n.text)
+	n := o.f.env.problemNotice(p, tcos.SlotPKCS11, o.f.t(i18n.WizInsertOrLeave))
+	n.text = sentences(o.f.t(was), n.text)
 	o.f.note = n
 }
 
@@ -477,60 +461,61 @@ func (o *slotCardOp) status() actStatus {
 }
 
 func (o *slotCardOp) view() panel {
+	t, p := o.f.t, o.f.env.p
 	var pad [2]string
 	var s *cardStep
 	switch o.state {
 	case slotListing, slotApplying:
-		pad = [2]string{"Please wait...", ""}
+		pad = [2]string{t(i18n.PadWait), ""}
 	case slotLabel:
-		pad = [2]string{"Card label", "press OK"}
+		pad = [2]string{t(i18n.PadCardLabel), t(i18n.PadOK)}
 	case slotCard:
 		s = o.step
 		pad = s.pad()
 		if s.state == stepInsert {
-			pad = [2]string{"Enroll User Card", "Insert card"}
+			pad = [2]string{t(i18n.PadEnrollCard), t(i18n.PadInsertCard)}
 			if o.op == slotActivate {
-				pad[0] = "Activate Slot"
+				pad[0] = t(i18n.PadActivateSlot)
 			}
 		}
 	case slotConfirm:
-		pad = [2]string{"Enroll card?", "press OK/Cancel"}
+		pad = [2]string{t(i18n.PadEnrollConfirm), t(i18n.PadOKCancel)}
 	case slotDone:
 		switch {
 		case o.done == (tcos.Serial{}):
-			pad = [2]string{"", "press OK"}
+			pad = [2]string{"", t(i18n.PadOK)}
 		case o.op == slotEnroll:
-			pad = [2]string{"Card enrolled", "press OK"}
+			pad = [2]string{t(i18n.PadCardEnrolled), t(i18n.PadOK)}
 		default:
-			pad = [2]string{"Slot active", "press OK"}
+			pad = [2]string{t(i18n.PadSlotActive), t(i18n.PadOK)}
 		}
 	}
-	if p, ok := o.f.pad(); ok {
-		pad = p
+	if fp, ok := o.f.pad(); ok {
+		pad = fp
 	}
-	body := []string{fitWidth("Slot: "+o.name, sideWidth)}
+	body := []string{fitWidth(t(i18n.WizSlotName{Slot: o.name}), sideWidth)}
 	switch {
 	case o.state == slotConfirm:
-		body = append(body, planLines(o.plan)...)
+		body = append(body, planLines(p, o.plan)...)
 	case o.listed:
-		body = append(body, fmt.Sprintf("Enrolled user cards: %d of %d", len(o.cards), slotuser.MaxCards))
+		body = append(body, t(i18n.WizEnrolledOf{Cards: len(o.cards), Max: slotuser.MaxCards}))
 		if o.state != slotDone {
-			body = append(body, refusedLines("Records hsmcards will not use:", o.refused)...)
+			body = append(body, refusedLines(p, i18n.WizRecordsNotUsed, o.refused)...)
 		}
 	}
 	if o.state == slotLabel {
-		body = append(body, "Label: "+o.label.View())
+		body = append(body, t(i18n.WizLabelField{Field: o.label.View()}))
 	}
 	if s != nil && s.card != nil && !s.ended() {
-		body = append(body, fmt.Sprintf("Card %s: %s", s.card.serial, triesLeft(s.card.status.TriesLeft)))
+		body = append(body, t(i18n.WizCardTriesLeft{Serial: s.card.serial.String(), Tries: triesLeft(p, s.card.status.TriesLeft)}))
 	}
 	side := o.f.side(body, s)
 	if o.state == slotListing || o.state == slotApplying {
-		what := "asking the slot which cards are enrolled"
+		what := t(i18n.WorkListingSlot)
 		if o.state == slotApplying {
-			what = fmt.Sprintf("renewing the slot's user PIN and wrapping it to %d cards", len(o.plan.Cards))
+			what = t(i18n.WorkRenewing{Count: len(o.plan.Cards)})
 		}
-		side = append(side[:len(side)-len(o.f.note.lines())], wrap("Working: "+what+"…", sideWidth))
+		side = append(side[:len(side)-len(o.f.note.lines(p))], wrap(t(i18n.WizWorkingSlot{What: what}), sideWidth))
 	}
 	return panel{pad: pad, side: side}
 }
@@ -562,7 +547,7 @@ const (
 
 func newSlotList(e *env, slot hsm.UserSlot) (*slotListOp, tea.Cmd) {
 	o := &slotListOp{slot: slot, name: safetext.Clean(slot.SlotName())}
-	o.f = newFrame(e, "PKCS#11 slot user cards", opRevoke, audit.SlotPKCS11User)
+	o.f = newFrame(e, e.t(i18n.MenuSlotCards), opRevoke, audit.SlotPKCS11User)
 	o.f.closed = true // each revocation is recorded on its own
 	return o, o.list()
 }
@@ -575,9 +560,9 @@ func (o *slotListOp) list() tea.Cmd {
 
 func (o *slotListOp) hint() string {
 	if len(o.recs.Cards) == 0 {
-		return "Press OK for the main menu."
+		return o.f.t(i18n.WizBackToMenu)
 	}
-	return "↑/↓ choose a card · Enter revoke it · Esc main menu"
+	return o.f.t(i18n.WizRevokeHint)
 }
 
 func (o *slotListOp) update(msg tea.Msg) tea.Cmd {
@@ -589,8 +574,8 @@ func (o *slotListOp) update(msg tea.Msg) tea.Cmd {
 		o.state = listShow
 		if msg.err != nil {
 			o.recs, o.listErr = hsm.Records{}, true
-			n := problemNotice(classifyHSM(msg.err), tcos.SlotPKCS11, "Press Esc for the main menu.")
-			n.text = "The slot cannot say which cards are enrolled. " + n.text
+			n := o.f.env.problemNotice(classifyHSM(msg.err), tcos.SlotPKCS11, o.f.t(i18n.WizEscToMenu))
+			n.text = sentences(o.f.t(i18n.WizSlotCannotList), n.text)
 			o.f.note = n
 			return nil
 		}
@@ -612,18 +597,23 @@ func (o *slotListOp) update(msg tea.Msg) tea.Cmd {
 		switch {
 		case errors.As(msg.err, &re):
 			out, detail = audit.OutcomeRefused, "records did not match the slot's own list"
-			o.f.note = recordsNotice(fmt.Sprintf("card %s was not revoked", serial), re)
+			o.f.note = o.f.env.recordsNotice(i18n.WizNotRevokedNothing{Serial: serial.String()}, re)
 		case msg.err != nil:
 			p := classifyHSM(msg.err)
 			out, detail = p.outcome(), "not revoked"
-			n := problemNotice(p, tcos.SlotPKCS11, "")
-			n.text = fmt.Sprintf("Card %s was not revoked. %s", serial, n.text)
+			n := o.f.env.problemNotice(p, tcos.SlotPKCS11, "")
+			n.text = sentences(o.f.t(i18n.WizNotRevoked{Serial: serial.String()}), n.text)
 			o.f.note = n
 		default:
-			o.f.note = notice{level: lvGood, text: fmt.Sprintf("Card %s is revoked: it can no longer activate %s.", serial, o.name) + removedText(msg.res.Removed)}
+			o.f.note = notice{level: lvGood, text: sentences(o.f.t(i18n.WizRevoked{Serial: serial.String(), Slot: o.name}), removedText(o.f.env.p, msg.res.Removed))}
 		}
-		o.f.record(audit.Event{Time: msg.at, Step: audit.StepSummary, Outcome: out, Detail: detail}, &serial)
+		// Each revocation is a ceremony of its own: its summary seals the
+		// trail as an operation's does.
+		e := audit.Event{Time: msg.at, Step: audit.StepSummary, Outcome: out, Detail: detail, Operation: o.f.op, Slot: o.f.slot, CardSerial: serial.String()}
+		o.f.sealID, o.f.seal = o.f.env.recordSealed(e), nil
 		return o.list()
+	case sealedMsg:
+		o.f.sealed(msg)
 	case tea.KeyPressMsg:
 		return o.key(msg)
 	}
@@ -643,7 +633,7 @@ func (o *slotListOp) key(k tea.KeyPressMsg) tea.Cmd {
 			return slotApplyCmd(o.f.env.ctx, o.id, o.slot, o.plan)
 		case key.Matches(k, keys.Cancel):
 			o.state, o.plan = listShow, nil
-			o.f.note = notice{level: lvInfo, text: "Nothing was revoked.", next: o.hint()}
+			o.f.note = notice{level: lvInfo, text: o.f.t(i18n.WizNothingRevoked), next: o.hint()}
 		}
 		return nil
 	}
@@ -664,15 +654,13 @@ func (o *slotListOp) key(k tea.KeyPressMsg) tea.Cmd {
 		serial := tcos.Serial(cards[o.cursor].Serial)
 		plan, err := slotuser.PlanRevoke(o.recs, serial)
 		if err != nil {
-			n := problemNotice(classify(err), tcos.SlotPKCS11, o.hint())
-			n.text = fmt.Sprintf("Card %s cannot be revoked. %s", serial, n.text)
+			n := o.f.env.problemNotice(classify(err), tcos.SlotPKCS11, o.hint())
+			n.text = sentences(o.f.t(i18n.WizCannotRevoke{Serial: serial.String()}), n.text)
 			o.f.note = n
 			return nil
 		}
 		o.plan, o.state = plan, listConfirm
-		o.f.note = notice{level: lvWarn, text: fmt.Sprintf("Revoke card %s? It can no longer activate %s; its old PIN stops working. Check every card above: one you do not know was not enrolled by you.",
-			serial, o.name),
-			next: "Press OK to revoke it, or Cancel to keep it."}
+		o.f.note = notice{level: lvWarn, text: o.f.t(i18n.WizRevokeConfirm{Serial: serial.String(), Slot: o.name}), next: o.f.t(i18n.WizRevokeConfirmNext)}
 	case key.Matches(k, keys.Cancel):
 		o.f.left = true
 	}
@@ -686,37 +674,41 @@ func (o *slotListOp) status() actStatus {
 }
 
 func (o *slotListOp) view() panel {
+	t, p := o.f.t, o.f.env.p
 	cards := o.recs.Cards
-	pad := [2]string{"User cards", fmt.Sprintf("%d enrolled", len(cards))}
-	side := []string{styleTitle.Render(fitWidth("PKCS#11 slot user cards", sideWidth)), fitWidth("Slot: "+o.name, sideWidth), ""}
+	pad := [2]string{t(i18n.PadUserCards), t(i18n.PadEnrolledCount{Count: len(cards)})}
+	side := []string{styleTitle.Render(fitWidth(o.f.title, sideWidth)), fitWidth(t(i18n.WizSlotName{Slot: o.name}), sideWidth), ""}
 	switch {
 	case o.state == listLoading || o.state == listRevoking:
-		what := "asking the slot which cards are enrolled"
+		what := t(i18n.WorkListingSlot)
 		if o.state == listRevoking {
-			what = fmt.Sprintf("revoking the card: renewing the slot's user PIN and wrapping it to %d cards", len(o.plan.Cards))
+			what = t(i18n.WorkRevoking{Count: len(o.plan.Cards)})
 		}
-		side = append(side, wrap("Working: "+what+"…", sideWidth))
-		return panel{pad: [2]string{"Please wait...", ""}, side: side}
+		side = append(side, wrap(t(i18n.WizWorkingSlot{What: what}), sideWidth))
+		return panel{pad: [2]string{t(i18n.PadWait), ""}, side: side}
 	case o.state == listConfirm:
-		pad = [2]string{"Revoke card?", "press OK/Cancel"}
-		side = append(side, planLines(o.plan)...)
+		pad = [2]string{t(i18n.PadRevokeConfirm), t(i18n.PadOKCancel)}
+		side = append(side, planLines(p, o.plan)...)
 	case o.listErr:
-		pad = [2]string{"User cards", "unknown"}
+		pad = [2]string{t(i18n.PadUserCards), t(i18n.PadUnknown)}
 	case len(cards) == 0:
-		side = append(side, "No user card is enrolled.")
-		side = append(side, refusedLines("Records hsmcards will not use:", o.recs.Refused)...)
+		side = append(side, t(i18n.WizNoUserCard))
+		side = append(side, refusedLines(p, i18n.WizRecordsNotUsed, o.recs.Refused)...)
 	default:
-		side = append(side, fmt.Sprintf("%d of at most %d user cards:", len(cards), slotuser.MaxCards))
+		side = append(side, t(i18n.WizUserCardsOf{Cards: len(cards), Max: slotuser.MaxCards}))
 		for i, c := range cards {
 			cur := "  "
 			if i == o.cursor {
 				cur = "> "
 			}
-			side = append(side, cardLine(cur, c))
+			side = append(side, cardLine(p, cur, c))
 		}
-		side = append(side, refusedLines("Records hsmcards will not use:", o.recs.Refused)...)
+		side = append(side, refusedLines(p, i18n.WizRecordsNotUsed, o.recs.Refused)...)
 	}
 	side = append(side, "")
-	side = append(side, o.f.note.lines()...)
+	side = append(side, o.f.note.lines(p)...)
+	if o.f.seal != nil && o.state == listShow {
+		side = append(side, styleTitle.Render(wrap(t(i18n.WizSeal{Line: o.f.seal.Line, Hash: o.f.seal.Short()}), sideWidth)))
+	}
 	return panel{pad: pad, side: side}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/tcos"
 )
 
@@ -72,7 +73,7 @@ func (s *slotRig) menuTo(title string) {
 	s.t.Helper()
 	items := menuItems()
 	for range items {
-		if items[s.m.menu.cursor].title == title {
+		if i18n.For(i18n.English).T(items[s.m.menu.cursor].title) == title {
 			s.do("enter")
 			return
 		}

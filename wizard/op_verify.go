@@ -2,7 +2,6 @@ package wizard
 
 import (
 	"fmt"
-	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -10,6 +9,7 @@ import (
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardset"
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/internal/safetext"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/tcos"
@@ -44,15 +44,13 @@ const (
 	verDone                       // the verdicts
 )
 
-const pinOfCard = "the Backup Key PIN of this card"
-
 func newVerify(e *env) (*verifyOp, tea.Cmd) {
 	o := &verifyOp{}
-	o.f = newFrame(e, "Verify the card set", audit.OpVerify, audit.SlotBackupKey)
+	o.f = newFrame(e, e.t(i18n.MenuVerify), audit.OpVerify, audit.SlotBackupKey)
 	o.f.keySet = o.keySet
 	o.f.event(audit.StepStart, nil, audit.OutcomeOK, "")
 	o.openID = e.newID()
-	o.f.note = notice{level: lvInfo, text: "Asking the HSM which Backup Key and card set it holds…"}
+	o.f.note = notice{level: lvInfo, text: e.t(i18n.WizAskingCardSets)}
 	return o, cardSetsCmd(e.ctx, o.openID, e.cfg.HSM, wantVerify)
 }
 
@@ -81,22 +79,18 @@ func (o *verifyOp) keySet(e *audit.Event) {
 	}
 }
 
-func (o *verifyOp) hint() string {
-	switch n := len(o.cards); n {
-	case 0:
-		return "Insert the first card and press OK."
-	case 1:
-		return "Insert the next card and press OK, or press Cancel (Esc) to finish with the 1 card presented."
-	default:
-		return fmt.Sprintf("Insert the next card and press OK, or press Cancel (Esc) to finish with the %d cards presented.", n)
+func (o *verifyOp) hint() i18n.Message {
+	if n := len(o.cards); n > 0 {
+		return i18n.WizVerifyNextHint{Count: n}
 	}
+	return i18n.WizVerifyFirstHint
 }
 
 // insert waits for the next card.
 func (o *verifyOp) insert() {
 	o.state = verCard
 	n := len(o.cards) + 1
-	o.step = o.f.newStep(tcos.SlotBackupKey, fmt.Sprintf("Insert %d. card", n), fmt.Sprintf("insert card %d and press OK", n), o.hint())
+	o.step = o.f.newStep(tcos.SlotBackupKey, i18n.PadInsertNth{Card: n}, i18n.WizWaitInsertNth{Card: n}, o.hint())
 }
 
 func (o *verifyOp) update(msg tea.Msg) tea.Cmd {
@@ -105,7 +99,7 @@ func (o *verifyOp) update(msg tea.Msg) tea.Cmd {
 		return cmd
 	case frameAgain:
 		o.insert()
-		o.f.note = notice{level: lvInfo, next: o.hint()}
+		o.f.note = notice{level: lvInfo, next: o.f.t(o.hint())}
 		return nil
 	case frameStay:
 		if o.step != nil {
@@ -135,14 +129,14 @@ func (o *verifyOp) opened(m cardSetsMsg) tea.Cmd {
 	if m.err != nil {
 		p := classifyHSM(m.err)
 		o.f.event(audit.StepStart, nil, p.outcome(), safeDetail(m.err))
-		o.done(audit.OutcomeError, "the HSM could not say what it holds", problemNotice(p, 0, "Press OK for the main menu."))
+		o.done(audit.OutcomeError, "the HSM could not say what it holds", o.f.env.problemNotice(p, 0, o.f.t(i18n.WizBackToMenu)))
 		return nil
 	}
 	o.v, o.hsmKey, o.reg = m.verify, m.key, m.reg
 	o.insert()
 	o.f.note = notice{level: lvInfo,
-		text: "Each holder presents a card and its PIN, one after the other. Every card is checked, and every k of them must rebuild the Backup Key; nothing is written to any card or to the HSM. With k+1 cards or more, a bad card is found and named.",
-		next: o.hint()}
+		text: o.f.t(i18n.WizVerifyIntro),
+		next: o.f.t(o.hint())}
 	return nil
 }
 
@@ -160,7 +154,7 @@ func (o *verifyOp) cardUpdate(msg tea.Msg) tea.Cmd {
 	case evConnected:
 		return o.identified()
 	case evWrongPIN, evShortPIN:
-		o.f.pinEvent(ev, s, pinOfCard)
+		o.f.pinEvent(ev, s, pinBackupKey)
 	case evTyped:
 		return s.send()
 	case evWorked:
@@ -170,7 +164,7 @@ func (o *verifyOp) cardUpdate(msg tea.Msg) tea.Cmd {
 			// Blocked by the wrong PINs just typed: a finding of its own.
 			o.add(cardset.Card{Serial: s.card.serial, Err: ev.prob.err})
 		}
-		o.f.stepEnded(ev, tcos.SlotBackupKey, o.hint(), "")
+		o.f.stepEnded(ev, tcos.SlotBackupKey, o.f.t(o.hint()), holdsNothing)
 		if o.f.mode == frameOn {
 			o.insert()
 		}
@@ -194,11 +188,11 @@ func (o *verifyOp) identified() tea.Cmd {
 	s := o.step
 	c := s.card
 	if o.presented(c.serial) {
-		text := fmt.Sprintf("Card %s was already presented in this check; each card counts once.", c.serial)
-		s.record(audit.StepIdentify, audit.OutcomeRefused, text, audit.Tries(c.status.TriesLeft), o.f.env.now())
+		w := o.f.env.say(i18n.WizVerifyAlreadyPresented{Serial: c.serial.String()})
+		s.record(audit.StepIdentify, audit.OutcomeRefused, w.trail, audit.Tries(c.status.TriesLeft), o.f.env.now())
 		cmd := s.end()
 		o.insert()
-		o.f.note = notice{level: lvError, text: text, next: "Take this card out. " + o.hint()}
+		o.f.note = notice{level: lvError, text: w.screen, next: sentences(o.f.t(i18n.WizTakeThisCardOut), o.f.t(o.hint()))}
 		return cmd
 	}
 	if c.status.Blocked {
@@ -207,13 +201,13 @@ func (o *verifyOp) identified() tea.Cmd {
 		cmd := s.end()
 		o.add(cardset.Card{Serial: serial, Err: tcos.ErrBlocked})
 		o.insert()
-		o.f.note = notice{level: lvError, text: blockedText(serial, tcos.SlotBackupKey) + " Its share cannot be checked: it counts as unreadable.",
-			next: "Take this card out. " + o.hint()}
+		o.f.note = notice{level: lvError, text: o.f.env.blocked(serial, tcos.SlotBackupKey).and(o.f.env, i18n.WizVerifyBlockedUnreadable).screen,
+			next: sentences(o.f.t(i18n.WizTakeThisCardOut), o.f.t(o.hint()))}
 		return cmd
 	}
 	o.tries = c.status.TriesLeft
 	s.record(audit.StepIdentify, audit.OutcomeOK, "", audit.Tries(c.status.TriesLeft), o.f.env.now())
-	o.f.note = s.pinNotice(pinOfCard)
+	o.f.note = s.pinNotice(pinBackupKey)
 	return s.askPIN(verifyEntry, rawReadWork(o.f.env.cfg.PINTimeout, c.onPad))
 }
 
@@ -243,44 +237,38 @@ func (o *verifyOp) read() tea.Cmd {
 	cmd := s.end()
 	o.insert()
 	if err != nil {
-		n := problemNotice(classify(err), tcos.SlotBackupKey, o.hint())
+		n := o.f.env.problemNotice(classify(err), tcos.SlotBackupKey, o.f.t(o.hint()))
 		o.f.note = n
 		return cmd
 	}
-	n := len(o.cards)
+	t, p := o.f.t, o.f.env.p
+	n, next := len(o.cards), sentences(t(i18n.WizTakeCardOut), t(o.hint()))
 	switch {
 	case res.Verdict == cardset.Pending:
-		o.f.note = notice{level: lvGood, text: fmt.Sprintf("Card %s read: share %d of %s. %s", serial, res.X, describeSet(*res.Set), cardsPresented(n)),
-			next: "Take the card out. " + o.hint()}
+		o.f.note = notice{level: lvGood, text: sentences(t(i18n.WizVerifyCardRead{Serial: serial.String(), X: int(res.X), Set: describeSet(p, *res.Set)}), t(i18n.WizCardsPresented{Count: n})),
+			next: next}
 	case res.Reason == cardset.NotCurrent:
-		o.f.note = notice{level: lvError, text: classify(res.Refused).says(0) + " It is not checked with the others.", next: "Take the card out. " + o.hint()}
+		o.f.note = notice{level: lvError, text: sentences(classify(res.Refused).says(p, 0), t(i18n.WizVerifyNotChecked)), next: next}
 	default:
-		o.f.note = notice{level: lvWarn, text: fmt.Sprintf("Card %s: %s It cannot be checked with the others.", serial, reasonSentence(res)), next: "Take the card out. " + o.hint()}
+		o.f.note = notice{level: lvWarn, text: sentences(reasonSentence(p, serial, res), t(i18n.WizVerifyCannotCheck)), next: next}
 	}
 	return cmd
 }
 
-// cardsPresented says how many cards were presented.
-func cardsPresented(n int) string {
-	if n == 1 {
-		return "1 card presented."
-	}
-	return fmt.Sprintf("%d cards presented.", n)
-}
-
-// reasonSentence says why a card's share is not checked.
-func reasonSentence(c cardset.CardResult) string {
+// reasonSentence says why card serial's share is not checked.
+func reasonSentence(p *i18n.Printer, serial tcos.Serial, c cardset.CardResult) string {
+	sn := serial.String()
 	switch c.Reason {
 	case cardset.Unreadable:
-		return classify(c.Err).says(tcos.SlotBackupKey)
+		return p.T(i18n.WizVerifyUnreadable{Serial: sn, Cause: classify(c.Err).says(p, tcos.SlotBackupKey)})
 	case cardset.EmptySlot:
-		return "it holds no Backup Key share."
+		return p.T(i18n.WizVerifyEmpty{Serial: sn})
 	case cardset.Damaged:
-		return "its share record is damaged (an interrupted write leaves one)."
+		return p.T(i18n.WizVerifyDamaged{Serial: sn})
 	case cardset.UnknownFormat:
-		return "its share record is in a format this hsmcards does not know (made by a newer version?)."
+		return p.T(i18n.WizVerifyUnknownFormat{Serial: sn})
 	}
-	return "its share cannot be used."
+	return p.T(i18n.WizVerifyUnusable{Serial: sn})
 }
 
 // readWords is the audit trail's word on a card as read (stable English:
@@ -297,7 +285,7 @@ func (o *verifyOp) finish() tea.Cmd {
 	rep, err := o.v.Finish()
 	if err != nil {
 		p := classify(err)
-		o.done(audit.OutcomeError, safeDetail(err), problemNotice(p, 0, "Press OK for the main menu."))
+		o.done(audit.OutcomeError, safeDetail(err), o.f.env.problemNotice(p, 0, o.f.t(i18n.WizBackToMenu)))
 		return nil
 	}
 	o.report = rep
@@ -337,7 +325,7 @@ func (o *verifyOp) done(out audit.Outcome, detail string, n notice) {
 		o.v.Wipe()
 	}
 	if n.next == "" {
-		n.next = "Take the card out. Press OK for the main menu."
+		n.next = o.f.t(i18n.WizInspectDoneNext)
 	}
 	o.f.finish(n)
 }
@@ -350,8 +338,9 @@ func (o *verifyOp) fill(s *audit.Summary) {
 
 // verdictNotice says what the verify found, in a few sentences.
 func (o *verifyOp) verdictNotice(rep *cardset.Report) notice {
+	t := o.f.t
 	if rep.Set == nil {
-		return notice{level: lvError, text: "No card presented holds a share that could be checked: nothing was verified."}
+		return notice{level: lvError, text: t(i18n.WizVerifyNoSet)}
 	}
 	set, k := rep.Set, rep.Set.Scheme.K
 	var text []string
@@ -360,39 +349,39 @@ func (o *verifyOp) verdictNotice(rep *cardset.Report) notice {
 	case cardset.AllGood:
 		lv = lvGood
 		if rep.Shares >= set.Scheme.N {
-			text = append(text, fmt.Sprintf("All %d cards of the set are good: every %d of them rebuild the Backup Key.", rep.Shares, k))
+			text = append(text, t(i18n.WizVerifyAllGood{Cards: rep.Shares, K: k}))
 		} else {
-			text = append(text, fmt.Sprintf("The %d cards presented are good: every %d of them rebuild the Backup Key. The set's other %d cards were not presented.", rep.Shares, k, set.Scheme.N-rep.Shares))
+			text = append(text, t(i18n.WizVerifySomeGood{Cards: rep.Shares, K: k, Others: set.Scheme.N - rep.Shares}))
 		}
 	case cardset.BadFound:
 		for _, c := range rep.Bad() {
 			if c.Reason == cardset.Disagrees {
-				text = append(text, fmt.Sprintf("Card %s is BAD: its record describes the card set otherwise than the set's (damaged, or altered).", c.Serial))
+				text = append(text, t(i18n.WizVerifyBadRecord{Serial: c.Serial.String()}))
 			} else {
-				text = append(text, fmt.Sprintf("Card %s is BAD: its share does not rebuild the Backup Key with the others (damaged, or altered).", c.Serial))
+				text = append(text, t(i18n.WizVerifyBadShare{Serial: c.Serial.String()}))
 			}
 		}
-		text = append(text, fmt.Sprintf("The other cards are good: %d of them rebuild the key.", k))
+		text = append(text, t(i18n.WizVerifyOthersGood{K: k}))
 	case cardset.CannotTell:
 		if rep.Shares == k {
-			text = append(text, fmt.Sprintf("These %d cards do not rebuild the Backup Key: at least one of them is bad, and which one %d cards cannot tell. Verify again with one more card of the set.", k, k))
+			text = append(text, t(i18n.WizVerifyCannotTellK{K: k}))
 		} else {
-			text = append(text, fmt.Sprintf("No %d of the %d cards rebuild the Backup Key: more than %d of them are bad.", k, rep.Shares, rep.Shares-k))
+			text = append(text, t(i18n.WizVerifyCannotTell{K: k, Cards: rep.Shares, Bad: rep.Shares - k}))
 		}
 	case cardset.TwoKeys:
-		text = append(text, "Two different keys come out of these cards, both passing the records' 3-byte check (a format 1 set): which one is the Backup Key cannot be told.")
+		text = append(text, t(i18n.WizVerifyTwoKeys))
 	case cardset.TooFew:
 		lv = lvWarn
-		text = append(text, fmt.Sprintf("Each record was checked, but %d cards of the set were presented and %d are needed to check the key.", rep.Shares, k))
+		text = append(text, t(i18n.WizVerifyTooFew{Count: rep.Shares, K: k}))
 	}
 	switch rep.HSM {
 	case cardset.HSMSameKey:
-		text = append(text, "It is the Backup Key the HSM holds.")
+		text = append(text, t(i18n.WizVerifyHSMSame))
 	case cardset.HSMOtherKey:
-		text = append(text, "It is NOT the Backup Key the HSM holds.")
+		text = append(text, t(i18n.WizVerifyHSMOther))
 		lv = lvError
 	case cardset.HSMNoKey:
-		text = append(text, "The HSM holds no Backup Key to compare it with.")
+		text = append(text, t(i18n.WizVerifyHSMNone))
 	}
 	refused := 0
 	for _, c := range rep.Cards {
@@ -400,14 +389,10 @@ func (o *verifyOp) verdictNotice(rep *cardset.Report) notice {
 			refused++
 		}
 	}
-	switch refused {
-	case 0:
-	case 1:
-		text = append(text, "1 card of a card set that is not current was not checked: collect and erase it.")
-	default:
-		text = append(text, fmt.Sprintf("%d cards of a card set that is not current were not checked: collect and erase them.", refused))
+	if refused > 0 {
+		text = append(text, t(i18n.WizVerifyNotCurrent{Count: refused}))
 	}
-	return notice{level: lv, text: strings.Join(text, " ")}
+	return notice{level: lv, text: sentences(text...)}
 }
 
 func (o *verifyOp) end() tea.Cmd {
@@ -430,43 +415,47 @@ func (o *verifyOp) status() actStatus {
 	return st
 }
 
-// verdictWord is a card's verdict in the result table, at most 22 cells.
-func verdictWord(c cardset.CardResult) string {
+// verdictWord is a card's verdict in the result table, at most
+// verdictWidth cells.
+func verdictWord(p *i18n.Printer, c cardset.CardResult) string {
 	switch c.Verdict {
 	case cardset.Pending:
-		return "read"
+		return p.T(i18n.WizVerdictRead)
 	case cardset.Good:
 		if c.CopyOf != nil {
-			return "good, copy of " + shortSerial(*c.CopyOf)
+			return p.T(i18n.WizVerdictGoodCopy{Of: shortSerial(*c.CopyOf)})
 		}
-		return "good"
+		return p.T(i18n.WizVerdictGood)
 	case cardset.Bad:
 		if c.Reason == cardset.Disagrees {
-			return "BAD: record differs"
+			return p.T(i18n.WizVerdictBadRecord)
 		}
-		return "BAD: wrong share"
+		return p.T(i18n.WizVerdictBadShare)
 	case cardset.Undecided:
-		return "cannot tell"
+		return p.T(i18n.WizVerdictCannotTell)
 	}
 	switch c.Reason {
 	case cardset.Unreadable:
 		if classify(c.Err).cause == causeBlocked {
-			return "PIN blocked"
+			return p.T(i18n.WizVerdictBlocked)
 		}
-		return "not read"
+		return p.T(i18n.WizVerdictNotRead)
 	case cardset.EmptySlot:
-		return "no share"
+		return p.T(i18n.WizVerdictNoShare)
 	case cardset.Damaged:
-		return "damaged record"
+		return p.T(i18n.WizVerdictDamaged)
 	case cardset.UnknownFormat:
-		return "unknown format"
+		return p.T(i18n.WizVerdictUnknown)
 	case cardset.OtherSet:
-		return "another card set"
+		return p.T(i18n.WizVerdictOtherSet)
 	case cardset.NotCurrent:
-		return fmt.Sprintf("%s gen %d", c.Standing, c.Refused.Generation)
+		return p.T(i18n.WizVerdictNotCurrent{Standing: standingWord(p, c.Standing), Generation: int(c.Refused.Generation)})
 	}
 	return c.Reason.String()
 }
+
+// verdictWidth is the widest verdict the table has room for.
+const verdictWidth = 22
 
 // table is the cards presented: serial (its end), x, label, tries left,
 // verdict.
@@ -478,13 +467,14 @@ func (o *verifyOp) table() []string {
 	if o.report != nil {
 		cards = o.report.Cards
 	}
-	lines := []string{styleDim.Render(fmt.Sprintf("%-7s %3s %-16s %5s %s", "Card", "x", "Label", "Tries", "Verdict"))}
+	t, p := o.f.t, o.f.env.p
+	lines := []string{styleDim.Render(fmt.Sprintf("%-7s %3s %-16s %5s %s", t(i18n.WizColCard), "x", t(i18n.WizColLabel), t(i18n.WizColTries), t(i18n.WizColVerdict)))}
 	for _, c := range cards {
 		x, label := "-", "-"
 		if c.Set != nil {
 			x, label = fmt.Sprint(c.X), safetext.Clean(c.Set.Label)
 		}
-		line := fmt.Sprintf("%-7s %3s %s %5d %s", shortSerial(c.Serial), x, fitWidth(label, 16), c.TriesLeft, verdictWord(c))
+		line := fmt.Sprintf("%-7s %3s %s %5d %s", shortSerial(c.Serial), x, fitWidth(label, 16), c.TriesLeft, verdictWord(p, c))
 		lv := lvInfo
 		switch c.Verdict {
 		case cardset.Good:
@@ -498,26 +488,27 @@ func (o *verifyOp) table() []string {
 }
 
 func (o *verifyOp) view() panel {
+	t, p := o.f.t, o.f.env.p
 	pad, ok := o.f.pad()
 	if !ok {
 		switch o.state {
 		case verOpening:
-			pad = [2]string{"Please wait...", ""}
+			pad = [2]string{t(i18n.PadWait), ""}
 		case verCard:
 			pad = o.step.pad()
 		default:
-			pad = [2]string{"Set verified", "press OK"}
+			pad = [2]string{t(i18n.PadSetVerified), t(i18n.PadOK)}
 			if o.report == nil || o.report.Outcome != cardset.AllGood {
-				pad = [2]string{"Verify failed", "press OK"}
+				pad = [2]string{t(i18n.PadVerifyFailed), t(i18n.PadOK)}
 			}
 			if o.report != nil && o.report.Outcome == cardset.BadFound {
-				pad = [2]string{"Bad card found", "press OK"}
+				pad = [2]string{t(i18n.PadBadCardFound), t(i18n.PadOK)}
 			}
 		}
 	}
 	var body []string
 	if s := o.set(); s != nil {
-		body = append(body, fitWidth(fmt.Sprintf("%q, %s, %s, KCV %s", safetext.Clean(s.Label), generationWord(*s), s.Scheme, kcvString(s.KCV)), sideWidth))
+		body = append(body, fitWidth(t(i18n.WizVerifySetLine{Label: safetext.Clean(s.Label), Generation: generationWord(p, *s), Quorum: quorumWords(p, s.Scheme), KCV: kcvString(s.KCV)}), sideWidth))
 	}
 	body = append(body, o.table()...)
 	var s *cardStep

@@ -3,12 +3,12 @@ package wizard
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/cardset"
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/internal/safetext"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/slotuser"
@@ -274,107 +274,115 @@ func classifyHSM(err error) problem {
 	return p
 }
 
+// words are a cause's messages: what happened and what to do (nil: nothing
+// to add). The cause is the messages' ID: each catalog words them in its
+// language (i18n/wizard.go, Cause...). Causes whose sentence names a slot
+// or a file are said by says.
+type words struct{ says, advice i18n.Message }
+
 // recordsAdvice is what to do about a slot user card's record that does not
 // work: the records are public token objects anyone can spoil, and the next
 // change of the slot's cards writes them from the slot's own list again.
-const recordsAdvice = "Try again; if it happens again, the security officer's next enrollment (which shows the slot's own list first) writes every card's record anew."
-
-// words are a cause's sentences: what happened and what to do. The cause is
-// the message's ID: a catalog in another language keys its sentences the
-// same way. %s in says is the slot's name (causeBlocked) or the file
-// (causeStorage).
-type words struct{ says, advice string }
+const recordsAdvice = i18n.CauseRecordsAdvice
 
 var causeWords = map[cause]words{
-	causeWrongPIN:         {"Wrong PIN.", ""},
-	causeBlocked:          {"Three wrong PINs: the %s PIN of this card is now blocked and cannot be used.", "Take this card out."},
-	causePINFormat:        {"A PIN has 6 to 15 digits.", "Type the PIN again."},
-	causeForeign:          {"This is not an appliance smart card. Nothing was written to it.", "Take it out."},
-	causeNoCard:           {"There is no card in the reader.", ""},
-	causeRemoved:          {"The card was taken out during the step.", ""},
-	causeReset:            {"Another program reset the card during the step.", ""},
-	causeMute:             {"The card does not answer.", "Take it out, check that it is inserted chip first, and try again, or use another card."},
-	causeShareMismatch:    {"The card did not store the share record correctly.", ""},
-	causeStorage:          {"The computer could not save the simulated card: the file system refused to write %s.", "Make the training deck's directory writable (or free some space), then try again."},
-	causeUnplugged:        {"The card reader is not connected (unplugged?).", "Plug the reader into a USB port of the appliance."},
-	causeNoService:        {"pcscd, the smart card service, is not running.", "Start the smart card service."},
-	causeSharing:          {"Another program is using the card reader.", "Close the other program."},
-	causePadTimeout:       {"The PIN was not entered on the reader in time. No PIN try was spent.", ""},
-	causePadCancelled:     {"Cancel was pressed on the reader's keypad. No PIN try was spent.", ""},
-	causePadMismatch:      {"The new PIN and its confirmation differ. Nothing was changed.", ""},
-	causePadLength:        {"The PIN typed on the reader has the wrong length (6 to 15 digits). No PIN try was spent.", ""},
-	causePadParams:        {"The reader refused the PIN entry parameters.", "Use the reader with PIN pad that came with the appliance."},
-	causePadNoChange:      {"This card cannot take a new PIN from the reader's keypad. Nothing was changed.", ""},
-	causeTokenWrongPIN:    {"Wrong PIN: the token did not accept it.", "Type it again."},
-	causeTokenLocked:      {"The token's user PIN is locked.", "Its security officer must unlock it (with the token's own tools); press Esc to quit."},
-	causeModule:           {"The PKCS#11 module cannot be used.", "Check the path given with --pkcs11-module and that the token's software is installed; press Esc to quit."},
-	causeTokenNotFound:    {"The token was not found in the PKCS#11 module.", "Check --pkcs11-token; press Esc to quit."},
-	causeTemplate:         {"The token refused to store the key as the appliance needs it.", "The token may not support the Backup Key's attributes: see Details."},
-	causeSOPINNeeded:      {"The token needs its security officer's PIN for this. Nothing was changed.", "Restart hsmcards with the SO PIN in $" + hsm.PKCS11SOPINEnv + " (or type it when asked)."},
-	causeHSMKCV:           {"The key in the HSM does not match the cards' check value.", ""},
-	causeHSMTimeout:       {"The HSM did not answer in time.", "Try again."},
-	causeHSMFailed:        {"The HSM could not do it.", "See Details."},
-	causeSlotFull:         {fmt.Sprintf("The slot already has %d user cards, the most it can have.", slotuser.MaxCards), "Revoke a card first."},
-	causeAlreadyEnrolled:  {"This card is already enrolled for the slot.", "To enroll it anew, revoke it first."},
-	causeNotEnrolled:      {"The slot holds no record for this card: it is not enrolled, or its record was deleted from the token.", recordsAdvice},
-	causeKeyChanged:       {"This card's key pair is not the one its record in the slot names: the card made a new key pair since it was enrolled, or another program changed the record.", recordsAdvice},
-	causeDuplicateRecords: {"The slot holds several records for this card; hsmcards writes one, so the others were planted or left by a change that did not finish.", recordsAdvice},
-	causeWrapRefused:      {"The card cannot unwrap the PIN in its record: the record was changed by another program, or the card made a new key pair.", recordsAdvice},
-	causeStaleRecord:      {"The slot refused the PIN in this card's record: the record is older than the slot's PIN or was written by another program.", recordsAdvice},
-	causeRecordRefused:    {"The slot's record for this card is one hsmcards does not use.", recordsAdvice},
-	causeCannotUnwrap:     {"The card could not unwrap the PIN wrapped to its own key.", "Try again; if it keeps failing, use another card."},
-	causeDamagedAnswer:    {"What the card unwrapped is not a slot PIN: its answer was damaged on its way, or its record was forged. Nothing was sent to the slot.", recordsAdvice},
-	causeNoUserPIN:        {"The slot has no user PIN yet.", "Enroll a user card first."},
-	causeUserRecord:       {"The slot's record of its user cards is damaged.", "See Details; the token's security officer can restore it."},
-	causeRebuild:          {"The cards do not rebuild the Backup Key.", ""},
-	causeEmptySlot:        {"This card holds no Backup Key share.", "Take this card out."},
-	causeDamagedRecord:    {"This card's share record is damaged, or describes its card set otherwise than the cards read before: it cannot be used.", "Take this card out."},
-	causeUnknownFormat:    {"This card holds a share in a format this hsmcards does not know (made by a newer version?); it cannot be used here.", "Take this card out."},
-	causeOtherSet:         {"This card holds a share of another card set than the cards read before.", "Take this card out."},
-	causeDuplicate:        {"This card holds a share that was already read (it is a copy of a card read before); each share counts once.", "Take this card out."},
-	causeSuperseded:       {"This card holds generation %d, superseded on %s by generation %d: collect and erase this card.", "Take this card out."},
-	causeStale:            {"This card holds generation %d of this Backup Key, but the HSM's current card set is generation %d: collect and erase this card.", "Take this card out."},
-	causeUncommitted:      {"This card holds generation %d from a re-issue begun on %s that never counted: erase this card.", "Take this card out."},
-	causeNewer:            {"This card holds generation %d of this Backup Key, newer than the HSM's current generation %d: made by a re-issue elsewhere.", "Take this card out."},
-	causeSameCard:         {"This card was already presented here; each card counts once.", "Take this card out."},
-	causeTooManyCards:     {fmt.Sprintf("No more cards fit in one check: it takes %d at most.", cardset.MaxCards), ""},
-	causeNoKeyInHSM:       {"The HSM holds no Backup Key. A re-issue splits the key the HSM holds anew, so it needs the key loaded first.", "Load the Backup Key (Load Backup Key), then re-issue its card set."},
-	causeNotHSMKey:        {"This card holds a share of another Backup Key than the one the HSM holds.", "Take this card out."},
-	causeNoRegister:       {"This HSM keeps no record of which card set of its Backup Key is current, so a re-issued set could never be told from the old one, nor the old cards refused. Nothing was read or written.", "Verify the card set and Erase a card work without that record; a re-issue needs an HSM that keeps it (docs/lifecycle.md)."},
-	causeRegisterChanged:  {"The HSM's record of the card sets changed meanwhile (another hsmcards?); nothing was written to it.", "Start again."},
-	causeRegisterDamaged:  {"The HSM's record of the card sets is damaged.", "See Details; until it is repaired, hsmcards cannot tell a current card from a superseded one."},
-	causeCommitUnknown:    {"Whether the new card set counts cannot be told: the HSM's record of the card sets could not be read back.", "Check the HSM, then try again: trying again tells."},
-	causeQuorumCard:       {"This card is one of the quorum read for this re-issue: it stays as it is until the new card set counts, so that the current set stays loadable whatever happens.", "Take this card out."},
-	causeAlreadyWritten:   {"This card already holds share %d of the new card set: it was written and read back a moment ago.", "Take this card out."},
-	causeReadBack:         {"The card did not read back the share record written to it.", ""},
-	causeStopped:          {"The step was stopped.", ""},
-	causeUnknown:          {"Something unexpected went wrong.", "See Details."},
+	causeWrongPIN:         {i18n.CauseWrongPIN, nil},
+	causeBlocked:          {nil, i18n.CauseBlockedAdvice},
+	causePINFormat:        {i18n.CausePINFormat{Min: tcos.MinPINLen, Max: tcos.MaxPINLen}, i18n.CausePINFormatAdvice},
+	causeForeign:          {i18n.CauseForeign, i18n.CauseForeignAdvice},
+	causeNoCard:           {i18n.CauseNoCard, nil},
+	causeRemoved:          {i18n.CauseRemoved, nil},
+	causeReset:            {i18n.CauseReset, nil},
+	causeMute:             {i18n.CauseMute, i18n.CauseMuteAdvice},
+	causeShareMismatch:    {i18n.CauseShareMismatch, nil},
+	causeStorage:          {nil, i18n.CauseStorageAdvice},
+	causeUnplugged:        {i18n.CauseUnplugged, i18n.CauseUnpluggedAdvice},
+	causeNoService:        {i18n.CauseNoService, i18n.CauseNoServiceAdvice},
+	causeSharing:          {i18n.CauseSharing, i18n.CauseSharingAdvice},
+	causePadTimeout:       {i18n.CausePadTimeout, nil},
+	causePadCancelled:     {i18n.CausePadCancelled, nil},
+	causePadMismatch:      {i18n.CausePadMismatch, nil},
+	causePadLength:        {i18n.CausePadLength, nil},
+	causePadParams:        {i18n.CausePadParams, i18n.CausePadParamsAdvice},
+	causePadNoChange:      {i18n.CausePadNoChange, nil},
+	causeTokenWrongPIN:    {i18n.CauseTokenWrongPIN, i18n.CauseTokenWrongPINAdvice},
+	causeTokenLocked:      {i18n.CauseTokenLocked, i18n.CauseTokenLockedAdvice},
+	causeModule:           {i18n.CauseModule, i18n.CauseModuleAdvice},
+	causeTokenNotFound:    {i18n.CauseTokenNotFound, i18n.CauseTokenNotFoundAdvice},
+	causeTemplate:         {i18n.CauseTemplate, i18n.CauseTemplateAdvice},
+	causeSOPINNeeded:      {i18n.CauseSOPINNeeded, i18n.CauseSOPINNeededAdvice{Env: hsm.PKCS11SOPINEnv}},
+	causeHSMKCV:           {i18n.CauseHSMKCV, nil},
+	causeHSMTimeout:       {i18n.CauseHSMTimeout, i18n.CauseHSMTimeoutAdvice},
+	causeHSMFailed:        {i18n.CauseHSMFailed, i18n.CauseHSMFailedAdvice},
+	causeSlotFull:         {i18n.CauseSlotFull{Max: slotuser.MaxCards}, i18n.CauseSlotFullAdvice},
+	causeAlreadyEnrolled:  {i18n.CauseAlreadyEnrolled, i18n.CauseAlreadyEnrolledAdvice},
+	causeNotEnrolled:      {i18n.CauseNotEnrolled, recordsAdvice},
+	causeKeyChanged:       {i18n.CauseKeyChanged, recordsAdvice},
+	causeDuplicateRecords: {i18n.CauseDuplicateRecords, recordsAdvice},
+	causeWrapRefused:      {i18n.CauseWrapRefused, recordsAdvice},
+	causeStaleRecord:      {i18n.CauseStaleRecord, recordsAdvice},
+	causeRecordRefused:    {i18n.CauseRecordRefused, recordsAdvice},
+	causeCannotUnwrap:     {i18n.CauseCannotUnwrap, i18n.CauseCannotUnwrapAdvice},
+	causeDamagedAnswer:    {i18n.CauseDamagedAnswer, recordsAdvice},
+	causeNoUserPIN:        {i18n.CauseNoUserPIN, i18n.CauseNoUserPINAdvice},
+	causeUserRecord:       {i18n.CauseUserRecord, i18n.CauseUserRecordAdvice},
+	causeRebuild:          {i18n.CauseRebuild, nil},
+	causeEmptySlot:        {i18n.CauseEmptySlot, i18n.WizTakeThisCardOut},
+	causeDamagedRecord:    {i18n.CauseDamagedRecord, i18n.WizTakeThisCardOut},
+	causeUnknownFormat:    {i18n.CauseUnknownFormat, i18n.WizTakeThisCardOut},
+	causeOtherSet:         {i18n.CauseOtherSet, i18n.WizTakeThisCardOut},
+	causeDuplicate:        {i18n.CauseDuplicate, i18n.WizTakeThisCardOut},
+	causeSuperseded:       {nil, i18n.WizTakeThisCardOut},
+	causeStale:            {nil, i18n.WizTakeThisCardOut},
+	causeUncommitted:      {nil, i18n.WizTakeThisCardOut},
+	causeNewer:            {nil, i18n.WizTakeThisCardOut},
+	causeSameCard:         {i18n.CauseSameCard, i18n.WizTakeThisCardOut},
+	causeTooManyCards:     {i18n.CauseTooManyCards{Max: cardset.MaxCards}, nil},
+	causeNoKeyInHSM:       {i18n.CauseNoKeyInHSM, i18n.CauseNoKeyInHSMAdvice},
+	causeNotHSMKey:        {i18n.CauseNotHSMKey, i18n.WizTakeThisCardOut},
+	causeNoRegister:       {i18n.CauseNoRegister, i18n.CauseNoRegisterAdvice},
+	causeRegisterChanged:  {i18n.CauseRegisterChanged, i18n.CauseStartAgainAdvice},
+	causeRegisterDamaged:  {i18n.CauseRegisterDamaged, i18n.CauseRegisterDamagedAdvice},
+	causeCommitUnknown:    {i18n.CauseCommitUnknown, i18n.CauseCommitUnknownAdvice},
+	causeQuorumCard:       {i18n.CauseQuorumCard, i18n.WizTakeThisCardOut},
+	causeAlreadyWritten:   {nil, i18n.WizTakeThisCardOut},
+	causeReadBack:         {i18n.CauseReadBack, nil},
+	causeStopped:          {i18n.CauseStopped, nil},
+	causeUnknown:          {i18n.CauseUnknown, i18n.CauseUnknownAdvice},
 }
 
-// says is what happened, one or two sentences; slot names the card slot
-// for a blocked PIN.
-func (p problem) says(slot tcos.Slot) string {
-	w := causeWords[p.cause]
+// says is what happened, one or two sentences in pr's language; slot
+// names the card slot for a blocked PIN.
+func (p problem) says(pr *i18n.Printer, slot tcos.Slot) string {
 	switch p.cause {
 	case causeBlocked:
-		return fmt.Sprintf(w.says, slotName(slot))
+		return pr.T(i18n.CauseBlocked{Slot: slotName(pr, slot)})
 	case causeStorage:
-		return fmt.Sprintf(w.says, p.path)
-	case causeSuperseded, causeUncommitted:
-		if p.cause == causeUncommitted {
-			return fmt.Sprintf(w.says, p.set.Generation, dayString(p.set.On))
-		}
-		return fmt.Sprintf(w.says, p.set.Generation, dayString(p.set.On), p.set.By)
-	case causeStale, causeNewer:
-		return fmt.Sprintf(w.says, p.set.Generation, p.set.By)
+		return pr.T(i18n.CauseStorage{Path: p.path})
+	case causeSuperseded:
+		return pr.T(i18n.CauseSuperseded{Generation: int(p.set.Generation), On: dayString(pr, p.set.On), By: int(p.set.By)})
+	case causeUncommitted:
+		return pr.T(i18n.CauseUncommitted{Generation: int(p.set.Generation), On: dayString(pr, p.set.On)})
+	case causeStale:
+		return pr.T(i18n.CauseStale{Generation: int(p.set.Generation), By: int(p.set.By)})
+	case causeNewer:
+		return pr.T(i18n.CauseNewer{Generation: int(p.set.Generation), By: int(p.set.By)})
 	case causeAlreadyWritten:
-		return fmt.Sprintf(w.says, p.share+1)
+		return pr.T(i18n.CauseAlreadyWritten{Share: p.share + 1})
 	}
-	return w.says
+	if w := causeWords[p.cause].says; w != nil {
+		return pr.T(w)
+	}
+	return ""
 }
 
 // advice is what to do about it, or "".
-func (p problem) advice() string { return causeWords[p.cause].advice }
+func (p problem) advice(pr *i18n.Printer) string {
+	if a := causeWords[p.cause].advice; a != nil {
+		return pr.T(a)
+	}
+	return ""
+}
 
 // details is the lower layer's own text, for a cause the wizard has no
 // words of its own for: shown apart, as it is, never as a sentence of ours.
@@ -440,4 +448,10 @@ func (p problem) answerLost() bool {
 		return true
 	}
 	return false
+}
+
+// sayProblem is what happened, on screen in the operator's language and in
+// the audit trail in English.
+func (e *env) sayProblem(p problem, slot tcos.Slot) said {
+	return said{screen: p.says(e.p, slot), trail: p.says(nil, slot)}
 }

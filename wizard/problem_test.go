@@ -12,7 +12,10 @@ import (
 
 	"github.com/hsmcards/hsmcards/audit"
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/cardset"
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/i18n"
+	"github.com/hsmcards/hsmcards/i18n/i18ntest"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/slotuser"
 	"github.com/hsmcards/hsmcards/tcos"
@@ -48,27 +51,52 @@ func TestProblemWordsAreOurs(t *testing.T) {
 		if p.cause != tc.cause || p.outcome() != tc.out || p.retry() != tc.retry {
 			t.Errorf("%v: cause %d outcome %s retry %d, want %d %s %d", tc.err, p.cause, p.outcome(), p.retry(), tc.cause, tc.out, tc.retry)
 		}
-		n := problemNotice(p, tcos.SlotBackupKey, "Insert the card again.")
-		said := strings.ToLower(n.text + " " + n.next)
-		if msg := strings.ToLower(tc.err.Error()); strings.Contains(said, msg) {
-			t.Errorf("%v: its own text reaches the screen: %q", tc.err, n.text)
-		}
-		if n.text == "" || !strings.HasSuffix(n.next, "Insert the card again.") {
-			t.Errorf("%v: notice %+v", tc.err, n)
-		}
-		if p.cause == causeUnknown && n.details != tc.err.Error() {
-			t.Errorf("%v: details %q, want the error as it is", tc.err, n.details)
+		for _, l := range i18n.Langs() {
+			e := &env{p: i18n.For(l)}
+			n := e.problemNotice(p, tcos.SlotBackupKey, "Insert the card again.")
+			said := strings.ToLower(n.text + " " + n.next)
+			if msg := strings.ToLower(tc.err.Error()); strings.Contains(said, msg) {
+				t.Errorf("%s %v: its own text reaches the screen: %q", l, tc.err, n.text)
+			}
+			if n.text == "" || !strings.HasSuffix(n.next, "Insert the card again.") {
+				t.Errorf("%s %v: notice %+v", l, tc.err, n)
+			}
+			if p.cause == causeUnknown && n.details != tc.err.Error() {
+				t.Errorf("%s %v: details %q, want the error as it is", l, tc.err, n.details)
+			}
 		}
 	}
 	// The storage problem names the file the simulated card could not save.
 	p := classify(&cardio.StorageError{Path: "/deck/card-02.json", Err: errors.New("read-only file system")})
-	if !strings.Contains(p.says(tcos.SlotBackupKey), "/deck/card-02.json") {
-		t.Errorf("storage problem without its path: %q", p.says(tcos.SlotBackupKey))
+	if s := p.says(nil, tcos.SlotBackupKey); !strings.Contains(s, "/deck/card-02.json") {
+		t.Errorf("storage problem without its path: %q", s)
 	}
 	// A timeout of the HSM is the HSM's, not a card's.
 	if p := classifyHSM(context.DeadlineExceeded); p.cause != causeHSMTimeout {
 		t.Errorf("HSM timeout classified as %d", p.cause)
 	}
+}
+
+// Every cause has its words in every language: the catalogs key them by
+// the cause (i18n.Cause...), and a cause without words would show nothing.
+func TestEveryCauseHasWords(t *testing.T) {
+	i18ntest.ForEachLang(t, func(t *testing.T, pr *i18n.Printer) {
+		for c := causeWrongPIN; c <= causeUnknown; c++ {
+			p := problem{cause: c, path: "/deck/card-01.json", set: &cardset.NotCurrentError{Generation: 1, By: 2, On: time.Date(2026, 1, 12, 5, 0, 0, 0, time.UTC)}}
+			if p.says(pr, tcos.SlotPKCS11) == "" {
+				t.Errorf("cause %d has no words", c)
+			}
+			w, ok := causeWords[c]
+			if !ok {
+				t.Errorf("cause %d is not in causeWords", c)
+			}
+			for _, m := range []i18n.Message{w.says, w.advice} {
+				if m != nil {
+					i18ntest.Say(t, pr, m)
+				}
+			}
+		}
+	})
 }
 
 // A late answer cannot drive a newer step: Cancel while a card is read
@@ -119,7 +147,7 @@ func TestOverwriteQuestionWipesWhatTheCardHeld(t *testing.T) {
 			switch how {
 			case "timeout":
 				r.advance(DefaultInsertTimeout + time.Second)
-				r.expect("No answer within 1m0s", "nothing was written")
+				r.expect("No answer within 1 minute", "nothing was written")
 			case "pulled":
 				r.press("f12")
 				r.expect("taken out before its step was done", "nothing was written")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/hsm"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/tcos"
 	"github.com/hsmcards/hsmcards/tcos/simcard"
 )
@@ -26,8 +27,13 @@ type program struct {
 }
 
 func startProgram(t *testing.T, cards []cardio.SimulatedCard, h hsm.HSM) *program {
+	return startProgramIn(t, cards, h, nil)
+}
+
+// startProgramIn is startProgram with the wizard speaking p's language.
+func startProgramIn(t *testing.T, cards []cardio.SimulatedCard, h hsm.HSM, p *i18n.Printer) *program {
 	sim := cardio.NewSimReader(cards)
-	m := New(Config{Reader: sim, Sim: sim, HSM: h, Tick: 50 * time.Millisecond, Watch: true})
+	m := New(Config{Reader: sim, Sim: sim, HSM: h, Tick: 50 * time.Millisecond, Watch: true, Printer: p, HSMName: p.T(i18n.HSMSimulated)})
 	obs := &observed{Model: m}
 	return &program{t: t, obs: obs, tm: teatest.NewTestModel(t, obs, teatest.WithInitialTermSize(80, 24))}
 }
@@ -58,14 +64,24 @@ func (p *program) keys(ks ...string) {
 // insert puts simulated card f ("f1"…) in the reader and presses OK.
 func (p *program) insert(f string) {
 	p.t.Helper()
-	if !strings.Contains(p.obs.screen(), "Simulated reader · empty") {
+	empty, in := p.readerWords(f[1:])
+	if !strings.Contains(p.obs.screen(), empty) {
 		// Out with the card first: simulated inserts run concurrently.
 		p.keys("f12")
-		p.waitFor("Reader: Simulated reader · empty")
+		p.waitFor(empty)
 	}
 	p.keys(f)
-	p.waitFor("card " + f[1:] + " inserted")
+	p.waitFor(in)
 	p.keys("enter")
+}
+
+// readerWords are the reader's header line empty, and the start of its
+// words for simulated card n inserted, in the program's language.
+func (p *program) readerWords(n string) (empty, in string) {
+	if p.obs.cfg.Printer.Lang() == i18n.German {
+		return "Kartenleser: Simulierter Leser · leer", "Karte " + n + " gesteckt"
+	}
+	return "Reader: Simulated reader · empty", "card " + n + " inserted"
 }
 
 // menu opens the main-menu entry with the given title.
@@ -124,6 +140,74 @@ func TestCeremonyInRealProgram(t *testing.T) {
 
 	info, ok, err := h.BackupKey(t0ctx())
 	if err != nil || !ok || info.Label != "flow-test" {
+		t.Fatalf("HSM: %+v ok=%v err=%v", info, ok, err)
+	}
+}
+
+// The whole ceremony in German through the real program: install 2 of 3,
+// read back, then Load on another node, as an operator with a German
+// locale sees it.
+func TestCeremonyInRealProgramGerman(t *testing.T) {
+	sc := make([]cardio.SimulatedCard, 3)
+	for i := range sc {
+		var s tcos.Serial
+		copy(s[:], fmt.Sprintf("FLOWCARD%02d", i+1))
+		sc[i] = simcard.New(s)
+	}
+	h, err := hsm.OpenSim(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	de := i18n.For(i18n.German)
+	p := startProgramIn(t, sc, h, de)
+	card := func(f string) {
+		p.insert(f)
+		p.waitFor("PIN eingeben")
+		p.keys("123456", "enter")
+	}
+	p.waitFor("Hauptmenü")
+	p.waitFor("kein Backup Key geladen")
+	p.menu("Install Backup Key")
+	p.waitFor("Bezeichnung (Appliance/Cluster)")
+	p.keys("ablauf", "enter")
+	p.waitFor("Key schreiben")
+	p.keys("enter")
+	p.waitFor("1. Karte stecken")
+	card("f1")
+	p.waitFor("Anteil 1 auf Karte")
+	card("f2")
+	p.waitFor("Anteil 2 auf Karte")
+	card("f3")
+	p.waitFor("Neuen Key lesen")
+	p.keys("enter")
+	card("f3")
+	p.waitFor("2. Karte stecken")
+	card("f1")
+	p.waitFor("Key geladen")
+	p.waitFor("HSM: simuliertes HSM · Backup Key „ablauf“, KCV")
+	p.keys("enter")
+	p.waitFor("Hauptmenü")
+	p.quit()
+
+	// Another node reads the same cards.
+	h2, err := hsm.OpenSim(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = startProgramIn(t, sc, h2, de)
+	p.waitFor("Hauptmenü")
+	p.menu("Load Backup Key")
+	p.waitFor("Key lesen")
+	p.keys("enter")
+	card("f2")
+	p.waitFor("2. Karte stecken")
+	card("f1")
+	p.waitFor("Key geladen")
+	p.keys("enter")
+	p.waitFor("Hauptmenü")
+	p.quit()
+	info, ok, err := h2.BackupKey(t0ctx())
+	if err != nil || !ok || info.Label != "ablauf" {
 		t.Fatalf("HSM: %+v ok=%v err=%v", info, ok, err)
 	}
 }

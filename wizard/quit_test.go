@@ -93,7 +93,7 @@ func startLive(t *testing.T, o liveOptions) *live {
 	l.sim = cardio.NewSimReader(sc)
 	var in Instructor
 	if o.faults {
-		in = scenario.NewInstructor(l.sim)
+		in = scenario.NewInstructor(l.sim, nil)
 	}
 	l.hsm = o.hsm
 	if l.hsm == nil {

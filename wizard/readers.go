@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/internal/safetext"
 )
 
@@ -75,8 +76,9 @@ func (m *Model) readerOpened(msg readerOpenedMsg) tea.Cmd {
 func (m *Model) chooserView() string {
 	ch := m.chooser
 	var b strings.Builder
-	b.WriteString(styleTitle.Render("Choose the card reader") + "\n\n")
-	b.WriteString(wrap("Several smart card readers are connected. Use the reader with PIN pad that came with the appliance.", 78) + "\n\n")
+	t := m.env.t
+	b.WriteString(styleTitle.Render(t(i18n.WizChooseReader)) + "\n\n")
+	b.WriteString(wrap(t(i18n.WizChooseReaderIntro), 78) + "\n\n")
 	for i, n := range ch.names {
 		cur := "  "
 		if i == ch.cursor {
@@ -86,13 +88,13 @@ func (m *Model) chooserView() string {
 		fmt.Fprintf(&b, "%s%d  %s\n", cur, i+1, fitWidth(safetext.Clean(n), 70))
 	}
 	if ch.err != nil {
-		p := classify(ch.err)
-		n := problemNotice(p, 0, "Choose the reader again, or Esc to quit.")
-		b.WriteString("\n" + styleLevel[lvError].Render(wrap("Problem: "+n.text, 78)) + "\n" + wrap(n.next, 78) + "\n")
+		n := m.env.problemNotice(classify(ch.err), 0, t(i18n.WizChooseReaderAgain))
+		b.WriteString("\n" + styleLevel[lvError].Render(wrap(t(i18n.WizTagProblem{Text: n.text}), 78)) + "\n" + wrap(n.next, 78) + "\n")
 		if n.details != "" {
-			b.WriteString(styleDim.Render(wrap("Details: "+n.details, 78)) + "\n")
+			b.WriteString(styleDim.Render(wrap(t(i18n.WizDetails{Text: n.details}), 78)) + "\n")
 		}
 	}
-	b.WriteString("\n" + styleDim.Render("↑/↓ choose · Enter OK · Esc quit"))
+	k := m.env.keys
+	b.WriteString("\n" + helpLine(k.Up, k.OK, k.QuitNow))
 	return b.String()
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"sync/atomic"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/hsmcards/hsmcards/audit"
 )
 
@@ -19,10 +21,19 @@ type trail struct {
 }
 
 // trailItem is an event to write, or (flushed set) the request to write
-// what is queued and stop.
+// what is queued and stop. With head set, the writer sends the trail's
+// head once e is written (or why it is not).
 type trailItem struct {
 	e       audit.Event
+	head    chan<- headResult
 	flushed chan struct{}
+}
+
+// headResult is the trail's head after an event was written, or why the
+// event was not.
+type headResult struct {
+	head audit.Head
+	err  error
 }
 
 // trailQueue is how many events may wait for the writer; Update never waits
@@ -55,6 +66,11 @@ func newTrail(l *audit.Log) *trail {
 				default: // one report waits already
 				}
 			}
+			if it.head != nil {
+				// This goroutine is the trail's only writer while the
+				// wizard runs: the head is the line just written.
+				it.head <- headResult{head: l.Head(), err: err}
+			}
 		}
 	}()
 	return t
@@ -66,6 +82,48 @@ func (t *trail) record(e audit.Event) {
 		return
 	}
 	t.ch <- trailItem{e: e}
+}
+
+// recordHead queues e and returns where the trail's head after e comes
+// (buffered: the writer never waits for it), nil when nothing is written
+// (no trail, or a closed one).
+func (t *trail) recordHead(e audit.Event) <-chan headResult {
+	if t == nil || t.stopped.Load() {
+		return nil
+	}
+	ch := make(chan headResult, 1)
+	t.ch <- trailItem{e: e, head: ch}
+	return ch
+}
+
+// headCmd waits for the head ch brings and reports it as the sealedMsg of
+// id; it gives up when the writer stops without writing it.
+func (t *trail) headCmd(id stepID, ch <-chan headResult) tea.Cmd {
+	return func() tea.Msg {
+		var r headResult
+		select {
+		case r = <-ch:
+		case <-t.done:
+			select {
+			case r = <-ch:
+			default:
+				return nil
+			}
+		}
+		if r.err != nil {
+			return nil // the header says the trail is not written
+		}
+		return sealedMsg{id: id, head: r.head}
+	}
+}
+
+// sealedMsg is the audit trail's head right after an activity's summary
+// line: the line and hash the result screen shows, so that a printed
+// protocol seals the trail up to there (docs/wizard.md, "The audit
+// trail's seal").
+type sealedMsg struct {
+	id   stepID
+	head audit.Head
 }
 
 // close writes what is queued and stops; it may be called more than once,

@@ -21,6 +21,8 @@ const (
 	sideWidth = 80 - padOuter - 3
 	// menuColumn is the width of the main menu's left column.
 	menuColumn = 38
+	// consoleRows is the console's height.
+	consoleRows = 24
 )
 
 var (
@@ -34,7 +36,6 @@ var (
 		lvWarn:  lipgloss.NewStyle().Foreground(lipgloss.Color("3")).Bold(true),
 		lvError: lipgloss.NewStyle().Foreground(lipgloss.Color("1")).Bold(true),
 	}
-	levelTag = map[level]string{lvInfo: "", lvGood: "Done: ", lvWarn: "Attention: ", lvError: "Problem: "}
 )
 
 // View renders the whole screen.
@@ -65,7 +66,7 @@ func (m *Model) View() tea.View {
 	case screenQuit:
 		b.WriteString(m.quitView())
 	case screenGone:
-		b.WriteString("Secrets wiped from memory. Quitting…")
+		b.WriteString(m.env.t(i18n.WizQuitting))
 	}
 	v := tea.NewView(b.String())
 	v.AltScreen = true
@@ -75,21 +76,21 @@ func (m *Model) View() tea.View {
 // quitView asks whether to quit while a secret is held, or says that the
 // wizard quits once the running step answers.
 func (m *Model) quitView() string {
+	t := m.env.t
 	if m.quitting {
-		what := "Secrets in memory are wiped then."
+		wait := i18n.WizQuitWaitSecrets
 		if m.quitLoss != "" && !m.quitShare {
-			what = "The key is wiped from memory then."
+			wait = i18n.WizQuitWaitKey
 		} else if m.quitLoss != "" {
-			what = "The share is wiped from memory then."
+			wait = i18n.WizQuitWaitShare
 		}
-		return wrap("Quitting as soon as the running step ends: waiting for the card (or the HSM) to answer. "+what, 78) +
-			"\n\n" + styleDim.Render(wrap("ctrl+c again quits at once, without waiting.", 78))
+		return wrap(t(wait), 78) + "\n\n" + styleDim.Render(wrap(t(i18n.WizQuitAgain), 78))
 	}
-	next := "Press OK (Enter) to quit and wipe the key from memory, or Cancel (Esc) to go back."
+	next := i18n.WizQuitKeyNext
 	if m.quitShare {
-		next = "Press OK (Enter) to quit and wipe the share from memory, or Cancel (Esc) to go back."
+		next = i18n.WizQuitShareNext
 	}
-	return wrap(styleLevel[lvWarn].Render("Quit now?")+" "+m.quitLoss, 78) + "\n\n" + wrap(next, 78)
+	return wrap(styleLevel[lvWarn].Render(t(i18n.WizQuitAsk))+" "+m.quitLoss, 78) + "\n\n" + wrap(t(next), 78)
 }
 
 // lineWidth is how wide a header line may be: the console's width, at
@@ -97,65 +98,72 @@ func (m *Model) quitView() string {
 func (m *Model) lineWidth() int { return max(78, m.width-2) }
 
 func (m *Model) header() string {
+	t := m.env.t
 	w := m.lineWidth()
 	var lines []string
 	if m.cfg.Sim != nil {
-		lines = append(lines, styleBanner.Render(fitWidth(" hsmcards · SIMULATION · simulated reader and cards, for training only ", 78)))
+		lines = append(lines, styleBanner.Render(fitWidth(" "+t(i18n.WizBannerSim)+" ", 78)))
 	} else {
-		lines = append(lines, styleTitle.Render("hsmcards")+" · HSM appliance smart cards")
+		lines = append(lines, styleTitle.Render("hsmcards")+" · "+t(i18n.WizBannerTitle))
 	}
-	hsmLine := "HSM: " + m.hsmName() + " · "
+	var state string
 	switch {
 	case m.cfg.HSM == nil:
-		hsmLine += "not logged in"
+		state = t(i18n.WizHSMNotLoggedIn)
 	case !m.hsmKnown:
-		hsmLine += "asking…"
+		state = t(i18n.WizHSMAsking)
 	case m.hsmInfo.err != nil:
-		hsmLine += "cannot say which Backup Key it holds"
+		state = t(i18n.WizHSMCannotSay)
 	case !m.hsmInfo.ok:
-		hsmLine += "no Backup Key loaded"
+		state = t(i18n.WizHSMNoKey)
 	default:
-		hsmLine += fmt.Sprintf("Backup Key %q, KCV %s", safetext.Clean(m.hsmInfo.info.Label), kcvString(m.hsmInfo.info.KCV))
+		state = t(i18n.WizHSMHolds{Label: safetext.Clean(m.hsmInfo.info.Label), KCV: kcvString(m.hsmInfo.info.KCV)})
 	}
-	lines = append(lines, fitWidth(hsmLine, w))
-	lines = append(lines, fitWidth("Reader: "+m.readerLine(), w))
+	lines = append(lines, fitWidth(t(i18n.WizHeaderHSM{Name: m.env.hsmName(), State: state}), w))
+	lines = append(lines, fitWidth(m.readerLine(), w))
 	if m.simSaid != "" {
 		lines = append(lines, fitWidth(m.simSaid, w))
 	}
 	lines = append(lines, m.instructorStatus()...)
 	if err := m.trailErr; err != nil {
-		lines = append(lines, styleLevel[lvError].Render(fitWidth("Audit trail: not written (details: "+safetext.Clean(err.Error())+")", w)))
+		lines = append(lines, styleLevel[lvError].Render(fitWidth(t(i18n.WizTrailNotWritten{Details: safetext.Clean(err.Error())}), w)))
 	}
 	return strings.Join(lines, "\n")
 }
 
+// readerLine is the header line of the reader: its name and what is in it.
 func (m *Model) readerLine() string {
+	t := m.env.t
 	if m.cfg.Reader == nil {
-		return "not chosen yet"
+		return t(i18n.WizReaderNotChosen)
 	}
 	s := safetext.Clean(m.cfg.Reader.Name())
+	if any(m.cfg.Reader) == any(m.cfg.Sim) {
+		s = t(i18n.WizSimReaderName) // the simulated reader's own name is English
+	}
 	switch {
 	case m.readerErr != nil:
-		return s + " · " + classify(m.readerErr).says(0)
+		return t(i18n.WizReaderProblem{Name: s, Problem: classify(m.readerErr).says(m.env.p, 0)})
 	case m.present && m.cfg.Sim != nil && m.simCard > 0:
-		return fmt.Sprintf("%s · simulated card %d inserted (F12 takes it out)", s, m.simCard)
+		return t(i18n.WizReaderSimCard{Name: s, Card: m.simCard})
 	case m.present:
-		return s + " · card inserted"
+		return t(i18n.WizReaderCard{Name: s})
 	case m.cfg.Sim != nil:
-		return fmt.Sprintf("%s · empty (%s insert simulated card 1–%d)", s, m.simKeysHelp(), m.deckSize)
+		return t(i18n.WizReaderSimEmpty{Name: s, Keys: m.simKeysHelp(), Cards: m.deckSize})
 	}
-	return s + " · empty"
+	return t(i18n.WizReaderEmpty{Name: s})
 }
 
 func (m *Model) menuView() string {
+	t := m.env.t
 	var b strings.Builder
-	b.WriteString(styleTitle.Render(m.env.t(i18n.MenuTitle)) + "\n")
+	b.WriteString(styleTitle.Render(t(i18n.MenuTitle)) + "\n")
 	for _, w := range m.cfg.Warnings {
-		b.WriteString(styleLevel[lvWarn].Render(wrap("Attention: "+w, 78)) + "\n")
+		b.WriteString(styleLevel[lvWarn].Render(wrap(t(i18n.WizTagAttention{Text: w}), 78)) + "\n")
 	}
 	items := menuItems()
 	var cols [2][]string
-	group := "-"
+	group := i18n.ID("-")
 	for i, it := range items {
 		col := 1
 		if menuLeft[it.group] {
@@ -164,68 +172,99 @@ func (m *Model) menuView() string {
 		if it.group != group {
 			group = it.group
 			if group != "" {
-				cols[col] = append(cols[col], styleDim.Render(group))
+				cols[col] = append(cols[col], styleDim.Render(t(group)))
 			}
 		}
 		cur := "  "
 		if i == m.menu.cursor {
 			cur = "> "
 		}
-		cols[col] = append(cols[col], fmt.Sprintf("%s%s  %s", cur, menuShortcut(i, len(items)), it.title))
+		cols[col] = append(cols[col], fmt.Sprintf("%s%s  %s", cur, menuShortcut(i, len(items)), t(it.title)))
 	}
 	for i := range cols[0] {
 		cols[0][i] = fitWidth(cols[0][i], menuColumn)
 	}
 	b.WriteString(lipgloss.JoinHorizontal(lipgloss.Top, strings.Join(cols[0], "\n"), "  ", strings.Join(cols[1], "\n")) + "\n")
-	if line := cardSetLine(m.env.cardSets.reg, m.hsmLoaded()); line != "" {
-		b.WriteString("\n" + wrap(line, 78) + "\n")
+	// The card set and the register's notes, below the entries.
+	type styled struct {
+		text  string
+		style lipgloss.Style
+	}
+	var extra []styled
+	add := func(text string, st lipgloss.Style) {
+		for _, l := range strings.Split(wrap(text, 78), "\n") {
+			extra = append(extra, styled{strings.TrimRight(l, " "), st})
+		}
+	}
+	if line := cardSetLine(m.env.p, m.env.cardSets.reg, m.hsmLoaded()); line != "" {
+		add("", styleLevel[lvInfo])
+		add(line, styleLevel[lvInfo])
 	} else if m.env.cardSets.regErr != nil {
-		b.WriteString("\n" + styleLevel[lvWarn].Render(wrap("Attention: the HSM's record of the card sets cannot be read: "+classify(m.env.cardSets.regErr).says(0), 78)) + "\n")
+		add("", styleLevel[lvInfo])
+		add(t(i18n.WizTagAttention{Text: t(i18n.WizRegisterUnreadable{Cause: classify(m.env.cardSets.regErr).says(m.env.p, 0)})}), styleLevel[lvWarn])
 	}
-	if notes := m.env.cardSets.notes; len(notes) > 0 {
-		b.WriteString(styleLevel[lvWarn].Render(strings.Join(notesLines(notes, 78), "\n")) + "\n")
+	for _, n := range m.env.cardSets.notes {
+		add(noteWords(m.env.p, n), styleLevel[lvWarn])
 	}
-	// What the chosen entry does, on one line: the menu fills an 80x24
-	// console.
-	b.WriteString("\n" + styleDim.Render(fitWidth(items[m.menu.cursor].help, 78)) + "\n")
-	b.WriteString("\n" + helpLine(keys.Up, keys.OK, keys.Pick, keys.Quit))
+	// What the chosen entry does, on one line, and the keys.
+	k := m.env.keys
+	bottom := "\n" + styleDim.Render(fitWidth(t(items[m.menu.cursor].help), 78)) + "\n\n" + helpLine(k.Up, k.OK, k.Pick, k.Quit)
+	// The menu fills an 80x24 console: what does not fit of the card set's
+	// lines is cut (the notes are in the audit trail in full when an
+	// operation of the card set's life starts).
+	room := consoleRows - lineCount(m.header()) - 1 - lineCount(b.String()) - lineCount(bottom)
+	if len(extra) > room {
+		extra = extra[:max(room, 0)]
+		if n := len(extra); n > 0 {
+			extra[n-1].text = ansi.Truncate(extra[n-1].text, 77, "") + "…"
+		}
+	}
+	for _, l := range extra {
+		b.WriteString(l.style.Render(l.text) + "\n")
+	}
+	b.WriteString(bottom)
 	return b.String()
 }
 
+// lineCount is how many lines s takes on screen: a string ending in a
+// newline ends its last line.
+func lineCount(s string) int {
+	return strings.Count(strings.TrimSuffix(s, "\n"), "\n") + 1
+}
+
 func (m *Model) setupView() string {
+	t := m.env.t
 	st := m.setup
 	var b strings.Builder
-	b.WriteString(styleTitle.Render("Install Backup Key") + "\n\n")
-	b.WriteString(wrap("A new 32-byte AES Backup Key is generated in memory and split with Shamir's secret sharing: any k of the n cards rebuild it. Any Backup Key share already on the cards you use is overwritten (you are asked first).", 78) + "\n\n")
+	b.WriteString(styleTitle.Render(t(i18n.MenuInstall)) + "\n\n")
+	b.WriteString(wrap(t(i18n.WizSetupIntro), 78) + "\n\n")
 	for i, s := range schemes {
 		mark := "( )"
 		if i == st.scheme {
 			mark = "(•)"
 		}
-		fmt.Fprintf(&b, "  %s %d out of %d\n", mark, s.K, s.N)
+		fmt.Fprintf(&b, "  %s %s\n", mark, t(i18n.WizSetupScheme{K: s.K, N: s.N}))
 	}
 	if n := m.deckSize; n > 0 && n < schemes[st.scheme].N {
-		b.WriteString(styleLevel[lvWarn].Render(wrap(fmt.Sprintf("  Attention: the simulated deck has %d cards, fewer than the %d this quorum writes; start hsmcards with --sim-cards %d for more.",
-			n, schemes[st.scheme].N, schemes[st.scheme].N), 78)) + "\n")
+		b.WriteString(styleLevel[lvWarn].Render(wrap("  "+t(i18n.WizSetupFewCards{Cards: n, Need: schemes[st.scheme].N}), 78)) + "\n")
 	}
 	b.WriteString("\n")
-	fmt.Fprintf(&b, "  Label (appliance or cluster name): %s\n", st.label.View())
+	fmt.Fprintf(&b, "  %s %s\n", t(i18n.WizSetupLabel), st.label.View())
 	if st.problem != "" {
 		b.WriteString("\n" + styleLevel[lvWarn].Render(wrap(st.problem, 78)) + "\n")
 	}
 	if st.generating {
-		b.WriteString("\nGenerating the Backup Key…\n")
+		b.WriteString("\n" + t(i18n.WizSetupGenerating) + "\n")
 	}
 	b.WriteString("\n")
 	if st.confirm {
 		h := m.hsmLoaded()
-		b.WriteString(styleLevel[lvWarn].Render(wrap(fmt.Sprintf(
-			"The HSM already holds Backup Key %q (KCV %s). A new key replaces it when it is read back, and every backup encrypted with the old key can then no longer be restored on this HSM.",
-			safetext.Clean(h.info.Label), kcvString(h.info.KCV)), 78)))
-		b.WriteString("\n\n" + wrap("Press OK (Enter) to generate a new key anyway, or Cancel (Esc).", 78))
+		b.WriteString(styleLevel[lvWarn].Render(wrap(t(i18n.WizSetupReplace{Label: safetext.Clean(h.info.Label), KCV: kcvString(h.info.KCV)}), 78)))
+		b.WriteString("\n\n" + wrap(t(i18n.WizSetupReplaceNext), 78))
 		return b.String()
 	}
-	b.WriteString(helpLine(keys.Choose, keys.Label, keys.OK, keys.Cancel))
+	k := m.env.keys
+	b.WriteString(helpLine(k.Choose, k.Label, k.OK, k.Cancel))
 	return b.String()
 }
 
@@ -233,25 +272,57 @@ func (m *Model) setupView() string {
 // the left and side, what the pad cannot show, on the right.
 func (m *Model) padView(pad [2]string, side []string) string {
 	box := stylePad.Render(fitWidth(pad[0], padInner) + "\n" + fitWidth(pad[1], padInner))
-	left := box + "\n OK   Clear Cancel\n Enter Bksp  Esc"
+	left := box + "\n" + padKeyLabels(m.env.p)
 	body := lipgloss.JoinHorizontal(lipgloss.Top, left, "   ", strings.Join(side, "\n"))
 	// The pad's keys are labelled under it; the line says the rest.
-	return body + "\n\n" + helpLine(append(m.simKeys(), keys.Quit)...)
+	return body + "\n\n" + helpLine(append(m.simKeys(), m.env.keys.Quit)...)
 }
 
-// lines renders a notice for the side panel.
-func (n notice) lines() []string {
+// padKeyLabels are the labels under the drawn pad: its keys and the
+// keyboard's keys that press them, each line indented by one cell.
+func padKeyLabels(p *i18n.Printer) string {
+	lines := strings.Split(p.T(i18n.WizPadKeyLabels), "\n")
+	for i, l := range lines {
+		lines[i] = " " + l
+	}
+	return strings.Join(lines, "\n")
+}
+
+// lines renders a notice for the side panel, in p's language.
+func (n notice) lines(p *i18n.Printer) []string {
 	var out []string
 	if n.text != "" {
-		out = append(out, styleLevel[n.level].Render(wrap(levelTag[n.level]+n.text, sideWidth)))
+		text := n.text
+		switch n.level {
+		case lvGood:
+			text = p.T(i18n.WizTagDone{Text: text})
+		case lvWarn:
+			text = p.T(i18n.WizTagAttention{Text: text})
+		case lvError:
+			text = p.T(i18n.WizTagProblem{Text: text})
+		}
+		out = append(out, styleLevel[n.level].Render(wrap(text, sideWidth)))
 	}
 	if n.next != "" {
 		out = append(out, wrap(n.next, sideWidth))
 	}
 	if n.details != "" {
-		out = append(out, styleDim.Render(wrap("Details: "+n.details, sideWidth)))
+		out = append(out, styleDim.Render(wrap(p.T(i18n.WizDetails{Text: n.details}), sideWidth)))
 	}
 	return out
+}
+
+// sentences joins whole sentences (each said in full by the catalogs) into
+// one text, leaving out empty ones: a translation never gets a sentence
+// part to fit in.
+func sentences(s ...string) string {
+	var out []string
+	for _, x := range s {
+		if x != "" {
+			out = append(out, x)
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // wrap wraps s to w cells. The wrapper breaks lines at every hyphen, so a

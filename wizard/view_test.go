@@ -12,6 +12,8 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/hsmcards/hsmcards/cardio"
+	"github.com/hsmcards/hsmcards/i18n"
+	"github.com/hsmcards/hsmcards/i18n/i18ntest"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/scenario"
 )
@@ -72,7 +74,7 @@ func TestViewFits80x24(t *testing.T) {
 	check("leave question")
 
 	// With the instructor's menu, as main sets it up on the simulated reader.
-	r.m.cfg.Instructor = scenario.NewInstructor(r.sim)
+	r.m.cfg.Instructor = scenario.NewInstructor(r.sim, r.m.cfg.Printer)
 	r.m.instr = newInstructor(r.m.cfg.Instructor)
 	r.press("esc")
 	check("instructor hint")
@@ -105,13 +107,16 @@ func TestPadShowsSeedPrompts(t *testing.T) {
 	}
 }
 
-// Each menu entry's help fits its one line of an 80-column console.
+// Each menu entry's help fits its one line of an 80-column console, in
+// every language.
 func TestMenuHelpFitsOneLine(t *testing.T) {
-	for _, it := range menuItems() {
-		if n := len([]rune(it.help)); n > 78 {
-			t.Errorf("%q: help of %d characters", it.title, n)
+	i18ntest.ForEachLang(t, func(t *testing.T, p *i18n.Printer) {
+		for _, it := range menuItems() {
+			if n := ansi.StringWidth(i18ntest.Say(t, p, it.help)); n > 78 {
+				t.Errorf("%q: help of %d cells", p.T(it.title), n)
+			}
 		}
-	}
+	})
 }
 
 // spyReader counts every call into the simulated reader, its deck and the
@@ -158,7 +163,7 @@ func TestUpdateAndViewTouchNoReader(t *testing.T) {
 	spy := spyReader{SimReader: r.sim, n: &n}
 	cfg := r.m.cfg
 	cfg.Reader, cfg.Sim = spy, spy
-	cfg.Instructor = spyInstructor{Instructor: scenario.NewInstructor(r.sim), n: &n}
+	cfg.Instructor = spyInstructor{Instructor: scenario.NewInstructor(r.sim, r.m.cfg.Printer), n: &n}
 	r.m.env.trail.close()
 	r.m = New(cfg)
 	r.seen = newSecretsSeen()

@@ -7,6 +7,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/tcos"
 )
@@ -21,13 +22,19 @@ func kcvString(k [3]byte) string { return fmt.Sprintf("%X", k[:]) }
 func setOf(r *quorum.Record) quorum.KeySet { return r.KeySet() }
 
 // describeSet names a key set the way the cards are known: label,
-// generation (format 2 records carry it), creation date, quorum and KCV.
-func describeSet(s quorum.KeySet) string {
-	created := s.Created.UTC().Format("2006-01-02 15:04 MST")
+// generation (format 2 records carry it), creation time (UTC), quorum and
+// KCV.
+func describeSet(p *i18n.Printer, s quorum.KeySet) string {
+	created := p.DateTimeMinutes(s.Created.UTC())
 	if s.Format == quorum.Format2 {
-		return fmt.Sprintf("%q, generation %d, created %s, %d of %d, KCV %s", s.Label, s.Generation, created, s.Scheme.K, s.Scheme.N, kcvString(s.KCV))
+		return p.T(i18n.WizKeySetGen{Label: s.Label, Generation: int(s.Generation), Created: created, K: s.Scheme.K, N: s.Scheme.N, KCV: kcvString(s.KCV)})
 	}
-	return fmt.Sprintf("%q, created %s, %d of %d, KCV %s", s.Label, created, s.Scheme.K, s.Scheme.N, kcvString(s.KCV))
+	return p.T(i18n.WizKeySet{Label: s.Label, Created: created, K: s.Scheme.K, N: s.Scheme.N, KCV: kcvString(s.KCV)})
+}
+
+// quorumWords is a quorum in words ("2 of 3").
+func quorumWords(p *i18n.Printer, s quorum.Scheme) string {
+	return p.T(i18n.WizQuorum{K: s.K, N: s.N})
 }
 
 // shortSerial is the end of a card serial, enough to tell a deck apart.
@@ -38,12 +45,12 @@ func shortSerial(s tcos.Serial) string {
 
 // progressItem is card i of a progress line: its serial's end once done,
 // "now" while it is asked for, "-" before.
-func progressItem(i int, serial *tcos.Serial, now bool) string {
+func progressItem(p *i18n.Printer, i int, serial *tcos.Serial, now bool) string {
 	switch {
 	case serial != nil:
 		return fmt.Sprintf("%d:%s", i, shortSerial(*serial))
 	case now:
-		return fmt.Sprintf("%d:now", i)
+		return fmt.Sprintf("%d:%s", i, p.T(i18n.WizProgressNow))
 	}
 	return fmt.Sprintf("%d:-", i)
 }
@@ -60,16 +67,16 @@ func indexOf(list []tcos.Serial, s tcos.Serial) int {
 }
 
 // pinEvent says what the PIN pad's events need: a wrong PIN with the tries
-// left, a PIN too short. what names the PIN asked.
-func (f *frame) pinEvent(ev stepEvent, s *cardStep, what string) {
+// left, a PIN too short. kind is the PIN asked.
+func (f *frame) pinEvent(ev stepEvent, s *cardStep, kind pinKind) {
 	switch ev.kind {
 	case evWrongPIN:
-		n := s.pinNotice(what)
-		n.text = "Wrong PIN. " + n.text
+		n := s.pinNotice(kind)
+		n.text = sentences(f.t(i18n.CauseWrongPIN), n.text)
 		n.level = lvWarn
 		f.note = n
 	case evShortPIN:
-		f.note = notice{level: lvWarn, text: fmt.Sprintf("A PIN has %d to %d digits.", tcos.MinPINLen, tcos.MaxPINLen), next: "Type the PIN again and press OK."}
+		f.note = notice{level: lvWarn, text: f.t(i18n.WizPINLength{Min: tcos.MinPINLen, Max: tcos.MaxPINLen}), next: f.t(i18n.WizTypePINAgain)}
 	}
 }
 
@@ -82,9 +89,6 @@ func (e *env) discardIfResult(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-// dayLayout is how the wizard writes a day: ISO 8601, as the appliance's
-// console and the audit trail do.
-const dayLayout = "2006-01-02"
-
-// dayString is the day of t, in UTC.
-func dayString(t time.Time) string { return t.UTC().Format(dayLayout) }
+// dayString is the day of t, in UTC, as p's language writes it (English:
+// ISO 8601, as the appliance's console and the audit trail do).
+func dayString(p *i18n.Printer, t time.Time) string { return p.Date(t.UTC()) }

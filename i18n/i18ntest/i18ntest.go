@@ -82,6 +82,27 @@ func padFit(s string) string {
 	return ""
 }
 
+// Texts are the catalog of l as its file holds it: each message's
+// templates (one per plural form), by ID. For tests that look for one
+// language's words where another's should be.
+func Texts(t testing.TB, l i18n.Lang) map[string][]string {
+	t.Helper()
+	for _, c := range catalogs(t) {
+		if c.lang != l {
+			continue
+		}
+		out := map[string][]string{}
+		for id, m := range c.messages {
+			for _, src := range forms(m) {
+				out[id] = append(out[id], src)
+			}
+		}
+		return out
+	}
+	t.Fatalf("no catalog of %s", l)
+	return nil
+}
+
 // declared is what package i18n's source declares: its message IDs (the
 // ID constants, name = value) and message structs (with a message method)
 // with their fields.
