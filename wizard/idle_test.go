@@ -151,13 +151,34 @@ func TestIdleWakesForNothing(t *testing.T) {
 	}
 }
 
+// bareTicker returns the CPU a process spends for d doing nothing but wake
+// at FPS, as Bubble Tea's renderer does: the floor under an idle wizard,
+// whose cost per wake-up depends on the machine (a VM's timers cost more).
+func bareTicker(d time.Duration) time.Duration {
+	t := time.NewTicker(time.Second / FPS)
+	defer t.Stop()
+	end := time.After(d)
+	c0 := processCPU()
+	for {
+		select {
+		case <-t.C:
+		case <-end:
+			return processCPU() - c0
+		}
+	}
+}
+
 // BenchmarkIdle reports what an idle wizard costs per 10 s: CPU
-// milliseconds of the whole process, updates and bytes drawn. Run with
-// -benchtime=1x: each iteration is 10 s of idle.
+// milliseconds of the whole process, updates and bytes drawn, and x-ticker,
+// its CPU against a bare ticker at the renderer's frame rate measured just
+// before in the same run (1 means the wizard costs what its renderer's
+// wake-ups cost, nothing more). Run with -benchtime=1x: each iteration is
+// 10 s of idle.
 func BenchmarkIdle(b *testing.B) {
 	const window = 10 * time.Second
 	for _, screen := range []string{"menu", "insert"} {
 		b.Run(screen, func(b *testing.B) {
+			floor := bareTicker(window)
 			ip := startIdle(b)
 			ip.waitFor(b, "Main menu")
 			if screen == "insert" {
@@ -172,6 +193,10 @@ func BenchmarkIdle(b *testing.B) {
 			}
 			n := float64(b.N)
 			b.ReportMetric(float64(cpu.Microseconds())/1000/n, "cpu-ms/10s")
+			b.ReportMetric(float64(floor.Microseconds())/1000, "ticker-cpu-ms/10s")
+			if floor > 0 {
+				b.ReportMetric(float64(cpu)/n/float64(floor), "x-ticker")
+			}
 			b.ReportMetric(float64(updates)/n, "updates/10s")
 			b.ReportMetric(float64(bytes)/n, "bytes/10s")
 			b.ReportMetric(FPS, "fps")
