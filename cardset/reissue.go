@@ -401,6 +401,9 @@ type Write struct {
 	Serial tcos.Serial
 	// Share is the new share's index, 0 to n-1: "share Share+1 of n".
 	Share int
+	// X is the new share's x coordinate, which is no secret: the record
+	// carries it beside the key set, and Verify shows it.
+	X byte
 	// Holds is what the card holds now; a Write over a card of the old set
 	// makes the old set one card smaller until the commit supersedes it.
 	Holds Holding
@@ -472,7 +475,8 @@ func (r *Reissue) Target(c Card) (*Write, error) {
 	if h.Kind == Share && h.Set.ID == r.plan.Old.ID && !slices.Contains(r.oldSeen, c.Serial) {
 		r.oldSeen = append(r.oldSeen, c.Serial)
 	}
-	w := &Write{Serial: c.Serial, Share: share, Holds: h, r: r}
+	sh := r.shares.Records[share].Share
+	w := &Write{Serial: c.Serial, Share: share, X: sh[len(sh)-1], Holds: h, r: r}
 	r.pending = w
 	return w, nil
 }

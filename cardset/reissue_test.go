@@ -25,6 +25,11 @@ func (d deck) writeAll(t *testing.T, r *Reissue, cards ...int) {
 			t.Fatalf("Target card %d: %v", i, err)
 		}
 		d.write(t, i, w.Record())
+		if rec, err := quorum.Parse(d[i]); err != nil || rec.Share[len(rec.Share)-1] != w.X || w.X == 0 {
+			t.Fatalf("card %d: the Write says x %d, its record does not (%v)", i, w.X, err)
+		} else {
+			rec.Wipe()
+		}
 		if err := r.Written(w, d[i]); err != nil {
 			t.Fatalf("Written card %d: %v", i, err)
 		}

@@ -126,10 +126,21 @@ func TestReissueThenLoadAndVerify(t *testing.T) {
 	r.seen.check(t, r.m)
 	ev := r.auditEvents()
 	var story []string
+	xs := map[int]bool{}
 	for _, e := range ev {
 		if e.Operation == audit.OpReissue || e.Operation == audit.OpErase {
 			story = append(story, fmt.Sprintf("%s/%s:%s", e.Operation, e.Step, e.Outcome))
 		}
+		// The protocol's table shows each new card's share x.
+		if e.Operation == audit.OpReissue && e.Step == audit.StepWriteCard && e.Outcome == audit.OutcomeOK {
+			if e.ShareX == 0 || xs[e.ShareX] {
+				t.Errorf("a new card's write event carries share x %d (%v seen)", e.ShareX, xs)
+			}
+			xs[e.ShareX] = true
+		}
+	}
+	if len(xs) != 3 {
+		t.Errorf("%d new cards' writes recorded with their share x, want 3", len(xs))
 	}
 	t.Log(strings.Join(story, " "))
 }

@@ -556,7 +556,7 @@ func (o *reissueOp) writtenBack() tea.Cmd {
 		o.f.note = n
 		return cmd
 	}
-	o.f.record(audit.Event{Step: audit.StepWriteCard, Outcome: audit.OutcomeOK, Detail: fmt.Sprintf("share %d of the new card set", w.Share+1)}, &serial)
+	o.f.record(audit.Event{Step: audit.StepWriteCard, Outcome: audit.OutcomeOK, ShareX: int(w.X), Detail: fmt.Sprintf("share %d of the new card set", w.Share+1)}, &serial)
 	cmd := s.end()
 	done, n := o.r.WrittenCount()
 	if done < n {
