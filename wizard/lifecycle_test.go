@@ -33,7 +33,9 @@ func (r *rig) reissue(sources, targets []int) {
 	}
 	r.see("New card set")
 	r.press("enter")
-	for _, i := range targets {
+	for j, i := range targets {
+		// The progress line marks the share the next card gets.
+		r.see(fmt.Sprintf("%d:now", j+1))
 		r.card(i, "123456")
 		if r.m.act.view().pad[0] == "Overwrite card?" {
 			r.press("enter")

@@ -766,12 +766,21 @@ func (o *reissueOp) body() []string {
 	case o.plan != nil:
 		cards := o.r.Cards()
 		var items []string
+		// "now" marks the share a card step is for: the pending write's, or
+		// before its card is read, the first one still to write.
+		now := -1
+		switch {
+		case o.write != nil:
+			now = o.write.Share
+		case o.state == riTarget:
+			now = slices.Index(cards, tcos.Serial{})
+		}
 		for i, sn := range cards {
 			var sp *tcos.Serial
 			if sn != (tcos.Serial{}) {
 				sp = &cards[i]
 			}
-			items = append(items, progressItem(o.f.env.p, i+1, sp, false))
+			items = append(items, progressItem(o.f.env.p, i+1, sp, i == now && sp == nil))
 		}
 		lines = append(lines, fitWidth(t(i18n.WizReNewLine{Generation: int(o.plan.New.Generation), Quorum: quorumWords(p, o.plan.New.Scheme), Label: safetext.Clean(o.plan.New.Label)}), sideWidth),
 			t(i18n.WizProgressWrite{Items: joinItems(items)}))
