@@ -303,3 +303,12 @@ func (f *frame) registerNotes(notes []hsm.CardSetsNote) {
 		f.event(audit.StepRegister, nil, audit.OutcomeOK, "note: "+noteWords(nil, n))
 	}
 }
+
+// cardSetsFailed records that the HSM could not say what it holds when an
+// operation of the card set's life opened, and gives the operation's
+// result: its outcome, the trail's detail and the notice.
+func (f *frame) cardSetsFailed(err error) (audit.Outcome, string, notice) {
+	p := classifyHSM(err)
+	f.event(audit.StepStart, nil, p.outcome(), safeDetail(err))
+	return audit.OutcomeError, "the HSM could not say what it holds", f.env.problemNotice(p, 0, f.t(i18n.WizBackToMenu))
+}

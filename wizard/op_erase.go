@@ -128,9 +128,7 @@ func (o *eraseOp) update(msg tea.Msg) tea.Cmd {
 func (o *eraseOp) opened(m cardSetsMsg) tea.Cmd {
 	o.f.registerNotes(m.notes)
 	if m.err != nil {
-		p := classifyHSM(m.err)
-		o.f.event(audit.StepStart, nil, p.outcome(), safeDetail(m.err))
-		o.done(audit.OutcomeError, "the HSM could not say what it holds", o.f.env.problemNotice(p, 0, o.f.t(i18n.WizBackToMenu)))
+		o.done(o.f.cardSetsFailed(m.err))
 		return nil
 	}
 	o.hsmKey, o.reg, o.hasReg = m.key, m.reg, m.hasReg

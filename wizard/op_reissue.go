@@ -231,9 +231,7 @@ func (o *reissueOp) opened(m cardSetsMsg) tea.Cmd {
 	o.f.registerNotes(m.notes)
 	switch {
 	case m.err != nil:
-		p := classifyHSM(m.err)
-		o.f.event(audit.StepStart, nil, p.outcome(), safeDetail(m.err))
-		o.finish(audit.OutcomeError, "the HSM could not say what it holds", o.f.env.problemNotice(p, 0, o.f.t(i18n.WizBackToMenu)))
+		o.finish(o.f.cardSetsFailed(m.err))
 		return nil
 	case m.key == nil || m.reissue == nil:
 		p := problem{cause: causeNoKeyInHSM, err: cardset.ErrNoKeyInHSM}

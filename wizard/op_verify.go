@@ -127,9 +127,7 @@ func (o *verifyOp) update(msg tea.Msg) tea.Cmd {
 func (o *verifyOp) opened(m cardSetsMsg) tea.Cmd {
 	o.f.registerNotes(m.notes)
 	if m.err != nil {
-		p := classifyHSM(m.err)
-		o.f.event(audit.StepStart, nil, p.outcome(), safeDetail(m.err))
-		o.done(audit.OutcomeError, "the HSM could not say what it holds", o.f.env.problemNotice(p, 0, o.f.t(i18n.WizBackToMenu)))
+		o.done(o.f.cardSetsFailed(m.err))
 		return nil
 	}
 	o.v, o.hsmKey, o.reg = m.verify, m.key, m.reg
