@@ -2,6 +2,7 @@ package wizard
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -232,5 +233,54 @@ func TestRegisterNotesShownAndRecorded(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("the note is not in the audit trail")
+	}
+}
+
+// failingRegisterHSM is the simulated HSM whose register cannot be read.
+type failingRegisterHSM struct{ *hsm.Sim }
+
+var errRegisterUnreadable = errors.New("pkcs11: C_FindObjects: CKR_DEVICE_ERROR 0x30")
+
+func (h failingRegisterHSM) CardSetsWithNotes(context.Context) (hsm.CardSets, []hsm.CardSetsNote, error) {
+	return hsm.CardSets{}, nil, errRegisterUnreadable
+}
+
+// When the HSM cannot say what it holds, Verify, Re-issue and Erase end at
+// once in the classifier's words (not the lower layer's), with the failure
+// in the audit trail, and OK goes back to the menu.
+func TestCardSetOperationsWhenTheHSMFails(t *testing.T) {
+	for _, op := range []struct {
+		entry string
+		op    audit.Operation
+	}{{menuVerify, audit.OpVerify}, {menuReissue, audit.OpReissue}, {menuErase, audit.OpErase}} {
+		t.Run(string(op.op), func(t *testing.T) {
+			r := newRig(t, 3)
+			cfg := r.m.cfg
+			cfg.HSM = failingRegisterHSM{Sim: r.hsm}
+			r.m.env.trail.close()
+			r.m = New(cfg)
+			r.run(r.m.Init())
+			r.choose(op.entry)
+			r.see("Problem: The HSM could not do it.", "Press OK for the main menu")
+			// A failure the classifier does not know is shown as what it
+			// is, on its own Details line, never as the cause.
+			for _, line := range strings.Split(r.screen(), "\n") {
+				if strings.Contains(line, "CKR_") && !strings.Contains(line, "Details: pkcs11: C_FindObjects") {
+					t.Fatalf("the lower layer's words outside Details:\n%s", r.screen())
+				}
+			}
+			r.fits("hsm failed")
+			r.press("enter")
+			r.expect("Main menu")
+			var found bool
+			for _, e := range r.auditEvents() {
+				if e.Operation == op.op && e.Step == audit.StepStart && e.Outcome != audit.OutcomeOK {
+					found = true
+				}
+			}
+			if !found {
+				t.Fatal("the failure is not in the audit trail")
+			}
+		})
 	}
 }
