@@ -17,10 +17,16 @@ type ErasePlan struct {
 	Holding
 	// Confirm: ask before erasing. A share of the current set, of a set the
 	// register does not place (another key, or one installed before the
-	// register), of a newer generation, or an unknown record: each may be a
-	// share somebody still needs. A superseded, stale or uncommitted share,
-	// a damaged record or a blank slot is erased without asking.
+	// register), of a newer generation, an unknown or a damaged record, or
+	// any card the register lists in the current set: each may be a share
+	// somebody still needs (a damaged record may be a good one whose read
+	// was spoilt on its way). A superseded, stale or uncommitted share or a
+	// blank slot of a card the register does not list is erased without
+	// asking.
 	Confirm bool
+	// Listed: the register lists the card in the current set, whatever the
+	// card read as.
+	Listed bool
 	// Known is how many cards of the set the register knows, this one
 	// included: the current set's cards, or a superseded set's cards still
 	// to collect. 0 when the register does not record the set.
@@ -38,8 +44,9 @@ func PlanErase(reg hsm.CardSets, hsmKey *hsm.KeyInfo, c Card) (ErasePlan, error)
 		return ErasePlan{}, c.Err
 	}
 	p := ErasePlan{Serial: c.Serial, Holding: inspect(reg, hsmKey, c.Raw)}
+	p.Listed = reg.Current != nil && slices.Contains(reg.Current.Serials, [10]byte(c.Serial))
 	switch p.Kind {
-	case UnknownRecord:
+	case UnknownRecord, DamagedRecord:
 		p.Confirm = true
 	case Share:
 		switch p.Standing {
@@ -56,6 +63,13 @@ func PlanErase(reg hsm.CardSets, hsmKey *hsm.KeyInfo, c Card) (ErasePlan, error)
 		case Unrecorded, Newer:
 			p.Confirm = true
 		}
+	}
+	if p.Listed && (p.Kind != Share || p.Standing != Current) {
+		// The card reads as something else than the register says: ask,
+		// and count what its erase would leave of the current set.
+		p.Confirm = true
+		p.Known = len(reg.Current.Serials)
+		p.LeavesTooFew = p.Known-1 < reg.Current.K
 	}
 	return p, nil
 }

@@ -37,7 +37,11 @@ func TestPlanErase(t *testing.T) {
 		{"newer", reg, card(7, g1.reshare(t, quorum.TwoOfThree, 3).raw(t, 0)), Share, Newer, true, 0, false, true},
 		{"stale", reg, card(7, g1.reshare(t, quorum.TwoOfThree, 2).raw(t, 0)), Share, Stale, false, 0, false, true},
 		{"blank", reg, card(8, make([]byte, 255)), Blank, Unrecorded, false, 0, false, false},
-		{"damaged", reg, card(8, g2.raw(t, 0)[:30]), DamagedRecord, Unrecorded, false, 0, false, false},
+		{"damaged", reg, card(8, g2.raw(t, 0)[:30]), DamagedRecord, Unrecorded, true, 0, false, false},
+		// A card the register lists in the current set, whatever it reads as
+		// (a read spoilt on its way): ask, and count the set's known cards.
+		{"damaged, listed current", reg, card(3, g2.raw(t, 0)[:30]), DamagedRecord, Unrecorded, true, 3, false, false},
+		{"blank, listed current", small, card(4, make([]byte, 255)), Blank, Unrecorded, true, 2, true, false},
 		{"unknown format", reg, card(8, unknownFormat(t, g2)), UnknownRecord, Unrecorded, true, 0, false, false},
 	}
 	for _, tt := range tests {

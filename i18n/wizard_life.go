@@ -45,6 +45,7 @@ const (
 	WizEraseDestroysRecord     ID = "WizEraseDestroysRecord"
 	WizEraseNewer              ID = "WizEraseNewer"
 	WizEraseMayNeed            ID = "WizEraseMayNeed"
+	WizEraseReadAgain          ID = "WizEraseReadAgain"
 	WizEraseHSMKey             ID = "WizEraseHSMKey"
 	WizEraseConfirmNext        ID = "WizEraseConfirmNext"
 	WizEraseRetryNext          ID = "WizEraseRetryNext"
@@ -227,6 +228,10 @@ type WizEraseOtherCard struct{ Serial, Planned string }
 
 // WizEraseKnown: the HSM knows Known cards of the current set.
 type WizEraseKnown struct{ Known, K, N int }
+
+// WizEraseListedCurrent: the register lists the card in the current set
+// (Known cards, K of N needed), though it did not read as a share of it.
+type WizEraseListedCurrent struct{ Known, K, N int }
 
 // WizEraseLeavesTooFew: erasing leaves fewer known cards than K.
 type WizEraseLeavesTooFew struct{ Left, K int }
@@ -460,6 +465,7 @@ func (WizEraseAgainHint) message()         {}
 func (WizEraseStillListed) message()       {}
 func (WizEraseOtherCard) message()         {}
 func (WizEraseKnown) message()             {}
+func (WizEraseListedCurrent) message()     {}
 func (WizEraseLeavesTooFew) message()      {}
 func (WizEraseNotRecorded) message()       {}
 func (WizErasedShare) message()            {}

@@ -1,6 +1,7 @@
 package wizard
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hsmcards/hsmcards/audit"
+	"github.com/hsmcards/hsmcards/cardio"
 	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/tcos"
@@ -282,5 +284,30 @@ func TestCardSetOperationsWhenTheHSMFails(t *testing.T) {
 				t.Fatal("the failure is not in the audit trail")
 			}
 		})
+	}
+}
+
+// A card of the current set whose record read comes back spoilt (noise on
+// the READ BINARY answer: one bad contact) reads as a damaged record; Erase
+// asks first, says the HSM lists it in the current set and to read it
+// again, and Cancel keeps it, share and all.
+func TestEraseAsksForASpoiltReadOfACurrentCard(t *testing.T) {
+	r := newRig(t, 4)
+	r.installSet("life")
+	before := r.rawCard(1)
+	r.sim.Faults().Arm(cardio.Rule{Kind: cardio.FaultNoise, Card: 1, Match: func(cmd []byte) bool {
+		return len(cmd) == 5 && cmd[1] == 0xB0 && cmd[2] == 0 && cmd[4] == 0xFF
+	}})
+	r.choose(menuErase)
+	r.card(1, "123456")
+	r.see("Erase card?", "damaged record", "read it again before you erase it", "the HSM lists this card in the CURRENT card set", "it knows 3 cards of it")
+	r.fits("erase a spoilt read")
+	r.press("esc")
+	r.see("Not erased")
+	if got := r.rawCard(1); !bytes.Equal(got, before) {
+		t.Fatal("the card's share record changed")
+	}
+	if reg := r.register(); len(reg.Current.Serials) != 3 {
+		t.Fatalf("the register lost the card: %d cards known", len(reg.Current.Serials))
 	}
 }

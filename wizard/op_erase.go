@@ -236,7 +236,16 @@ func (o *eraseOp) read() tea.Cmd {
 func (o *eraseOp) confirmNotice(p cardset.ErasePlan) notice {
 	t := o.f.t
 	text := describeHolding(o.f.env.p, p.Serial, p.Holding)
+	if p.Kind == cardset.DamagedRecord {
+		text = sentences(text, t(i18n.WizEraseReadAgain))
+	}
 	switch {
+	case p.Listed && (p.Kind != cardset.Share || p.Standing != cardset.Current):
+		k, n := o.reg.Current.K, o.reg.Current.N
+		text = sentences(text, t(i18n.WizEraseListedCurrent{Known: p.Known, K: k, N: n}))
+		if p.LeavesTooFew {
+			text = sentences(text, t(i18n.WizEraseLeavesTooFew{Left: p.Known - 1, K: k}))
+		}
 	case p.Kind == cardset.UnknownRecord:
 		text = sentences(text, t(i18n.WizEraseDestroysRecord))
 	case p.Standing == cardset.Current:
