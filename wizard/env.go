@@ -7,9 +7,11 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hsmcards/hsmcards/audit"
+	"github.com/hsmcards/hsmcards/cardset"
 	"github.com/hsmcards/hsmcards/hsm"
 	"github.com/hsmcards/hsmcards/i18n"
 	"github.com/hsmcards/hsmcards/internal/safetext"
+	"github.com/hsmcards/hsmcards/quorum"
 	"github.com/hsmcards/hsmcards/secmem"
 	"github.com/hsmcards/hsmcards/tcos"
 )
@@ -63,14 +65,36 @@ func (e *env) newID() stepID {
 // register is the HSM's card-set register, if it keeps one.
 func (e *env) register() (hsm.CardSetRegister, bool) { return hsm.CardSetsOf(e.cfg.HSM) }
 
-// admitReg is the register to admit cards by: the one last read (empty
-// when the HSM keeps none or it could not be read: every set is then
-// taken, and the update afterwards says why the register was not written).
-func (e *env) admitReg() hsm.CardSets {
-	if !e.cardSets.hasReg || e.cardSets.regErr != nil {
-		return hsm.CardSets{}
+// admitReg is the register to admit cards by: the one last read, empty
+// when the HSM keeps none. A register that could not be read admits no
+// card, and its error says why: it fails closed, since only the register
+// tells a current card from a superseded one (docs/security.md).
+func (e *env) admitReg() (hsm.CardSets, error) {
+	switch {
+	case !e.cardSets.hasReg:
+		return hsm.CardSets{}, nil
+	case e.cardSets.regErr != nil:
+		return hsm.CardSets{}, e.cardSets.regErr
 	}
-	return e.cardSets.reg
+	return e.cardSets.reg, nil
+}
+
+// admit is cardset.Admit by the register last read.
+func (e *env) admit(set quorum.KeySet) error {
+	reg, err := e.admitReg()
+	if err != nil {
+		return err
+	}
+	return cardset.Admit(reg, set)
+}
+
+// admitRebuilt is cardset.AdmitRebuilt by the register last read.
+func (e *env) admitRebuilt(set quorum.KeySet, check quorum.KeyCheck) error {
+	reg, err := e.admitReg()
+	if err != nil {
+		return err
+	}
+	return cardset.AdmitRebuilt(reg, set, check)
 }
 
 // t says m in the operator's language.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -309,5 +310,39 @@ func TestEraseAsksForASpoiltReadOfACurrentCard(t *testing.T) {
 	}
 	if reg := r.register(); len(reg.Current.Serials) != 3 {
 		t.Fatalf("the register lost the card: %d cards known", len(reg.Current.Serials))
+	}
+}
+
+// A register that cannot be read admits no card: Load and Copy refuse
+// every card and say why, rather than taking a superseded one (only the
+// register tells which set counts).
+func TestDamagedRegisterAdmitsNoCard(t *testing.T) {
+	r := newRig(t, 6)
+	r.installSet("life")
+	r.reissue([]int{1, 2}, []int{3, 4, 5})
+	r.press("enter")
+	if err := os.WriteFile(r.hsm.CardSetsPath(), []byte("{garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := r.m.cfg
+	r.m.env.trail.close()
+	r.m = New(cfg)
+	r.run(r.m.Init())
+	r.expect("the HSM's record of the card sets cannot be read")
+	r.fits("menu, damaged register")
+	for _, entry := range []string{"Load Backup Key", "Copy a Backup Key share card"} {
+		r.choose(entry)
+		r.press("enter")
+		for _, i := range []int{1, 3} { // superseded, current: neither can be told
+			r.card(i, "123456")
+			r.see("The HSM's record of the card sets is damaged.")
+			r.fits("refused, damaged register")
+			r.press("f12")
+		}
+		r.press("esc")
+		if r.m.act != nil {
+			r.press("enter")
+		}
+		r.expect("Main menu")
 	}
 }

@@ -201,7 +201,7 @@ func (o *copyOp) sourceRead() tea.Cmd {
 	// A card of a set that is not current is not copied: that would make
 	// more cards to collect (docs/lifecycle.md, "Copy"). A newer set's card
 	// may be: the register does not change for it.
-	if err := cardset.Admit(o.f.env.admitReg(), s.res.rec.KeySet()); err != nil {
+	if err := o.f.env.admit(s.res.rec.KeySet()); err != nil {
 		if p := classify(err); p.cause != causeNewer {
 			return refuseSaid(o.f.env.sayProblem(p, 0))
 		}

@@ -253,7 +253,7 @@ func (r *keyReading) collect() (readEvent, tea.Cmd) {
 	// The HSM's register says which card set counts: a card of another
 	// generation is refused, a newer one (a re-issue elsewhere) only after
 	// asking (docs/lifecycle.md, "Generations").
-	if err := cardset.Admit(r.f.env.admitReg(), rec.KeySet()); err != nil {
+	if err := r.f.env.admit(rec.KeySet()); err != nil {
 		p := classify(err)
 		switch {
 		case p.cause == causeNewer && r.newer != nil && *r.newer == rec.KeySetID:
@@ -320,7 +320,7 @@ func (r *keyReading) combine() tea.Cmd {
 		return nil
 	}
 	set := *r.set
-	if err := cardset.AdmitRebuilt(r.f.env.admitReg(), set, key.Check()); err != nil &&
+	if err := r.f.env.admitRebuilt(set, key.Check()); err != nil &&
 		!(r.newer != nil && *r.newer == set.ID && classify(err).cause == causeNewer) {
 		// A format 1 set of the HSM's key that the register does not list:
 		// only the rebuilt key tells.
