@@ -90,6 +90,7 @@ const (
 	WizReWriteIncomplete       ID = "WizReWriteIncomplete"
 	WizReCommitFailed          ID = "WizReCommitFailed"
 	WizReCommitRetryNext       ID = "WizReCommitRetryNext"
+	WizReCommitUnknownNext     ID = "WizReCommitUnknownNext"
 	WizLossReissue             ID = "WizLossReissue"
 	PadNewCardSet              ID = "PadNewCardSet"
 	PadSetReissued             ID = "PadSetReissued"

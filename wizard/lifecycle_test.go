@@ -346,3 +346,67 @@ func TestDamagedRegisterAdmitsNoCard(t *testing.T) {
 		r.expect("Main menu")
 	}
 }
+
+// commitLostHSM lands the commit's register update but answers it with an
+// error, and the read that follows fails once: whether the new set counts
+// cannot be told (cardset.ErrCommitUnknown).
+type commitLostHSM struct {
+	*hsm.Sim
+	armed, failRead *bool
+}
+
+func (h commitLostHSM) UpdateCardSets(ctx context.Context, prev uint64, next hsm.CardSets) error {
+	if !*h.armed {
+		return h.Sim.UpdateCardSets(ctx, prev, next)
+	}
+	*h.armed = false
+	if err := h.Sim.UpdateCardSets(ctx, prev, next); err != nil {
+		return err
+	}
+	*h.failRead = true
+	return errors.New("pkcs11: C_CreateObject: CKR_DEVICE_ERROR")
+}
+
+func (h commitLostHSM) CardSets(ctx context.Context) (hsm.CardSets, error) {
+	if *h.failRead {
+		*h.failRead = false
+		return hsm.CardSets{}, errors.New("pkcs11: C_FindObjects: CKR_DEVICE_ERROR")
+	}
+	return h.Sim.CardSets(ctx)
+}
+
+// When the commit's outcome is unknown the screen does not say the old set
+// stays current (it may not); OK reads the register again and finds the
+// new set current.
+func TestReissueCommitUnknownSaysSo(t *testing.T) {
+	r := newRig(t, 6)
+	r.installSet("life")
+	armed, failRead := false, false
+	cfg := r.m.cfg
+	cfg.HSM = commitLostHSM{Sim: r.hsm, armed: &armed, failRead: &failRead}
+	r.m.env.trail.close()
+	r.m = New(cfg)
+	r.run(r.m.Init())
+	r.choose(menuReissue)
+	r.card(1, "123456")
+	r.card(2, "123456")
+	r.see("New card set")
+	r.press("enter")
+	armed = true
+	for _, i := range []int{3, 4, 5} {
+		r.card(i, "123456")
+		if r.m.act.view().pad[0] == "Overwrite card?" {
+			r.press("enter")
+		}
+	}
+	if reg := r.register(); reg.Current.Generation != 2 {
+		t.Fatalf("the rig's commit did not land: generation %d", reg.Current.Generation)
+	}
+	r.see("Whether the new card set counts cannot be told", "it tells whether the new card set counts")
+	if s := strings.Join(strings.Fields(r.screen()), " "); strings.Contains(s, "stays current") || strings.Contains(s, "never count") {
+		t.Fatalf("the screen says the old set stays current:\n%s", r.screen())
+	}
+	r.fits("commit unknown")
+	r.press("enter")
+	r.see("Set re-issued", "is now the current card set")
+}

@@ -601,6 +601,14 @@ func (o *reissueOp) committed(m commitMsg) tea.Cmd {
 		p := classifyHSM(m.err)
 		o.f.record(audit.Event{Time: m.at, Step: audit.StepCommit, Outcome: p.outcome(), Detail: safeDetail(m.err)}, nil)
 		n := o.f.env.problemNotice(p, 0, "")
+		if p.cause == causeCommitUnknown {
+			// The update may have landed: neither set can be said to
+			// count until the register reads again.
+			n.next = o.f.t(i18n.WizReCommitUnknownNext)
+			o.retry, o.state = riCommitting, riRetry
+			o.f.note = n
+			return nil
+		}
 		n.text = sentences(o.f.t(i18n.WizReCommitFailed), n.text, o.stays())
 		if p.cause == causeRegisterChanged {
 			n.next = o.f.t(i18n.WizBackToMenu)
