@@ -389,6 +389,18 @@ func (v *Verify) Finish() (*Report, error) {
 		rep.Outcome = AllGood
 	}
 	if best.key != nil && !best.twoKeys {
+		// A format 1 set the register does not list tells its standing
+		// only by its rebuilt key (StandRebuilt): a superseded or stale
+		// one is no good set, however well its shares agree; Load and
+		// Re-issue refuse it too.
+		if st, e := StandRebuilt(v.reg, ref, best.key.Check()); e != nil && st != Newer {
+			for _, i := range members {
+				v.cards[i].Standing, v.cards[i].Refused = st, e
+				v.cards[i].Verdict, v.cards[i].Reason = NotChecked, NotCurrent
+			}
+			rep.Set, rep.Standing, rep.Outcome = nil, st, NoSet
+			return rep, nil
+		}
 		rep.HSM = v.compareHSM(best.key)
 	}
 	return rep, nil

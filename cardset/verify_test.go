@@ -226,3 +226,38 @@ func TestVerifyDetails(t *testing.T) {
 		t.Fatalf("card %d: %v", MaxCards+1, err)
 	}
 }
+
+// A format 1 set of the register's key that the register does not list
+// (generation 2 was re-issued elsewhere and adopted here by a Load) tells
+// its standing only by its rebuilt key: Verify does not call it good, as
+// Load and Re-issue refuse it.
+func TestVerifyRefusesAStaleFormat1Set(t *testing.T) {
+	s23 := newSet(t, "Cluster Berlin", quorum.TwoOfThree)
+	f1 := s23.asFormat1(t)
+	cur := s23.reshare(t, quorum.TwoOfThree, 2)
+	reg := registerOf(cur, 4, 5, 6)
+	if err := AdmitRebuilt(reg, f1.set, f1.key.Check()); err == nil {
+		t.Fatal("AdmitRebuilt takes the stale set")
+	}
+	v, err := NewVerify(reg, hsmKeyOf(cur))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := v.Add(card(i+1, f1.raw(t, i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := v.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Outcome != NoSet || rep.Set != nil {
+		t.Errorf("outcome %v (set %v), want %v", rep.Outcome, rep.Set, NoSet)
+	}
+	for _, c := range rep.Cards {
+		if c.Verdict != NotChecked || c.Reason != NotCurrent || c.Refused == nil {
+			t.Errorf("card %s: %v (%v), refused %v", c.Serial, c.Verdict, c.Reason, c.Refused)
+		}
+	}
+}
