@@ -7,6 +7,7 @@ package wizard
 // the result screen.
 
 import (
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -379,7 +380,8 @@ func safeDetail(err error) string {
 	if err == nil {
 		return ""
 	}
-	return safetext.Clean(err.Error())
+	// errors.Join puts its errors on lines of their own; one line here.
+	return safetext.Clean(strings.ReplaceAll(err.Error(), "\n", "; "))
 }
 
 // infoOp is a menu entry that only explains: copying PKCS#11 slot user

@@ -393,7 +393,7 @@ func (p problem) details() string {
 	switch p.cause {
 	case causeUnknown, causeHSMFailed, causeTemplate, causeUserRecord, causeModule, causeStorage, causeRecordRefused,
 		causeRegisterDamaged, causeCommitUnknown:
-		return safetext.Clean(p.err.Error())
+		return safeDetail(p.err)
 	}
 	return ""
 }

@@ -174,3 +174,20 @@ func isZero(b []byte) bool {
 	}
 	return true
 }
+
+// Joined errors (errors.Join: one per line) make one Details line, each
+// part kept apart.
+func TestJoinedErrorDetailsStayApart(t *testing.T) {
+	err := errors.Join(cardset.ErrCommitUnknown, errors.New("pkcs11: C_CreateObject: CKR_DEVICE_ERROR"), errors.New("pkcs11: C_FindObjects: CKR_DEVICE_ERROR"))
+	p := classifyHSM(err)
+	if p.cause != causeCommitUnknown {
+		t.Fatalf("cause %v", p.cause)
+	}
+	want := cardset.ErrCommitUnknown.Error() + "; pkcs11: C_CreateObject: CKR_DEVICE_ERROR; pkcs11: C_FindObjects: CKR_DEVICE_ERROR"
+	if got := p.details(); got != want {
+		t.Fatalf("details %q, want %q", got, want)
+	}
+	if got := safeDetail(err); got != want {
+		t.Fatalf("audit detail %q, want %q", got, want)
+	}
+}
