@@ -125,6 +125,9 @@ var (
 	ErrNoKeyInHSM = errors.New("the HSM holds no Backup Key: load it before re-issuing its card set")
 	// ErrNotHSMKey: the cards are of another Backup Key than the HSM holds.
 	ErrNotHSMKey = errors.New("these cards hold a different Backup Key than the HSM")
+	// ErrNotProven: the HSM could not confirm that the rebuilt key is its
+	// own, and the register holds no key check of it to tell.
+	ErrNotProven = errors.New("the HSM could not confirm that the cards' key is the one it holds")
 	// ErrNoRegister: the HSM keeps no card-set register, so a re-issue
 	// could not be committed.
 	ErrNoRegister = errors.New("this HSM keeps no record of card sets, so it cannot re-issue one")

@@ -230,7 +230,9 @@ func runReissue(g *rig, fl flow, d *driver) result {
 		return res
 	}
 	if res.err = d.act(func() error {
-		p, err := ri.Plan(ctx, g.reg, fl.params)
+		params := fl.params
+		params.HSM = heldBy(g.t, g.ts)
+		p, err := ri.Plan(ctx, g.reg, params)
 		res.plan = p
 		return err
 	}); res.err != nil {

@@ -247,3 +247,18 @@ func registerOfSet(s quorum.KeySet, check quorum.KeyCheck) hsm.CardSets {
 	c := cardSetOf(s, []tcos.Serial{sn(1), sn(2), sn(3)})
 	return hsm.CardSets{KCV: s.KCV, KeyCheck: check, Current: &c}
 }
+
+// heldBy is a simulated HSM holding ts's key, for a re-issue whose
+// register has no key check yet to prove the rebuilt key against.
+func heldBy(t testing.TB, ts *testSet) hsm.HSM {
+	t.Helper()
+	h, err := hsm.OpenSim(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	if _, err := h.LoadBackupKey(context.Background(), ts.key.Bytes(), *hsmKeyOf(ts), false); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}

@@ -246,6 +246,41 @@ type Params struct {
 	Scheme quorum.Scheme
 	// Now is the new set's creation time (and the uncommitted entry's).
 	Now time.Time
+	// HSM holds the key being re-issued. Where the register holds no key
+	// check of it yet (its history starts with this re-issue), the rebuilt
+	// key is proven to be the HSM's by loading it without replacing, as a
+	// load proves it (docs/pkcs11.md): the 3-byte KCV alone can be matched
+	// by a forged key. Without it such a re-issue is refused.
+	HSM hsm.HSM
+}
+
+// prove has the HSM confirm that the rebuilt key is the one it holds: a
+// load that must find the very same key already there (it never replaces).
+func (r *Reissue) prove(ctx context.Context, h hsm.HSM) error {
+	if h == nil {
+		return ErrNotProven
+	}
+	_, ok, err := h.BackupKey(ctx)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return ErrNoKeyInHSM
+	}
+	set := *r.set
+	info := hsm.KeyInfo{KeySetID: set.ID, Label: set.Label, KCV: r.key.KCV()}
+	already, err := h.LoadBackupKey(ctx, r.key.Bytes(), info, false)
+	var diff *hsm.DifferentKeyError
+	switch {
+	case errors.As(err, &diff):
+		return ErrNotHSMKey
+	case err != nil:
+		return err
+	case !already:
+		// Not expected: the HSM said it held a key. It holds this one now.
+		return ErrNotProven
+	}
+	return nil
 }
 
 // Plan is the re-issue as planned.
@@ -293,7 +328,11 @@ func (r *Reissue) Plan(ctx context.Context, reg hsm.CardSetRegister, p Params) (
 	case st == Unrecorded && (cur.Current == nil || subtle.ConstantTimeCompare(check[:], cur.KeyCheck[:]) != 1):
 		// A set the register does not know, of a key it does not know
 		// (an install before the register, or a register about the key
-		// the HSM held before): its history starts here.
+		// the HSM held before): its history starts here, once the HSM
+		// confirms the key is its own.
+		if err := r.prove(ctx, p.HSM); err != nil {
+			return nil, err
+		}
 		c := cardSetOf(old, r.keep())
 		next = hsm.CardSets{Revision: cur.Revision, KCV: r.key.KCV(), KeyCheck: check, Current: &c}
 	case nc != nil:

@@ -232,7 +232,7 @@ func TestReissueChanges(t *testing.T) {
 	if _, err := r.Rebuild(); err != nil {
 		t.Fatal(err)
 	}
-	plan, err := r.Plan(ctx, reg, Params{Label: "Cluster Berlin 2026", Scheme: quorum.ThreeOfFive, Now: day2})
+	plan, err := r.Plan(ctx, reg, Params{Label: "Cluster Berlin 2026", Scheme: quorum.ThreeOfFive, Now: day2, HSM: heldBy(t, g1)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -458,7 +458,7 @@ func TestReissueRestartsHistory(t *testing.T) {
 	if _, err := r.Rebuild(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Plan(ctx, reg, Params{Now: day2}); err != nil {
+	if _, err := r.Plan(ctx, reg, Params{Now: day2, HSM: heldBy(t, g1)}); err != nil {
 		t.Fatal(err)
 	}
 	st := reg.state(t)
@@ -474,3 +474,48 @@ func (r *Reissue) live() bool {
 }
 
 var _ = secmem.Wipe
+
+// TestReissueProvesTheKeyWhereTheRegisterCannot: with no key check in the
+// register (an install before it), the rebuilt key must be the HSM's by a
+// load's proof, not by its 3-byte KCV: an HSM holding another key (as a
+// forged set of the same KCV would meet) refuses the re-issue, and no HSM
+// to ask refuses it too. Nothing is written to the register.
+func TestReissueProvesTheKeyWhereTheRegisterCannot(t *testing.T) {
+	ctx := context.Background()
+	g1 := newSet(t, "Cluster Berlin", quorum.TwoOfThree).asFormat1(t)
+	other := newSet(t, "Cluster Berlin", quorum.TwoOfThree)
+	for _, tc := range []struct {
+		name string
+		h    hsm.HSM
+		want error
+	}{
+		{"another key in the HSM", heldBy(t, other), ErrNotHSMKey},
+		{"no HSM to ask", nil, ErrNotProven},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := newMemRegister(t, hsm.CardSets{})
+			r, err := NewReissue(reg.state(t), hsmKeyOf(g1)) // the KCV the screen shows matches
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Wipe()
+			for _, i := range []int{0, 1} {
+				if _, err := r.AddSource(card(i+1, g1.raw(t, i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := r.Rebuild(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.Plan(ctx, reg, Params{Now: day2, HSM: tc.h}); !errors.Is(err, tc.want) {
+				t.Fatalf("Plan: %v, want %v", err, tc.want)
+			}
+			if reg.writes != 0 {
+				t.Fatalf("the register was written %d times", reg.writes)
+			}
+		})
+	}
+	if h := heldBy(t, other); func() bool { _, ok, _ := h.BackupKey(ctx); return !ok }() {
+		t.Fatal("the other HSM holds no key")
+	}
+}

@@ -22,6 +22,7 @@ const (
 	CauseNoKeyInHSM            ID = "CauseNoKeyInHSM"
 	CauseNoKeyInHSMAdvice      ID = "CauseNoKeyInHSMAdvice"
 	CauseNotHSMKey             ID = "CauseNotHSMKey"
+	CauseNotProven             ID = "CauseNotProven"
 	CauseNoRegister            ID = "CauseNoRegister"
 	CauseNoRegisterAdvice      ID = "CauseNoRegisterAdvice"
 	CauseRegisterChanged       ID = "CauseRegisterChanged"

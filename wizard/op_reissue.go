@@ -432,7 +432,7 @@ func (o *reissueOp) planNow() tea.Cmd {
 	o.cmdID = o.f.env.newID()
 	o.g = &guard{}
 	e := o.f.env
-	p := cardset.Params{Label: o.label.Value(), Scheme: o.choices[o.scheme], Now: e.now()}
+	p := cardset.Params{Label: o.label.Value(), Scheme: o.choices[o.scheme], Now: e.now(), HSM: e.cfg.HSM}
 	return planCmd(e.ctx, o.cmdID, o.g, o.r, o.reg, p, e.now)
 }
 
@@ -444,7 +444,7 @@ func (o *reissueOp) planned(m planMsg) tea.Cmd {
 		n := o.f.env.problemNotice(p, 0, "")
 		n.text = sentences(o.f.t(i18n.WizRePlanFailed), n.text, o.f.t(i18n.WizNothingWrittenToCards), o.stays())
 		switch p.cause {
-		case causeRegisterChanged, causeSuperseded, causeStale, causeUncommitted, causeNewer:
+		case causeRegisterChanged, causeSuperseded, causeStale, causeUncommitted, causeNewer, causeNotHSMKey:
 			n.next = o.f.t(i18n.WizBackToMenu)
 			o.finish(audit.OutcomeError, safeDetail(m.err), n)
 		default:

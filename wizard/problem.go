@@ -90,6 +90,7 @@ const (
 	causeTooManyCards    // more cards than one check takes
 	causeNoKeyInHSM      // a re-issue needs the key in the HSM
 	causeNotHSMKey       // the cards hold another key than the HSM's
+	causeNotProven       // the HSM did not confirm the rebuilt key as its own
 	causeNoRegister      // the HSM keeps no card-set register
 	causeRegisterChanged // the register changed meanwhile
 	causeRegisterDamaged // the stored register does not parse
@@ -231,6 +232,8 @@ func classify(err error) problem {
 		p.cause = causeNoKeyInHSM
 	case errors.Is(err, cardset.ErrNotHSMKey):
 		p.cause = causeNotHSMKey
+	case errors.Is(err, cardset.ErrNotProven):
+		p.cause = causeNotProven
 	case errors.Is(err, cardset.ErrNoRegister):
 		p.cause = causeNoRegister
 	case errors.Is(err, cardset.ErrCommitUnknown): // before the register's own errors, which it may join
@@ -340,6 +343,7 @@ var causeWords = map[cause]words{
 	causeTooManyCards:     {i18n.CauseTooManyCards{Max: cardset.MaxCards}, nil},
 	causeNoKeyInHSM:       {i18n.CauseNoKeyInHSM, i18n.CauseNoKeyInHSMAdvice},
 	causeNotHSMKey:        {i18n.CauseNotHSMKey, i18n.WizTakeThisCardOut},
+	causeNotProven:        {i18n.CauseNotProven, nil},
 	causeNoRegister:       {i18n.CauseNoRegister, i18n.CauseNoRegisterAdvice},
 	causeRegisterChanged:  {i18n.CauseRegisterChanged, i18n.CauseStartAgainAdvice},
 	causeRegisterDamaged:  {i18n.CauseRegisterDamaged, i18n.CauseRegisterDamagedAdvice},
