@@ -194,6 +194,10 @@ func Stand(reg hsm.CardSets, s quorum.KeySet) (Standing, *NotCurrentError) {
 			return Uncommitted, &NotCurrentError{Standing: Uncommitted, Generation: s.Generation, On: u.Created, By: cur}
 		}
 	}
+	if slices.Contains(reg.Abandoned, [16]byte(s.ID)) {
+		// The re-issue began when its set was made: the records say.
+		return Uncommitted, &NotCurrentError{Standing: Uncommitted, Generation: s.Generation, On: s.Created, By: cur}
+	}
 	if sameKeyCheck(reg, s) {
 		return standByGeneration(s.Generation, cur)
 	}
@@ -316,12 +320,14 @@ func clone(c hsm.CardSets) hsm.CardSets {
 		n.Superseded[i].Serials = slices.Clone(n.Superseded[i].Serials)
 	}
 	n.Uncommitted = slices.Clone(c.Uncommitted)
+	n.Abandoned = slices.Clone(c.Abandoned)
 	return n
 }
 
 // trim keeps the register within its bounds: the oldest superseded sets
 // with no card left to collect go first, then the oldest of the others; the
-// oldest uncommitted re-issues go first.
+// oldest uncommitted re-issues leave their IDs in Abandoned (so that their
+// cards stay refused), whose oldest go first.
 func trim(c *hsm.CardSets) {
 	for len(c.Superseded) > hsm.MaxSuperseded {
 		i := slices.IndexFunc(c.Superseded, func(s hsm.SupersededSet) bool { return len(s.Serials) == 0 })
@@ -331,7 +337,13 @@ func trim(c *hsm.CardSets) {
 		c.Superseded = slices.Delete(c.Superseded, i, i+1)
 	}
 	if n := len(c.Uncommitted) - hsm.MaxUncommitted; n > 0 {
+		for _, u := range c.Uncommitted[:n] {
+			c.Abandoned = append(c.Abandoned, u.KeySetID)
+		}
 		c.Uncommitted = slices.Delete(c.Uncommitted, 0, n)
+	}
+	if n := len(c.Abandoned) - hsm.MaxAbandoned; n > 0 {
+		c.Abandoned = slices.Delete(c.Abandoned, 0, n)
 	}
 }
 

@@ -519,3 +519,60 @@ func TestReissueProvesTheKeyWhereTheRegisterCannot(t *testing.T) {
 		t.Fatal("the other HSM holds no key")
 	}
 }
+
+// TestAbandonedReissuesStayRefused: more abandoned re-issues than the
+// register keeps uncommitted (a day of faults, or training) move the oldest
+// to Abandoned; that re-issue's cards, which never counted, stay refused as
+// uncommitted instead of reading as a newer set made elsewhere.
+func TestAbandonedReissuesStayRefused(t *testing.T) {
+	s23 := newSet(t, "Cluster Berlin", quorum.TwoOfThree)
+	reg := newMemRegister(t, registerOf(s23, 1, 2, 3))
+	d := deck{1: s23.raw(t, 0), 2: s23.raw(t, 1), 3: s23.raw(t, 2)}
+	var first deck
+	for n := 0; n < hsm.MaxUncommitted+1; n++ {
+		r, err := NewReissue(reg.state(t), hsmKeyOf(s23))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range []int{1, 2} {
+			if _, err := r.AddSource(card(i, d[i])); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := r.Rebuild(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Plan(context.Background(), reg, Params{Now: day2}); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 { // the first writes two of its cards, then the operator leaves
+			first = deck{4: make([]byte, tcos.ShareEFSize), 5: make([]byte, tcos.ShareEFSize)}
+			first.writeAll(t, r, 4, 5)
+		}
+		r.Wipe()
+	}
+	now := reg.state(t)
+	if len(now.Uncommitted) != hsm.MaxUncommitted || len(now.Abandoned) != 1 {
+		t.Fatalf("%d uncommitted, %d abandoned", len(now.Uncommitted), len(now.Abandoned))
+	}
+	rec, err := quorum.Parse(first[4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Wipe()
+	if st, e := Stand(now, rec.KeySet()); st != Uncommitted || e == nil || !e.On.Equal(rec.Created) {
+		t.Fatalf("the abandoned re-issue's card stands %v (%v)", st, e)
+	}
+	if _, err := first.load(now, 4, 5); err == nil {
+		t.Fatal("the abandoned re-issue's cards load")
+	}
+	// The register keeps the list through its encoding.
+	b, err := now.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := hsm.ParseCardSets(b)
+	if err != nil || !slices.Equal(back.Abandoned, now.Abandoned) {
+		t.Fatalf("round trip: %v, %x", err, back.Abandoned)
+	}
+}

@@ -42,6 +42,11 @@ type CardSets struct {
 	// (docs/lifecycle.md, "Faults"). Their Created is when the re-issue
 	// began.
 	Uncommitted []CardSet
+	// Abandoned are the key-set IDs of uncommitted re-issues that made room
+	// in Uncommitted for newer ones, oldest first: their cards stay refused
+	// as never counted, rather than reading as a newer generation made
+	// elsewhere.
+	Abandoned [][16]byte
 }
 
 // CardSet is one card set (generation) of the Backup Key, as its records
@@ -159,9 +164,12 @@ const (
 	// MaxSetSerials bounds the serials kept per card set (its n cards and
 	// their copies).
 	MaxSetSerials = 32
-	// MaxUncommitted bounds the uncommitted re-issues kept; cardset drops
-	// the oldest first.
+	// MaxUncommitted bounds the uncommitted re-issues kept; cardset moves
+	// the oldest to Abandoned first.
 	MaxUncommitted = 16
+	// MaxAbandoned bounds the abandoned re-issues' IDs kept; cardset drops
+	// the oldest first.
+	MaxAbandoned = 128
 	// maxLabelBytes bounds a label: 32 characters of at most 4 bytes, what
 	// a share record carries (quorum.MaxLabelLen).
 	maxLabelBytes = 128
@@ -173,7 +181,7 @@ const (
 //
 //	{"v":1,"revision":N,"kcv":"<6 hex>","key_check":"<32 hex>",
 //	 "current":SET,"superseded":[SET+{"superseded_on":T,"by":G},…],
-//	 "uncommitted":[SET,…]}
+//	 "uncommitted":[SET,…],"abandoned":["<32 hex>",…]}
 //	SET = {"key_set_id":"<32 hex>","generation":G,"format":F,"label":"…",
 //	       "created":"<RFC 3339>","k":K,"n":N,"serials":["<20 hex>",…]}
 type cardSetsJSON struct {
@@ -184,6 +192,7 @@ type cardSetsJSON struct {
 	Current     *cardSetJSON     `json:"current"`
 	Superseded  []supersededJSON `json:"superseded"`
 	Uncommitted []cardSetJSON    `json:"uncommitted"`
+	Abandoned   []string         `json:"abandoned,omitempty"`
 }
 
 type cardSetJSON struct {
@@ -229,6 +238,9 @@ func (c CardSets) MarshalBinary() ([]byte, error) {
 	}
 	for _, u := range c.Uncommitted {
 		j.Uncommitted = append(j.Uncommitted, u.toJSON())
+	}
+	for _, a := range c.Abandoned {
+		j.Abandoned = append(j.Abandoned, hex.EncodeToString(a[:]))
 	}
 	b, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {
@@ -297,6 +309,16 @@ func ParseCardSets(b []byte) (CardSets, error) {
 		}
 		c.Uncommitted = append(c.Uncommitted, set)
 	}
+	if len(j.Abandoned) > MaxAbandoned {
+		return bad("too many abandoned sets")
+	}
+	for i, a := range j.Abandoned {
+		var id [16]byte
+		if !decodeHex(id[:], a) {
+			return bad(fmt.Sprintf("abandoned set %d", i+1))
+		}
+		c.Abandoned = append(c.Abandoned, id)
+	}
 	if why := c.validate(); why != "" {
 		return bad(why)
 	}
@@ -337,7 +359,7 @@ func (c CardSets) validate() string {
 		if c.KCV != ([kcv.Size]byte{}) || c.KeyCheck != ([kcv.CheckSize]byte{}) {
 			return "a key without a current set"
 		}
-		if len(c.Superseded) > 0 || len(c.Uncommitted) > 0 {
+		if len(c.Superseded) > 0 || len(c.Uncommitted) > 0 || len(c.Abandoned) > 0 {
 			return "earlier or uncommitted sets without a current set"
 		}
 		return ""
@@ -347,6 +369,9 @@ func (c CardSets) validate() string {
 	}
 	if len(c.Uncommitted) > MaxUncommitted {
 		return "too many uncommitted sets"
+	}
+	if len(c.Abandoned) > MaxAbandoned {
+		return "too many abandoned sets"
 	}
 	ids := map[[16]byte]bool{}
 	prev := uint32(0)
