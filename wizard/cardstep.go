@@ -130,9 +130,10 @@ func (s *cardStep) expect(d time.Duration, what i18n.Message) {
 	s.deadline, s.waiting, s.length = s.f.env.stamp().Add(d), what, d
 }
 
-// resume restarts the insert countdown (after a question of the frame).
+// resume restarts the insert countdown (after a question of the frame); a
+// nil step (none open) has nothing to resume.
 func (s *cardStep) resume() {
-	if s.state == stepInsert {
+	if s != nil && s.state == stepInsert {
 		s.expect(s.length, s.waiting)
 	}
 }

@@ -96,9 +96,7 @@ func (o *installOp) update(msg tea.Msg) tea.Cmd {
 		o.f.note = notice{level: lvInfo, next: o.hint()}
 		return nil
 	case frameStay:
-		if st := o.activeStep(); st != nil {
-			st.resume()
-		}
+		o.activeStep().resume()
 		return nil
 	case frameLeave:
 		return o.end()

@@ -52,9 +52,7 @@ func (o *loadOp) update(msg tea.Msg) tea.Cmd {
 		o.f.note = notice{level: lvInfo, next: o.reading.hint()}
 		return nil
 	case frameStay:
-		if o.reading.step != nil {
-			o.reading.step.resume()
-		}
+		o.reading.step.resume()
 		return nil
 	case frameLeave:
 		return o.end()

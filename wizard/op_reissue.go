@@ -181,9 +181,7 @@ func (o *reissueOp) update(msg tea.Msg) tea.Cmd {
 		o.f.note = notice{level: lvInfo, next: o.f.t(o.hint())}
 		return nil
 	case frameStay:
-		if o.step != nil && !o.step.ended() {
-			o.step.resume()
-		}
+		o.step.resume()
 		return nil
 	case frameLeave:
 		return o.end()
