@@ -23,6 +23,7 @@ const (
 	CauseNoKeyInHSMAdvice      ID = "CauseNoKeyInHSMAdvice"
 	CauseNotHSMKey             ID = "CauseNotHSMKey"
 	CauseNotProven             ID = "CauseNotProven"
+	WizRegisterRefusesCards    ID = "WizRegisterRefusesCards"
 	CauseNoRegister            ID = "CauseNoRegister"
 	CauseNoRegisterAdvice      ID = "CauseNoRegisterAdvice"
 	CauseRegisterChanged       ID = "CauseRegisterChanged"

@@ -79,6 +79,12 @@ func (e *env) admitReg() (hsm.CardSets, error) {
 	return e.cardSets.reg, nil
 }
 
+// registerRefusal is the notice for a card refused because the register
+// cannot be read: every card is, so it does not ask for another one.
+func (e *env) registerRefusal() notice {
+	return e.problemNotice(classifyHSM(e.cardSets.regErr), 0, e.t(i18n.WizRegisterRefusesCards))
+}
+
 // admit is cardset.Admit by the register last read.
 func (e *env) admit(set quorum.KeySet) error {
 	reg, err := e.admitReg()

@@ -335,7 +335,10 @@ func TestDamagedRegisterAdmitsNoCard(t *testing.T) {
 		r.press("enter")
 		for _, i := range []int{1, 3} { // superseded, current: neither can be told
 			r.card(i, "123456")
-			r.see("The HSM's record of the card sets is damaged.")
+			r.see("The HSM's record of the card sets is damaged.", "cannot tell a current card from a superseded one", "So Load and Copy refuse every card until then")
+			if strings.Contains(r.screen(), "Insert any card") {
+				t.Fatalf("the refusal asks for another card, which would be refused too:\n%s", r.screen())
+			}
 			r.fits("refused, damaged register")
 			r.press("f12")
 		}

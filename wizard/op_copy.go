@@ -203,7 +203,11 @@ func (o *copyOp) sourceRead() tea.Cmd {
 	// may be: the register does not change for it.
 	if err := o.f.env.admit(s.res.rec.KeySet()); err != nil {
 		if p := classify(err); p.cause != causeNewer {
-			return refuseSaid(o.f.env.sayProblem(p, 0))
+			cmd := refuseSaid(o.f.env.sayProblem(p, 0))
+			if o.f.env.cardSets.regErr != nil {
+				o.f.note = o.f.env.registerRefusal()
+			}
+			return cmd
 		}
 	}
 	o.src, o.srcSerial = s.takeRecord(), serial

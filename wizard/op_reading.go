@@ -262,6 +262,10 @@ func (r *keyReading) collect() (readEvent, tea.Cmd) {
 			r.f.note = notice{level: lvWarn, text: sentences(p.says(r.f.env.p, 0), r.f.t(i18n.WizNewerSetOnlyIf)),
 				next: r.f.t(i18n.WizNewerSetNext)}
 			return readGoing, nil
+		case r.f.env.cardSets.regErr != nil:
+			ev, cmd := refuseSaid(r.f.env.sayProblem(p, 0))
+			r.f.note = r.f.env.registerRefusal()
+			return ev, cmd
 		default:
 			return refuseSaid(r.f.env.sayProblem(p, 0))
 		}
